@@ -1,0 +1,161 @@
+"""Who was present, for how long: attendance records and the interval arithmetic.
+
+Attended time is the union of a person's join/leave intervals clipped to the session window,
+to the second (DOMAIN.md §2), so reconnects and second devices count once. Pure: no files,
+no clock, no edges.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, tzinfo
+from typing import Annotated, Self
+
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+
+from balint_cme.model import DomainModel, ParticipantId
+
+__all__ = [
+    "AttendanceRecord",
+    "AttendanceRegister",
+    "Evidence",
+    "attended_seconds",
+    "merge_intervals",
+]
+
+
+class Evidence(DomainModel):
+    """Where an attendance record came from, for the audit trail."""
+
+    source: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    """The file name (or "manual") the record was read from."""
+    line: Annotated[int, Field(ge=1)] | None = None
+    platform: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    """"zoom", "zoom-api", "teams", "sign-in", ..."""
+
+
+class AttendanceRecord(DomainModel):
+    """One join/leave interval of one person in one session."""
+
+    participant_id: ParticipantId
+    session: Annotated[int, Field(ge=1)]
+    """1-based session number."""
+    joined_at: AwareDatetime
+    left_at: AwareDatetime
+    evidence: Evidence | None = None
+
+    @model_validator(mode="after")
+    def _check_leaves_after_joining(self) -> Self:
+        if self.left_at < self.joined_at:
+            raise ValueError(
+                f"{self.participant_id} session {self.session}: left at {self.left_at} "
+                f"before joining at {self.joined_at}"
+            )
+        return self
+
+    @classmethod
+    def at_local(
+        cls,
+        participant_id: str,
+        session: int,
+        joined: datetime,
+        left: datetime,
+        *,
+        zone: tzinfo,
+        evidence: Evidence | None = None,
+    ) -> Self:
+        """Build a record from naive wall-clock times in `zone` (aware times keep their own)."""
+        joined = joined if joined.tzinfo is not None else joined.replace(tzinfo=zone)
+        left = left if left.tzinfo is not None else left.replace(tzinfo=zone)
+        return cls(
+            participant_id=participant_id,
+            session=session,
+            joined_at=joined,
+            left_at=left,
+            evidence=evidence,
+        )
+
+
+def _seconds(joined: datetime, left: datetime) -> tuple[int, int]:
+    # Whole seconds, rounded inwards: a fraction of a second is never credited.
+    return math.ceil(joined.timestamp()), math.floor(left.timestamp())
+
+
+def merge_intervals(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of half-open [start, end) intervals, as disjoint sorted intervals."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def attended_seconds(
+    intervals: Iterable[tuple[int, int]], window_start: int, window_end: int
+) -> int:
+    """Seconds covered by the union of `intervals` inside [window_start, window_end)."""
+    clipped = (
+        (max(start, window_start), min(end, window_end))
+        for start, end in intervals
+        if end > window_start and start < window_end
+    )
+    return sum(end - start for start, end in merge_intervals(clipped))
+
+
+class AttendanceRegister:
+    """All attendance records of a series, indexed by person and session.
+
+    Immutable after construction: `add()` returns a new register.
+    """
+
+    __slots__ = ("_index", "_records")
+
+    def __init__(self, records: Iterable[AttendanceRecord] = ()) -> None:
+        self._records: tuple[AttendanceRecord, ...] = tuple(records)
+        index: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        for record in self._records:
+            key = (record.participant_id, record.session)
+            interval = _seconds(record.joined_at, record.left_at)
+            bucket = index.get(key)
+            if bucket is None:
+                index[key] = [interval]
+            else:
+                bucket.append(interval)
+        self._index = index
+
+    @property
+    def records(self) -> tuple[AttendanceRecord, ...]:
+        """Every record, in the order given."""
+        return self._records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[AttendanceRecord]:
+        return iter(self._records)
+
+    def add(self, records: Iterable[AttendanceRecord]) -> AttendanceRegister:
+        """A new register with `records` added."""
+        return AttendanceRegister((*self._records, *records))
+
+    def records_for(self, participant_id: str) -> tuple[AttendanceRecord, ...]:
+        """This person's records, in the order given."""
+        return tuple(r for r in self._records if r.participant_id == participant_id)
+
+    def intervals(self, participant_id: str, session: int) -> Sequence[tuple[int, int]]:
+        """This person's intervals in one session as (start, end) epoch seconds."""
+        return self._index.get((participant_id, session), ())
+
+    def sessions_mentioned(self) -> set[int]:
+        """Every session number some record refers to."""
+        return {session for _, session in self._index}
+
+    def participants_mentioned(self) -> set[str]:
+        """Every participant id some record refers to."""
+        return {participant_id for participant_id, _ in self._index}

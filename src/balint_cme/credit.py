@@ -1,0 +1,415 @@
+"""The credit engine: what each person earned, why, claim checks and transcripts.
+
+Applies the rules of DOMAIN.md §2 as the series' CreditPolicy says: Decimal credit in 0.25
+steps, nearest quarter hour with ties down by default, capped per session and per series; only
+physicians earn AMA PRA credit; a facilitator earns nothing for a session they lead. Pure: no
+files, no clock, no edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from balint_cme.attendance import AttendanceRegister, attended_seconds
+from balint_cme.errors import (
+    ClaimError,
+    UndatedSessionError,
+    UnknownParticipantError,
+    UnknownSessionError,
+)
+from balint_cme.model import (
+    CreditPoints,
+    CreditPolicy,
+    DomainModel,
+    Participant,
+    Series,
+    Session,
+    Text,
+    quarter_hours,
+)
+
+__all__ = [
+    "CreditAward",
+    "CreditPolicy",
+    "SessionCredit",
+    "Transcript",
+    "TranscriptLine",
+    "award_credit",
+    "award_series",
+    "build_transcript",
+    "validate_claim",
+]
+
+ZERO = Decimal("0.00")
+HALF_QUARTER_SECONDS = 450
+
+
+class SessionCredit(DomainModel):
+    """One person's result for one dated session, with the reason for anything short."""
+
+    session: Annotated[int, Field(ge=1)]
+    held_on: date
+    attended_seconds: Annotated[int, Field(ge=0)]
+    credit: CreditPoints
+    """AMA PRA credit earned (always 0.00 for a non-physician)."""
+    hours: CreditPoints
+    """Participation hours (quarter-hour rounded attendance), for anyone."""
+    designated: CreditPoints
+    reason: str | None = None
+    """Why credit is below the designation, e.g. "facilitated this session"."""
+
+    @property
+    def minutes(self) -> Decimal:
+        """Attended minutes, truncated to two decimals (52.5 stays 52.50)."""
+        return (Decimal(self.attended_seconds) / 60).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+    @property
+    def attended(self) -> bool:
+        """Whether the person was present at all (and not as this session's leader)."""
+        return self.attended_seconds > 0 and self.reason != "facilitated this session"
+
+
+class CreditAward(DomainModel):
+    """What one person earned in one series, and why."""
+
+    series_id: str
+    participant_id: str
+    name: str
+    credentials: str
+    is_enrolled: bool
+    is_physician: bool
+    sessions: tuple[SessionCredit, ...]
+    points: CreditPoints
+    """Total AMA PRA credit awarded, after the series cap; 0.00 for non-physicians."""
+    participation_hours: CreditPoints
+    """Total hours of participation (sessions the person led excluded)."""
+    shortfalls: tuple[str, ...] = ()
+    """Why the award is below the series maximum, in words a coordinator can act on."""
+
+    @property
+    def kind(self) -> Literal["credit", "participation", "none"]:
+        """Which certificate the person is eligible for (the policy may withhold participation)."""
+        if not self.is_enrolled or not self.attended_sessions:
+            return "none"
+        if self.is_physician and self.points > 0:
+            return "credit"
+        return "participation"
+
+    @property
+    def attended_sessions(self) -> tuple[SessionCredit, ...]:
+        """Sessions the person attended as a learner."""
+        return tuple(s for s in self.sessions if s.attended)
+
+    @property
+    def has_shortfalls(self) -> bool:
+        """Whether anything was withheld."""
+        return bool(self.shortfalls)
+
+
+def _session_result(
+    series: Series,
+    session: Session,
+    policy: CreditPolicy,
+    register: AttendanceRegister,
+    participant_id: str,
+    is_physician: bool,
+) -> SessionCredit:
+    assert session.starts_at is not None
+    assert session.ends_at is not None
+    held_on = session.starts_at.astimezone(series.zone).date()
+    start = int(session.starts_at.timestamp())
+    seconds = attended_seconds(
+        register.intervals(participant_id, session.number),
+        start,
+        start + session.duration_minutes * 60,
+    )
+    designated = session.credit
+    hours = quarter_hours(seconds, ties=policy.tie_rule)
+    reason: str | None = None
+    if series.facilitator_of(participant_id, session.number) is not None:
+        return SessionCredit.model_construct(
+            session=session.number,
+            held_on=held_on,
+            attended_seconds=seconds,
+            credit=ZERO,
+            hours=ZERO,
+            designated=designated,
+            reason="facilitated this session",
+        )
+    if seconds == 0:
+        credit, reason = ZERO, "did not attend"
+    elif Decimal(seconds) < policy.minimum_minutes * 60:
+        credit, hours = ZERO, ZERO
+        reason = f"below the policy minimum of {policy.minimum_minutes} minutes"
+    elif policy.all_or_nothing_ratio is not None:
+        needed = policy.all_or_nothing_ratio * session.duration_minutes * 60
+        if seconds >= needed:
+            credit = designated
+        else:
+            credit = ZERO
+            reason = (
+                f"attended {Decimal(seconds) / 60:.1f} of the {needed / 60:.1f} minutes "
+                "needed for credit"
+            )
+    else:
+        credit = hours
+        if credit == 0:
+            reason = "below the 7.5-minute minimum for 0.25 credit"
+        elif credit > designated:
+            credit = designated
+        elif credit < designated:
+            reason = f"partial attendance: {Decimal(seconds) / 60:.1f} minutes"
+    if not is_physician:
+        credit = ZERO
+    return SessionCredit.model_construct(
+        session=session.number,
+        held_on=held_on,
+        attended_seconds=seconds,
+        credit=credit,
+        hours=hours,
+        designated=designated,
+        reason=reason,
+    )
+
+
+def _check_register(series: Series, register: AttendanceRegister) -> None:
+    for number in sorted(register.sessions_mentioned()):
+        session = series.session(number)
+        if session is None:
+            raise UnknownSessionError(number, series_id=series.id)
+        if not session.is_dated:
+            raise UndatedSessionError(number, series_id=series.id)
+
+
+def _award(
+    series: Series,
+    register: AttendanceRegister,
+    participant_id: str,
+    participant: Participant | None,
+    policy: CreditPolicy,
+) -> CreditAward:
+    if participant is None:
+        return CreditAward(
+            series_id=series.id,
+            participant_id=participant_id,
+            name=participant_id,
+            credentials="",
+            is_enrolled=False,
+            is_physician=False,
+            sessions=(),
+            points=ZERO,
+            participation_hours=ZERO,
+            shortfalls=("not enrolled",),
+        )
+    is_physician = policy.is_physician(participant)
+    results = tuple(
+        _session_result(series, session, policy, register, participant_id, is_physician)
+        for session in series.dated_sessions
+    )
+    earned = sum((r.credit for r in results), ZERO)
+    hours = sum((r.hours for r in results), ZERO)
+    shortfalls: list[str] = []
+    if not is_physician:
+        shortfalls.append(f"not a physician: {participant.credentials}")
+    else:
+        shortfalls.extend(
+            f"session {r.session} ({r.held_on}): {r.reason}" for r in results if r.reason
+        )
+    points = min(earned, series.credit.series_maximum)
+    if earned > points:
+        shortfalls.append(f"capped at the series maximum of {series.credit.series_maximum:.2f}")
+    undated = len(series.sessions) - len(results)
+    if undated:
+        shortfalls.append(f"{undated} session(s) not yet dated")
+    return CreditAward.model_construct(
+        series_id=series.id,
+        participant_id=participant_id,
+        name=participant.name,
+        credentials=participant.credentials,
+        is_enrolled=True,
+        is_physician=is_physician,
+        sessions=results,
+        points=points,
+        participation_hours=hours,
+        shortfalls=tuple(shortfalls),
+    )
+
+
+def award_credit(
+    series: Series,
+    register: AttendanceRegister,
+    participant_id: str,
+    *,
+    policy: CreditPolicy | None = None,
+) -> CreditAward:
+    """What `participant_id` earned in `series` (the series' own policy unless one is given).
+
+    A person not on the roster gets an empty award explained as "not enrolled".
+
+    Raises:
+        UnknownSessionError: the register refers to a session the series does not have.
+        UndatedSessionError: the register has attendance for a session with no date yet.
+    """
+    _check_register(series, register)
+    return _award(
+        series,
+        register,
+        participant_id,
+        series.participant(participant_id),
+        policy or series.policy,
+    )
+
+
+def award_series(
+    series: Series, register: AttendanceRegister, *, policy: CreditPolicy | None = None
+) -> tuple[CreditAward, ...]:
+    """Awards for every roster participant, in roster order.
+
+    Raises:
+        UnknownSessionError, UndatedSessionError: as award_credit.
+    """
+    _check_register(series, register)
+    chosen = policy or series.policy
+    return tuple(_award(series, register, p.id, p, chosen) for p in series.participants)
+
+
+def validate_claim(
+    series: Series,
+    register: AttendanceRegister,
+    participant_id: str,
+    claimed: Decimal | str | int,
+    *,
+    policy: CreditPolicy | None = None,
+) -> CreditAward:
+    """Check that `participant_id` may claim `claimed` credits for `series`; return the award.
+
+    Raises:
+        ClaimError: the claim exceeds the supported credit; the message names the person, the
+            claimed and supported credit and the sessions that fall short.
+        UnknownParticipantError: the person is not on the roster.
+        ValueError: `claimed` is not a non-negative multiple of 0.25.
+    """
+    amount = Decimal(str(claimed))
+    if not amount.is_finite() or amount < 0 or amount % Decimal("0.25") != 0:
+        raise ValueError(f"a claim must be a non-negative multiple of 0.25, not {claimed!r}")
+    if series.participant(participant_id) is None:
+        raise UnknownParticipantError(participant_id, series_id=series.id)
+    award = award_credit(series, register, participant_id, policy=policy)
+    if amount > award.points:
+        raise ClaimError(
+            participant_id=participant_id,
+            name=award.name,
+            series_id=series.id,
+            claimed=amount,
+            supported=award.points,
+            short_sessions=award.shortfalls,
+        )
+    return award
+
+
+# ---------------------------------------------------------------------------------------------
+# Transcript
+
+
+class TranscriptLine(DomainModel):
+    """One series on a person's transcript, counting only sessions inside the window."""
+
+    series_id: str
+    title: Text
+    accredited_provider: Text
+    accreditor: Text
+    held_on: tuple[date, ...]
+    """Dates of the sessions attended inside the window."""
+    points: CreditPoints
+    participation_hours: CreditPoints
+
+
+class Transcript(DomainModel):
+    """A person's credit across series within a date window, against a target."""
+
+    participant_id: str
+    name: str
+    from_on: date | None
+    to_on: date | None
+    lines: tuple[TranscriptLine, ...]
+    total_points: CreditPoints
+    total_hours: CreditPoints
+    target: CreditPoints
+    """Hours needed in the window, e.g. 50 over two years in California (16 CCR § 1336)."""
+
+    @property
+    def remaining(self) -> Decimal:
+        """Credit still needed to reach the target (never negative)."""
+        return max(self.target - self.total_points, ZERO)
+
+    @property
+    def is_target_met(self) -> bool:
+        """Whether the credit in the window reaches the target."""
+        return self.total_points >= self.target
+
+
+def build_transcript(
+    participant_id: str,
+    history: Iterable[tuple[Series, AttendanceRegister]],
+    *,
+    from_on: date | None = None,
+    to_on: date | None = None,
+    target: Decimal = Decimal(50),
+) -> Transcript:
+    """One person's credit across `history`, counting sessions held within [from_on, to_on].
+
+    Credit inside the window is the sum of that window's session credits, capped at each
+    series' maximum. Series where the person is not enrolled are left out.
+
+    Raises:
+        UnknownSessionError, UndatedSessionError: as award_credit.
+        UnknownParticipantError: the person is in none of the series.
+        ValueError: from_on is after to_on.
+    """
+    if from_on is not None and to_on is not None and from_on > to_on:
+        raise ValueError(f"the window starts ({from_on}) after it ends ({to_on})")
+    lines: list[TranscriptLine] = []
+    name: str | None = None
+    for series, register in history:
+        participant = series.participant(participant_id)
+        if participant is None:
+            continue
+        name = name or participant.name
+        award = award_credit(series, register, participant_id)
+        inside: Sequence[SessionCredit] = [
+            s
+            for s in award.attended_sessions
+            if (from_on is None or s.held_on >= from_on) and (to_on is None or s.held_on <= to_on)
+        ]
+        if not inside:
+            continue
+        points = min(sum((s.credit for s in inside), ZERO), series.credit.series_maximum)
+        lines.append(
+            TranscriptLine(
+                series_id=series.id,
+                title=series.title,
+                accredited_provider=series.provider.accredited,
+                accreditor=series.provider.accreditor,
+                held_on=tuple(s.held_on for s in inside),
+                points=points,
+                participation_hours=sum((s.hours for s in inside), ZERO),
+            )
+        )
+    if name is None:
+        raise UnknownParticipantError(participant_id, series_id="any of the given series")
+    lines.sort(key=lambda line: line.held_on[0])
+    return Transcript(
+        participant_id=participant_id,
+        name=name,
+        from_on=from_on,
+        to_on=to_on,
+        lines=tuple(lines),
+        total_points=sum((line.points for line in lines), ZERO),
+        total_hours=sum((line.participation_hours for line in lines), ZERO),
+        target=target,
+    )

@@ -1,0 +1,181 @@
+"""Exceptions raised on purpose by balint_cme.
+
+    BalintCmeError
+    ├── ScheduleError               a recurrence cannot be expanded into dates
+    ├── EnrollmentError             a person cannot join a series' roster
+    ├── AttendanceError             attendance contradicts the series it refers to
+    │   ├── UnknownSessionError     (also a LookupError) no such session in the series
+    │   ├── UndatedSessionError     the session has no date yet, so nothing can be credited
+    │   └── UnknownParticipantError (also a LookupError) no such person on the roster
+    ├── ClaimError                  a credit claim is more than the attendance supports
+    ├── CertificateError            a certificate cannot be built or drawn
+    │   └── UnrenderableTextError   the configured fonts cannot draw some characters
+    ├── VerificationError           a code or key cannot be checked
+    ├── LedgerError                 the durable record refuses an operation
+    │   └── RetentionError          a record is still inside its retention period
+    └── DataFileError               an input file is unreadable or invalid; carries .path, .line
+
+Bad field values at construction are pydantic.ValidationError (a ValueError), not these.
+Every message names the thing at fault, and the attributes carry it for callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+__all__ = [
+    "AttendanceError",
+    "BalintCmeError",
+    "CertificateError",
+    "ClaimError",
+    "DataFileError",
+    "EnrollmentError",
+    "LedgerError",
+    "RetentionError",
+    "ScheduleError",
+    "UndatedSessionError",
+    "UnknownParticipantError",
+    "UnknownSessionError",
+    "UnrenderableTextError",
+    "VerificationError",
+]
+
+
+class BalintCmeError(Exception):
+    """Base of every error balint_cme raises on purpose."""
+
+
+class ScheduleError(BalintCmeError):
+    """A recurrence cannot be expanded into session dates."""
+
+
+class EnrollmentError(BalintCmeError):
+    """A person cannot be enrolled: wrong eligibility, or the roster is closed."""
+
+    def __init__(self, message: str, *, participant_id: str) -> None:
+        super().__init__(message)
+        self.participant_id = participant_id
+
+
+class AttendanceError(BalintCmeError):
+    """Attendance contradicts the series it refers to."""
+
+
+class UnknownSessionError(AttendanceError, LookupError):
+    """A session number that the series does not have."""
+
+    def __init__(self, session: int | str, *, series_id: str) -> None:
+        super().__init__(f"series {series_id!r} has no session {session}")
+        self.session = session
+        self.series_id = series_id
+
+    def __str__(self) -> str:
+        # LookupError would otherwise quote the message like a dict key.
+        return str(self.args[0])
+
+
+class UndatedSessionError(AttendanceError):
+    """Credit was asked for a session whose date is not yet known."""
+
+    def __init__(self, session: int, *, series_id: str) -> None:
+        super().__init__(
+            f"series {series_id!r} session {session} has no date yet "
+            "(planned, dates TBD): credit cannot be computed for it"
+        )
+        self.session = session
+        self.series_id = series_id
+
+
+class UnknownParticipantError(AttendanceError, LookupError):
+    """A participant id that is not on the series' roster."""
+
+    def __init__(self, participant_id: str, *, series_id: str) -> None:
+        super().__init__(f"series {series_id!r} has no participant {participant_id!r}")
+        self.participant_id = participant_id
+        self.series_id = series_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ClaimError(BalintCmeError):
+    """A credit claim exceeds what the recorded participation supports."""
+
+    def __init__(
+        self,
+        *,
+        participant_id: str,
+        name: str,
+        series_id: str,
+        claimed: Decimal,
+        supported: Decimal,
+        short_sessions: Sequence[str],
+    ) -> None:
+        detail = "; ".join(short_sessions) if short_sessions else "no session falls short"
+        super().__init__(
+            f"{name} ({participant_id}) claims {claimed:.2f} credits for series {series_id!r} "
+            f"but participation supports {supported:.2f}: {detail}"
+        )
+        self.participant_id = participant_id
+        self.name = name
+        self.series_id = series_id
+        self.claimed = claimed
+        self.supported = supported
+        self.short_sessions = tuple(short_sessions)
+
+
+class CertificateError(BalintCmeError):
+    """A certificate cannot be built or drawn."""
+
+
+class UnrenderableTextError(CertificateError):
+    """Some characters have no glyph in any configured font."""
+
+    def __init__(self, field: str, characters: Sequence[str]) -> None:
+        shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in characters)
+        super().__init__(
+            f"{field}: the configured fonts cannot draw {shown}; "
+            "configure a font that covers them (see CertificateLayout.fonts)"
+        )
+        self.field = field
+        self.characters = tuple(characters)
+
+
+class VerificationError(BalintCmeError):
+    """A verification code, key or key file cannot be used."""
+
+
+class LedgerError(BalintCmeError):
+    """The durable record refuses an operation or is inconsistent."""
+
+
+class RetentionError(LedgerError):
+    """A record cannot be deleted before its retention period ends."""
+
+
+class DataFileError(BalintCmeError):
+    """An input file is unreadable or invalid.
+
+    Attributes:
+        path: the file at fault.
+        line: the 1-based line number, when the problem has one.
+        reason: what is wrong, without the file name.
+        problems: every problem found, each a full message (the first is `str(self)`).
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        reason: str,
+        *,
+        line: int | None = None,
+        problems: Sequence[str] = (),
+    ) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.reason = reason
+        where = str(self.path) if line is None else f"{self.path} line {line}"
+        super().__init__(f"{where}: {reason}")
+        self.problems: tuple[str, ...] = tuple(problems) or (str(self),)

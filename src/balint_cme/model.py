@@ -1,0 +1,520 @@
+"""The domain records of a Balint group CME series: providers, sessions, people, policy.
+
+Pure data with the invariants on the records themselves. This module opens no files, reads no
+clock and imports nothing from the edges (certificates, io, ledger, cli) nor dateutil.
+There is deliberately no field for case content, patients or recordings (DOMAIN.md §1).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    model_validator,
+)
+
+from balint_cme.errors import EnrollmentError
+
+__all__ = [
+    "DEFAULT_PHYSICIAN_CREDENTIALS",
+    "CreditDesignation",
+    "CreditPoints",
+    "CreditPolicy",
+    "DomainModel",
+    "Facilitator",
+    "Participant",
+    "ParticipantId",
+    "Provider",
+    "Recurrence",
+    "Series",
+    "SeriesId",
+    "Session",
+    "SessionMove",
+    "Text",
+    "TimeZoneName",
+    "enroll",
+    "quarter_hours",
+]
+
+QUARTER = Decimal("0.25")
+
+
+class DomainModel(BaseModel):
+    """Base for every domain record: frozen, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def evolve(self, **changes: object) -> Self:
+        """Return a validated copy with `changes` applied."""
+        # model_copy(update=...) skips validation; model_validate keeps every invariant.
+        return self.model_validate({**dict(self), **changes})
+
+
+# ---------------------------------------------------------------------------------------------
+# Small value types
+
+
+def _check_quarter(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("credit must be a finite number")
+    if value % QUARTER != 0:
+        raise ValueError(f"credit {value} is not a multiple of 0.25")
+    return value.quantize(Decimal("0.01"))
+
+
+def _coerce_decimal(value: object) -> object:
+    # TOML and JSON give credits as strings ("1.0") or numbers (1.0, 1); a float goes through
+    # its shortest repr so 0.25 stays exactly 0.25.
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. America/Los_Angeles)") from err
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+"""A non-empty, trimmed line of text."""
+
+CreditPoints = Annotated[
+    Decimal,
+    BeforeValidator(_coerce_decimal),
+    Field(ge=0, le=1000),
+    AfterValidator(_check_quarter),
+    PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json"),
+]
+"""Credit or hours as a Decimal multiple of 0.25, two decimals; JSON carries it as "1.00"."""
+
+SeriesId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")]
+"""A series' stable identifier: letters, digits, '.', '_' and '-', safe in file names."""
+
+ParticipantId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+"""A roster identifier, stable across series so a transcript can find the same person."""
+
+TimeZoneName = Annotated[str, AfterValidator(_check_zone)]
+"""An IANA time-zone name such as "America/Los_Angeles"."""
+
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+
+DEFAULT_PHYSICIAN_CREDENTIALS: tuple[str, ...] = (
+    "MD",
+    "DO",
+    "MBBS",
+    "MBCHB",
+    "MBBCH",
+    "BMBS",
+    "MBBCHIR",
+    "BMBCH",
+    "MB",
+    "MDCM",
+    "MBBCHBAO",
+)
+"""Degrees that make a person a physician for AMA PRA credit: MD, DO and common foreign
+equivalents (ama-assn.org, "apply AMA physician recognition award"). Policy data: a series can
+list more, and a participant can be marked physician explicitly."""
+
+
+def quarter_hours(seconds: int, *, ties: Literal["down", "up"] = "down") -> Decimal:
+    """Hours for `seconds` rounded to the nearest 0.25 (DOMAIN.md §2), ties as `ties` says.
+
+    Integer arithmetic only: 900 s is a quarter hour, 450 s the exact midpoint, so 52.5 minutes
+    is a tie and becomes 0.75 under the default rule. Never Python's round() (banker's).
+    """
+    if seconds <= 0:
+        return Decimal("0.00")
+    quarters, remainder = divmod(seconds, 900)
+    if remainder > 450 or (remainder == 450 and ties == "up"):
+        quarters += 1
+    return (QUARTER * quarters).quantize(Decimal("0.01"))
+
+
+def _credential_tokens(credentials: str) -> set[str]:
+    return {re.sub(r"[^A-Z]", "", token.upper()) for token in re.split(r"[,;/\s]+", credentials)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Policy
+
+
+class CreditPolicy(DomainModel):
+    """The credit rules as data (DOMAIN.md §2, "policy knobs"); the engine holds no numbers."""
+
+    tie_rule: Literal["down", "up"] = "down"
+    """Which way an exact 7.5-minute midpoint rounds; "down" never over-awards."""
+    minimum_minutes: Annotated[Decimal, BeforeValidator(_coerce_decimal), Field(ge=0, le=1440)] = (
+        Decimal(0)
+    )
+    """A session attended for fewer minutes than this earns nothing (beyond rounding)."""
+    all_or_nothing_ratio: (
+        Annotated[Decimal, BeforeValidator(_coerce_decimal), Field(gt=0, le=1)] | None
+    ) = None
+    """If set, a session earns its full designated credit when attended for at least this
+    share of its length, and nothing otherwise (instead of quarter-hour credit)."""
+    participation_certificates: bool = True
+    """Whether people who are not physicians get certificates of participation."""
+    physician_credentials: tuple[str, ...] = DEFAULT_PHYSICIAN_CREDENTIALS
+    """Credentials (any case, punctuation ignored) that make a participant a physician."""
+
+    def is_physician(self, participant: Participant | Facilitator) -> bool:
+        """Whether `participant` may receive AMA PRA Category 1 Credit under this policy."""
+        if isinstance(participant, Participant) and participant.physician is not None:
+            return participant.physician
+        allowed = {re.sub(r"[^A-Z]", "", c.upper()) for c in self.physician_credentials}
+        return bool(_credential_tokens(participant.credentials) & allowed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who
+
+
+class Provider(DomainModel):
+    """Who provides the activity, and who accredits the provider (DOMAIN.md §3)."""
+
+    accredited: Text
+    """The accredited provider, e.g. "Fresno Madera Medical Society"."""
+    accreditor: Text
+    """The accrediting body as data: "California Medical Association (CMA)", "ACCME", ..."""
+    joint: tuple[Text, ...] = ()
+    """Non-accredited joint providers; empty when the activity is directly provided."""
+
+    @property
+    def is_joint(self) -> bool:
+        """Whether the activity is jointly provided."""
+        return bool(self.joint)
+
+
+class Participant(DomainModel):
+    """A person on a series' roster. Only attendance metadata is kept, never case content."""
+
+    id: ParticipantId
+    name: Text
+    credentials: Text
+    """As the person writes them: "MD", "DO", "MBBS", "MFT", "NP", "MD, PhD"."""
+    email: Email | None = None
+    physician: bool | None = None
+    """Overrides the policy's credential list (e.g. a foreign equivalent it does not name)."""
+    npi: Annotated[str, StringConstraints(pattern=r"^\d{10}$")] | None = None
+    license_state: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    license_number: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None
+    ) = None
+    birth_month: Annotated[int, Field(ge=1, le=12)] | None = None
+    """For board reporting (PARS wants month and day, never the year)."""
+    birth_day: Annotated[int, Field(ge=1, le=31)] | None = None
+    aliases: tuple[Text, ...] = ()
+    """Other display names or emails the person uses on meeting platforms."""
+
+    @model_validator(mode="after")
+    def _check_birth_day_exists(self) -> Self:
+        if (self.birth_month is None) != (self.birth_day is None):
+            raise ValueError("birth_month and birth_day go together")
+        if self.birth_month is not None and self.birth_day is not None:
+            # 2000 is a leap year, so 29 February is accepted.
+            try:
+                date(2000, self.birth_month, self.birth_day)
+            except ValueError as err:
+                raise ValueError(
+                    f"birth date {self.birth_month}/{self.birth_day} does not exist"
+                ) from err
+        return self
+
+    @model_validator(mode="after")
+    def _check_licence_has_state(self) -> Self:
+        if self.license_number is not None and self.license_state is None:
+            raise ValueError("license_number needs license_state")
+        return self
+
+
+class Facilitator(DomainModel):
+    """A group leader. Leaders get no learner credit for a session they lead (DOMAIN.md §2)."""
+
+    name: Text
+    credentials: Text
+    participant_id: ParticipantId | None = None
+    """The roster id when the leader is also enrolled as a learner for other sessions."""
+    leads: tuple[Annotated[int, Field(ge=1)], ...] = ()
+    """1-based session numbers this person leads; empty means every session."""
+
+    def leads_session(self, number: int) -> bool:
+        """Whether this facilitator leads session `number`."""
+        return not self.leads or number in self.leads
+
+
+# ---------------------------------------------------------------------------------------------
+# When
+
+
+class CreditDesignation(DomainModel):
+    """What the provider designated in advance (DOMAIN.md §2)."""
+
+    type: Text = "AMA PRA Category 1 Credit"
+    per_session: CreditPoints
+    """Designated credit for each session unless the session says otherwise."""
+    series_maximum: CreditPoints
+    """The cap for the whole series, e.g. 5.00 for five one-hour sessions."""
+
+
+class SessionMove(DomainModel):
+    """A planned session moved to another local start."""
+
+    planned_on: date
+    """The local date the recurrence gave."""
+    start: datetime
+    """The new local start (naive, in the series time zone)."""
+
+
+class Recurrence(DomainModel):
+    """How sessions were planned: an RFC 5545 RRULE from a first local start.
+
+    Times are naive wall-clock times in the series time zone, so a March and a November session
+    both start at 6:45 PM local across a daylight-saving change. Expansion lives in schedule.py.
+    """
+
+    first_start: datetime
+    duration_minutes: Annotated[int, Field(gt=0, le=1440)]
+    rrule: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    cancelled: tuple[date, ...] = ()
+    """Local dates the rule gives on which no session is held."""
+    moved: tuple[SessionMove, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_rule_is_finite(self) -> Self:
+        parts = {
+            part.split("=", 1)[0].strip().upper()
+            for part in self.rrule.removeprefix("RRULE:").split(";")
+        }
+        if not parts & {"COUNT", "UNTIL"}:
+            raise ValueError("rrule needs COUNT or UNTIL so that the schedule ends")
+        if self.first_start.tzinfo is not None:
+            raise ValueError("first_start is a local time without an offset")
+        return self
+
+
+class Session(DomainModel):
+    """One meeting of the series. `starts_at` is None while its date is still to be announced."""
+
+    number: Annotated[int, Field(ge=1)]
+    """1-based position in the series."""
+    starts_at: AwareDatetime | None
+    duration_minutes: Annotated[int, Field(gt=0, le=1440)]
+    credit: CreditPoints
+    """Designated maximum for this session."""
+
+    @property
+    def is_dated(self) -> bool:
+        """Whether the session has a date."""
+        return self.starts_at is not None
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """End of the session window, or None when undated."""
+        if self.starts_at is None:
+            return None
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+# ---------------------------------------------------------------------------------------------
+# The series
+
+
+class Series(DomainModel):
+    """A Balint group series: who provides it, when it meets, who leads and who attends."""
+
+    id: SeriesId
+    title: Text
+    learning_format: Text = "live activity"
+    delivery: Literal["virtual", "in-person", "hybrid"] = "virtual"
+    location: Text = "Online"
+    timezone: TimeZoneName
+    eligibility: Literal["physicians", "clinicians"] = "clinicians"
+    """"physicians": only physicians may enroll; "clinicians": others enroll for participation."""
+    registration: Literal["open", "closed"] = "closed"
+    allow_late_joining: bool = False
+    """Whether people may enroll after the first session has started."""
+    members_commit_to_all_sessions: bool = True
+    provider: Provider
+    credit: CreditDesignation
+    policy: CreditPolicy = CreditPolicy()
+    schedule: Recurrence | None = None
+    """How the sessions were planned, when they came from a recurrence (provenance)."""
+    schedule_note: str | None = None
+    """Free text for people about dates still to come, e.g. "Dates: 2023 TBD"."""
+    sessions: tuple[Session, ...]
+    facilitators: tuple[Facilitator, ...] = ()
+    participants: tuple[Participant, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_sessions_numbered_in_date_order(self) -> Self:
+        if not self.sessions:
+            raise ValueError("a series needs at least one session (dated or planned)")
+        numbers = [session.number for session in self.sessions]
+        if numbers != list(range(1, len(self.sessions) + 1)):
+            raise ValueError("sessions must be numbered 1, 2, 3, ... in order")
+        dated = [s.starts_at for s in self.sessions if s.starts_at is not None]
+        if any(later <= earlier for earlier, later in itertools.pairwise(dated)):
+            raise ValueError("sessions must be listed in date order, one start per session")
+        undated_seen = False
+        for session in self.sessions:
+            if session.starts_at is None:
+                undated_seen = True
+            elif undated_seen:
+                raise ValueError("undated (planned) sessions must come after the dated ones")
+        for before, after in zip(self.sessions, self.sessions[1:], strict=False):
+            if before.ends_at and after.starts_at and after.starts_at < before.ends_at:
+                raise ValueError(
+                    f"session {after.number} starts before session {before.number} ends"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _check_roster_ids_unique(self) -> Self:
+        seen: set[str] = set()
+        for participant in self.participants:
+            if participant.id in seen:
+                raise ValueError(f"participant id {participant.id!r} appears twice")
+            seen.add(participant.id)
+        return self
+
+    @model_validator(mode="after")
+    def _check_roster_meets_eligibility(self) -> Self:
+        if self.eligibility == "physicians":
+            for participant in self.participants:
+                if not self.policy.is_physician(participant):
+                    raise ValueError(
+                        f"{participant.name} ({participant.id}, {participant.credentials}) "
+                        "cannot enroll: this series is for physicians only"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _check_facilitators_lead_existing_sessions(self) -> Self:
+        ids = {p.id for p in self.participants}
+        for facilitator in self.facilitators:
+            for number in facilitator.leads:
+                if number > len(self.sessions):
+                    raise ValueError(
+                        f"facilitator {facilitator.name} leads session {number}, "
+                        f"but the series has {len(self.sessions)}"
+                    )
+            if facilitator.participant_id is not None and facilitator.participant_id not in ids:
+                raise ValueError(
+                    f"facilitator {facilitator.name} names participant "
+                    f"{facilitator.participant_id!r}, who is not on the roster"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _check_maximum_within_designations(self) -> Self:
+        if self.credit.series_maximum > sum((s.credit for s in self.sessions), Decimal(0)):
+            raise ValueError(
+                f"series_maximum {self.credit.series_maximum} exceeds the sum of the sessions' "
+                "designated credit"
+            )
+        return self
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The series time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def dated_sessions(self) -> tuple[Session, ...]:
+        """The sessions whose dates are known."""
+        return tuple(s for s in self.sessions if s.starts_at is not None)
+
+    @property
+    def first_start(self) -> datetime | None:
+        """When the first dated session starts."""
+        dated = self.dated_sessions
+        return dated[0].starts_at if dated else None
+
+    @property
+    def last_session_on(self) -> date | None:
+        """Local date of the last dated session (retention runs from it)."""
+        dated = self.dated_sessions
+        return self.held_on(dated[-1]) if dated else None
+
+    def held_on(self, session: Session) -> date | None:
+        """The local date a session is held on, or None when undated."""
+        if session.starts_at is None:
+            return None
+        return session.starts_at.astimezone(self.zone).date()
+
+    def local_start(self, session: Session) -> datetime | None:
+        """The session start as wall-clock time in the series time zone."""
+        if session.starts_at is None:
+            return None
+        return session.starts_at.astimezone(self.zone)
+
+    def session(self, number: int) -> Session | None:
+        """Session `number` (1-based), or None."""
+        if 1 <= number <= len(self.sessions):
+            return self.sessions[number - 1]
+        return None
+
+    def participant(self, participant_id: str) -> Participant | None:
+        """The roster entry with this id, or None."""
+        for participant in self.participants:
+            if participant.id == participant_id:
+                return participant
+        return None
+
+    def facilitator_of(self, participant_id: str, number: int) -> Facilitator | None:
+        """The facilitator entry if `participant_id` leads session `number`."""
+        for facilitator in self.facilitators:
+            if facilitator.participant_id == participant_id and facilitator.leads_session(number):
+                return facilitator
+        return None
+
+
+def enroll(series: Series, participant: Participant, *, at: datetime) -> Series:
+    """Add `participant` to the roster as of `at`, enforcing eligibility and roster closing.
+
+    Raises:
+        EnrollmentError: the person is not eligible, is already enrolled, or the roster closed
+            when the first session started and the series does not allow late joining.
+    """
+    if at.tzinfo is None:
+        raise ValueError("enrollment time must be time-zone aware")
+    if series.participant(participant.id) is not None:
+        raise EnrollmentError(
+            f"{participant.name} ({participant.id}) is already enrolled in {series.id!r}",
+            participant_id=participant.id,
+        )
+    if series.eligibility == "physicians" and not series.policy.is_physician(participant):
+        raise EnrollmentError(
+            f"{participant.name} ({participant.id}, {participant.credentials}) cannot enroll in "
+            f"{series.id!r}: the series is for physicians only",
+            participant_id=participant.id,
+        )
+    first = series.first_start
+    if first is not None and at >= first and not series.allow_late_joining:
+        raise EnrollmentError(
+            f"{participant.name} ({participant.id}) cannot enroll in {series.id!r}: the roster "
+            f"closed when the first session started ({first.astimezone(series.zone):%Y-%m-%d %H:%M %Z})",
+            participant_id=participant.id,
+        )
+    return series.evolve(participants=(*series.participants, participant))

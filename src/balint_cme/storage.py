@@ -1,0 +1,58 @@
+"""File-system primitives the edges share: atomic writes and safe file-name parts.
+
+Sits below io, certificates and ledger (which stay independent of each other) and above the
+core, which never touches files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+__all__ = ["safe_slug", "write_atomically"]
+
+_WINDOWS_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
+
+
+def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one, never half.
+
+    The bytes go to a temporary file in the same directory, are flushed to disk, and the file
+    is renamed over `path` (atomic on POSIX and Windows).
+    """
+    path = Path(path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def safe_slug(text: str, *, max_length: int = 60, fallback: str = "x") -> str:
+    """A lowercase ASCII file-name part from any text: no separators, dots, NUL or reserved names.
+
+    "../../Zoë Ångström" → "zoe-angstrom"; never empty, never longer than `max_length`.
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:max_length].strip("-")
+    if not slug or slug.upper() in _WINDOWS_RESERVED:
+        slug = f"{fallback}-{slug}" if slug else fallback
+    return slug

@@ -1,0 +1,71 @@
+"""Shared builders (a small realistic series) and the hypothesis profiles.
+
+HYPOTHESIS_PROFILE picks the profile: "dev" (fast, the default) or "ci" (derandomized).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from balint_cme import AttendanceRecord, AttendanceRegister, Series
+from balint_cme.io.series_file import load_series
+
+settings.register_profile(
+    "dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci",
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def series_2020() -> Series:
+    """The README's 2020 series: five monthly sessions, 1.0 each, 5.0 maximum."""
+    return load_series(EXAMPLES / "ssvms-balint-2020.toml")
+
+
+@pytest.fixture(scope="session")
+def series_2023() -> Series:
+    """The 2023 series: four planned sessions, dates TBD, physicians only."""
+    return load_series(EXAMPLES / "ssvms-balint-2023.toml")
+
+
+def attend(
+    series: Series, participant_id: str, session: int, start_minute: float, end_minute: float
+) -> AttendanceRecord:
+    """A record from minutes relative to the session's start (negative = before it)."""
+    starts_at = series.sessions[session - 1].starts_at
+    assert starts_at is not None
+    return AttendanceRecord(
+        participant_id=participant_id,
+        session=session,
+        joined_at=starts_at + timedelta(minutes=start_minute),
+        left_at=starts_at + timedelta(minutes=end_minute),
+    )
+
+
+def register_of(*records: AttendanceRecord) -> AttendanceRegister:
+    """A register of the given records."""
+    return AttendanceRegister(records)
+
+
+def local(series: Series, text: str) -> datetime:
+    """An aware datetime from 'YYYY-MM-DD HH:MM' in the series zone."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=series.zone)
+
+
+D = Decimal
