@@ -7,8 +7,10 @@ no clock, no edges.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from typing import Annotated, Self
 
@@ -22,6 +24,7 @@ __all__ = [
     "Evidence",
     "attended_seconds",
     "merge_intervals",
+    "paused_garbage_collector",
 ]
 
 
@@ -77,11 +80,6 @@ class AttendanceRecord(DomainModel):
         )
 
 
-def _seconds(joined: datetime, left: datetime) -> tuple[int, int]:
-    # Whole seconds, rounded inwards: a fraction of a second is never credited.
-    return math.ceil(joined.timestamp()), math.floor(left.timestamp())
-
-
 def merge_intervals(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """The union of half-open [start, end) intervals, as disjoint sorted intervals."""
     merged: list[tuple[int, int]] = []
@@ -100,12 +98,39 @@ def attended_seconds(
     intervals: Iterable[tuple[int, int]], window_start: int, window_end: int
 ) -> int:
     """Seconds covered by the union of `intervals` inside [window_start, window_end)."""
-    clipped = (
-        (max(start, window_start), min(end, window_end))
-        for start, end in intervals
-        if end > window_start and start < window_end
-    )
-    return sum(end - start for start, end in merge_intervals(clipped))
+    # One pass over the sorted intervals, clipping and merging as it goes (the hot loop of
+    # award_series: kept free of generators and helper calls).
+    total = 0
+    run_start = run_end = window_start
+    for start, end in sorted(intervals):
+        if start < window_start:
+            start = window_start
+        if end > window_end:
+            end = window_end
+        if end <= start:
+            continue
+        if start > run_end:
+            total += run_end - run_start
+            run_start, run_end = start, end
+        elif end > run_end:
+            run_end = end
+    return total + run_end - run_start
+
+
+@contextmanager
+def paused_garbage_collector() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small acyclic objects.
+
+    The collector would otherwise rescan every live record on each generation-2 pass; the
+    objects made here hold no cycles, so reference counting frees them all the same.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class AttendanceRegister:
@@ -119,14 +144,17 @@ class AttendanceRegister:
     def __init__(self, records: Iterable[AttendanceRecord] = ()) -> None:
         self._records: tuple[AttendanceRecord, ...] = tuple(records)
         index: dict[tuple[str, int], list[tuple[int, int]]] = {}
-        for record in self._records:
-            key = (record.participant_id, record.session)
-            interval = _seconds(record.joined_at, record.left_at)
-            bucket = index.get(key)
-            if bucket is None:
-                index[key] = [interval]
-            else:
-                bucket.append(interval)
+        ceil, floor = math.ceil, math.floor
+        with paused_garbage_collector():
+            for record in self._records:
+                key = (record.participant_id, record.session)
+                # Whole seconds, rounded inwards: a fraction of a second is never credited.
+                interval = (ceil(record.joined_at.timestamp()), floor(record.left_at.timestamp()))
+                bucket = index.get(key)
+                if bucket is None:
+                    index[key] = [interval]
+                else:
+                    bucket.append(interval)
         self._index = index
 
     @property

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import Field
 
-from balint_cme.attendance import AttendanceRegister, attended_seconds
+from balint_cme.attendance import AttendanceRegister, attended_seconds, paused_garbage_collector
 from balint_cme.errors import (
     ClaimError,
     UndatedSessionError,
@@ -28,7 +28,6 @@ from balint_cme.model import (
     DomainModel,
     Participant,
     Series,
-    Session,
     Text,
     quarter_hours,
 )
@@ -111,43 +110,63 @@ class CreditAward(DomainModel):
         return bool(self.shortfalls)
 
 
+class _Window(NamedTuple):
+    """A dated session prepared once per call: its window in epoch seconds and its leaders."""
+
+    number: int
+    held_on: date
+    start: int
+    end: int
+    designated: Decimal
+    leaders: frozenset[str]
+
+
+def _windows(series: Series) -> tuple[_Window, ...]:
+    zone = series.zone
+    windows = []
+    for session in series.dated_sessions:
+        assert session.starts_at is not None
+        start = int(session.starts_at.timestamp())
+        leaders = frozenset(
+            f.participant_id
+            for f in series.facilitators
+            if f.participant_id is not None and f.leads_session(session.number)
+        )
+        windows.append(
+            _Window(
+                number=session.number,
+                held_on=session.starts_at.astimezone(zone).date(),
+                start=start,
+                end=start + session.duration_minutes * 60,
+                designated=session.credit,
+                leaders=leaders,
+            )
+        )
+    return tuple(windows)
+
+
 def _session_result(
-    series: Series,
-    session: Session,
+    window: _Window,
     policy: CreditPolicy,
     register: AttendanceRegister,
     participant_id: str,
     is_physician: bool,
 ) -> SessionCredit:
-    assert session.starts_at is not None
-    assert session.ends_at is not None
-    held_on = session.starts_at.astimezone(series.zone).date()
-    start = int(session.starts_at.timestamp())
     seconds = attended_seconds(
-        register.intervals(participant_id, session.number),
-        start,
-        start + session.duration_minutes * 60,
+        register.intervals(participant_id, window.number), window.start, window.end
     )
-    designated = session.credit
+    designated = window.designated
     hours = quarter_hours(seconds, ties=policy.tie_rule)
     reason: str | None = None
-    if series.facilitator_of(participant_id, session.number) is not None:
-        return SessionCredit.model_construct(
-            session=session.number,
-            held_on=held_on,
-            attended_seconds=seconds,
-            credit=ZERO,
-            hours=ZERO,
-            designated=designated,
-            reason="facilitated this session",
-        )
-    if seconds == 0:
+    if participant_id in window.leaders:
+        credit, hours, reason = ZERO, ZERO, "facilitated this session"
+    elif seconds == 0:
         credit, reason = ZERO, "did not attend"
-    elif Decimal(seconds) < policy.minimum_minutes * 60:
+    elif policy.minimum_minutes and Decimal(seconds) < policy.minimum_minutes * 60:
         credit, hours = ZERO, ZERO
         reason = f"below the policy minimum of {policy.minimum_minutes} minutes"
     elif policy.all_or_nothing_ratio is not None:
-        needed = policy.all_or_nothing_ratio * session.duration_minutes * 60
+        needed = policy.all_or_nothing_ratio * (window.end - window.start)
         if seconds >= needed:
             credit = designated
         else:
@@ -166,14 +185,17 @@ def _session_result(
             reason = f"partial attendance: {Decimal(seconds) / 60:.1f} minutes"
     if not is_physician:
         credit = ZERO
-    return SessionCredit.model_construct(
-        session=session.number,
-        held_on=held_on,
-        attended_seconds=seconds,
-        credit=credit,
-        hours=hours,
-        designated=designated,
-        reason=reason,
+    # Every value is computed here from validated inputs, so validation would only cost time.
+    return SessionCredit._from_trusted(
+        {
+            "session": window.number,
+            "held_on": window.held_on,
+            "attended_seconds": seconds,
+            "credit": credit,
+            "hours": hours,
+            "designated": designated,
+            "reason": reason,
+        }
     )
 
 
@@ -188,6 +210,7 @@ def _check_register(series: Series, register: AttendanceRegister) -> None:
 
 def _award(
     series: Series,
+    windows: tuple[_Window, ...],
     register: AttendanceRegister,
     participant_id: str,
     participant: Participant | None,
@@ -208,8 +231,8 @@ def _award(
         )
     is_physician = policy.is_physician(participant)
     results = tuple(
-        _session_result(series, session, policy, register, participant_id, is_physician)
-        for session in series.dated_sessions
+        _session_result(window, policy, register, participant_id, is_physician)
+        for window in windows
     )
     earned = sum((r.credit for r in results), ZERO)
     hours = sum((r.hours for r in results), ZERO)
@@ -226,17 +249,19 @@ def _award(
     undated = len(series.sessions) - len(results)
     if undated:
         shortfalls.append(f"{undated} session(s) not yet dated")
-    return CreditAward.model_construct(
-        series_id=series.id,
-        participant_id=participant_id,
-        name=participant.name,
-        credentials=participant.credentials,
-        is_enrolled=True,
-        is_physician=is_physician,
-        sessions=results,
-        points=points,
-        participation_hours=hours,
-        shortfalls=tuple(shortfalls),
+    return CreditAward._from_trusted(
+        {
+            "series_id": series.id,
+            "participant_id": participant_id,
+            "name": participant.name,
+            "credentials": participant.credentials,
+            "is_enrolled": True,
+            "is_physician": is_physician,
+            "sessions": results,
+            "points": points,
+            "participation_hours": hours,
+            "shortfalls": tuple(shortfalls),
+        }
     )
 
 
@@ -258,6 +283,7 @@ def award_credit(
     _check_register(series, register)
     return _award(
         series,
+        _windows(series),
         register,
         participant_id,
         series.participant(participant_id),
@@ -275,7 +301,11 @@ def award_series(
     """
     _check_register(series, register)
     chosen = policy or series.policy
-    return tuple(_award(series, register, p.id, p, chosen) for p in series.participants)
+    windows = _windows(series)
+    with paused_garbage_collector():
+        return tuple(
+            _award(series, windows, register, p.id, p, chosen) for p in series.participants
+        )
 
 
 def validate_claim(
