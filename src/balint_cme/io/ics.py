@@ -1,0 +1,61 @@
+"""iCalendar export of a series' sessions, for participants' calendars (RFC 5545).
+
+One VEVENT per dated session, in the series time zone with its VTIMEZONE, so calendar
+programs show 6:45 PM Pacific whatever the reader's own zone. icalendar does the format.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from icalendar import Calendar, Event, Timezone
+
+from balint_cme.model import Series
+
+__all__ = ["format_ics"]
+
+
+def format_ics(series: Series, *, generated_at: datetime) -> bytes:
+    """The .ics bytes for `series`; `generated_at` (aware) becomes every event's DTSTAMP.
+
+    UIDs are derived from the series id and session number, so re-exporting updates the
+    events a participant already imported instead of duplicating them.
+    """
+    calendar = Calendar()
+    calendar.add("prodid", "-//balint_cme//Balint group schedule//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", series.title)
+    dated = series.dated_sessions
+    if dated:
+        first = series.held_on(dated[0])
+        last = series.held_on(dated[-1])
+        assert first is not None
+        assert last is not None
+        # Whole calendar years, so the VTIMEZONE carries both DST transitions of each year.
+        calendar.add_component(
+            Timezone.from_tzinfo(
+                series.zone,
+                first_date=date(first.year, 1, 1),
+                last_date=date(last.year, 12, 31),
+            )
+        )
+    providers = " with ".join((series.provider.accredited, *series.provider.joint))
+    for session in dated:
+        start = series.local_start(session)
+        assert start is not None
+        event = Event()
+        event.add("uid", f"{series.id}-session-{session.number}@balint-cme")
+        event.add("dtstamp", generated_at)
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(minutes=session.duration_minutes))
+        event.add("summary", f"{series.title}: session {session.number} of {len(series.sessions)}")
+        event.add("location", series.location)
+        event.add(
+            "description",
+            f"{series.learning_format.capitalize()} ({series.delivery}), {providers}. "
+            f"Designated for a maximum of {session.credit} {series.credit.type}(s)™.",
+        )
+        calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data
