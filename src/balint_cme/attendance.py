@@ -11,12 +11,13 @@ import gc
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Annotated, Self
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from balint_cme.model import DomainModel, ParticipantId
+from balint_cme.errors import UndatedSessionError
+from balint_cme.model import DomainModel, ParticipantId, Session
 
 __all__ = [
     "AttendanceRecord",
@@ -78,6 +79,37 @@ class AttendanceRecord(DomainModel):
             left_at=left,
             evidence=evidence,
         )
+
+    @classmethod
+    def in_session(
+        cls,
+        session: Session,
+        participant_id: str,
+        joined_minute: float,
+        left_minute: float,
+        *,
+        evidence: Evidence | None = None,
+    ) -> Self:
+        """A record from minutes relative to the session's start (negative: before it).
+
+        Handy in tests and examples: `AttendanceRecord.in_session(session, "p01", 0, 52)`.
+
+        Raises:
+            UndatedSessionError: the session has no date yet.
+        """
+        if session.starts_at is None:
+            raise UndatedSessionError(session.number)
+        return cls(
+            participant_id=participant_id,
+            session=session.number,
+            joined_at=_minutes_after(session.starts_at, joined_minute),
+            left_at=_minutes_after(session.starts_at, left_minute),
+            evidence=evidence,
+        )
+
+
+def _minutes_after(start: datetime, minutes: float) -> datetime:
+    return start + timedelta(seconds=round(minutes * 60))
 
 
 def merge_intervals(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -79,10 +79,10 @@ class UnknownSessionError(AttendanceError, LookupError):
 class UndatedSessionError(AttendanceError):
     """Credit was asked for a session whose date is not yet known."""
 
-    def __init__(self, session: int, *, series_id: str) -> None:
+    def __init__(self, session: int, *, series_id: str | None = None) -> None:
+        where = f"series {series_id!r} session {session}" if series_id else f"session {session}"
         super().__init__(
-            f"series {series_id!r} session {session} has no date yet "
-            "(planned, dates TBD): credit cannot be computed for it"
+            f"{where} has no date yet (planned, dates TBD): credit cannot be computed for it"
         )
         self.session = session
         self.series_id = series_id

@@ -10,23 +10,28 @@ from balint_cme.io.series_file import load_series
 from tests.conftest import EXAMPLES, ROOT
 
 
-def test_quickstart_prints_partial_non_physician_facilitator_and_refused_claim() -> None:
+def test_quickstart_prints_partial_non_physician_and_facilitator() -> None:
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / "quickstart.py")],
         capture_output=True,
         text=True,
         check=True,
+        cwd=ROOT,
     )
     lines = result.stdout.splitlines()
     ana = next(line for line in lines if line.startswith("Ana Ruiz"))
-    assert "credit 1.75" in ana
-    assert "52.00 min 0.75" in ana
+    assert "1.75 credit, 1.75 h: 52.00 min 0.75 | 60.00 min 1.00" in ana
     grace = next(line for line in lines if line.startswith("Grace Lindqvist"))
-    assert "credit 0.00  hours 1.75" in grace
-    assert "why: not a physician: NP" in result.stdout
-    assert "facilitated this session" in result.stdout
-    assert "claim refused: Ana Ruiz (p01) claims 5.00" in result.stdout
-    assert "supports 1.75" in result.stdout
+    assert "0.00 credit, 1.75 h: 60.00 min 0.00 | 45.00 min 0.00" in grace
+    assert "not a physician: NP" in result.stdout
+    frank = lines.index(next(line for line in lines if line.startswith("Rochelle Frank")))
+    assert lines[frank + 1].count("facilitated this session") == 5
+
+
+def test_readme_quickstart_is_the_example_file() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert block == (EXAMPLES / "quickstart.py").read_text(encoding="utf-8")
 
 
 def test_the_issue_s_exact_series_file_loads() -> None:
