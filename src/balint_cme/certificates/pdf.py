@@ -1,0 +1,914 @@
+"""render_pdf(certificate, layout) -> bytes: the certificate page, drawn with reportlab's canvas.
+
+The only module that draws. Text goes through canvas.drawString, never Paragraph markup, so
+"<b>" or "&" in a name prints as typed. Every character is checked against the embedded fonts
+first (Noto Sans, then the layout's extra fonts), so a certificate either prints every
+character or fails with UnrenderableTextError naming the ones it cannot draw. Long names and
+titles shrink, then wrap; the whole page shrinks further rather than run off the paper.
+The claims and seal go into the PDF's document information for offline verification.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, NamedTuple, cast
+
+import segno
+from reportlab import rl_config
+from reportlab.lib.colors import Color, HexColor
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, PDFString
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from balint_cme.certificates.content import Certificate
+from balint_cme.certificates.fonts import FontFile, load_font_file, missing_characters, noto_sans
+from balint_cme.certificates.formatting import (
+    format_amount,
+    format_date,
+    format_dates,
+    format_hours,
+)
+from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
+from balint_cme.certificates.verification import metadata_record
+from balint_cme.errors import CertificateError, UnrenderableTextError
+
+__all__ = [
+    "check_renderable",
+    "render_merged_pdf",
+    "render_pages",
+    "render_pdf",
+]
+
+Style = Literal["regular", "bold", "italic"]
+
+
+class Span(NamedTuple):
+    """A piece of text in one style and colour."""
+
+    text: str
+    style: Style = "regular"
+    colour: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Fonts
+
+
+@dataclass(frozen=True)
+class _Fonts:
+    primary: dict[str, str]
+    """Style → reportlab font name of the Noto Sans instance."""
+    fallbacks: tuple[str, ...]
+    coverage: dict[str, frozenset[int]]
+
+    def chain(self, style: Style) -> tuple[str, ...]:
+        return (self.primary[style], *self.fallbacks)
+
+    def coverages(self, style: Style) -> tuple[frozenset[int], ...]:
+        return tuple(self.coverage[name] for name in self.chain(style))
+
+
+_font_lock = threading.Lock()
+_font_sets: dict[tuple[str, tuple[str, ...]], _Fonts] = {}
+
+
+def _register(name: str, font: FontFile) -> frozenset[int]:
+    registered: Any
+    try:
+        registered = pdfmetrics.getFont(name)
+    except KeyError:
+        try:
+            registered = TTFont(name, font.open())
+        except Exception as err:  # reportlab raises bare TTFError/ValueError/... on bad files
+            raise CertificateError(f"cannot embed font {font.label}: {err}") from err
+        pdfmetrics.registerFont(registered)
+    char_to_glyph: dict[int, int] = registered.face.charToGlyph
+    return frozenset(code for code, glyph in char_to_glyph.items() if glyph)
+
+
+def _fonts(layout: CertificateLayout) -> _Fonts:
+    cache = str(layout.font_cache_dir or "")
+    extras = tuple(str(path) for path in layout.extra_fonts)
+    key = (cache, extras)
+    with _font_lock:
+        known = _font_sets.get(key)
+        if known is not None:
+            return known
+        coverage: dict[str, frozenset[int]] = {}
+        primary: dict[str, str] = {}
+        for style in ("regular", "bold", "italic"):
+            font = noto_sans(style, cache_dir=layout.font_cache_dir)
+            name = f"BalintCme-{font.label}"
+            coverage[name] = _register(name, font)
+            primary[style] = name
+        fallbacks = []
+        for index, path in enumerate(layout.extra_fonts):
+            font = load_font_file(path)
+            name = f"BalintCme-Extra{index}-{abs(hash(str(path))):x}"
+            coverage[name] = _register(name, font)
+            fallbacks.append(name)
+        made = _Fonts(primary, tuple(fallbacks), coverage)
+        _font_sets[key] = made
+        return made
+
+
+def _clean(text: str) -> str:
+    """NFC, and every whitespace run as one space (reportlab draws no line breaks or tabs)."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring, fitting, drawing text
+
+
+class _Typesetter:
+    def __init__(self, fonts: _Fonts) -> None:
+        self.fonts = fonts
+        self._runs: dict[tuple[str, Style], tuple[tuple[str, str], ...]] = {}
+
+    def runs(self, text: str, style: Style) -> tuple[tuple[str, str], ...]:
+        """(font name, text) pieces: each character in the first font of the chain that has it."""
+        key = (text, style)
+        known = self._runs.get(key)
+        if known is not None:
+            return known
+        chain = self.fonts.chain(style)
+        pieces: list[tuple[str, str]] = []
+        current = chain[0]
+        buffer: list[str] = []
+        for character in text:
+            if not character.isspace():
+                point = ord(character)
+                chosen = next(
+                    (name for name in chain if point in self.fonts.coverage[name]), chain[0]
+                )
+                if chosen != current and buffer:
+                    pieces.append((current, "".join(buffer)))
+                    buffer = []
+                current = chosen
+            buffer.append(character)
+        if buffer:
+            pieces.append((current, "".join(buffer)))
+        made = tuple(pieces)
+        self._runs[key] = made
+        return made
+
+    def width(self, spans: Sequence[Span], size: float) -> float:
+        return sum(
+            pdfmetrics.stringWidth(piece, font, size)
+            for span in spans
+            for font, piece in self.runs(span.text, span.style)
+        )
+
+    def wrap(self, spans: Sequence[Span], size: float, max_width: float) -> list[list[Span]]:
+        """Greedy word wrap; a word wider than the line breaks between characters."""
+        tokens = [
+            Span(" " if piece.isspace() else piece, span.style, span.colour)
+            for span in spans
+            for piece in re.findall(r"\s+|\S+", span.text)
+        ]
+        lines: list[list[Span]] = [[]]
+        used = 0.0
+        for token in tokens:
+            token_width = self.width([token], size)
+            if token.text == " ":
+                if lines[-1]:
+                    lines[-1].append(token)
+                    used += token_width
+                continue
+            if used + token_width <= max_width or not _has_text(lines[-1]):
+                if token_width > max_width:
+                    used = self._break_word(token, size, max_width, lines, used)
+                    continue
+                lines[-1].append(token)
+                used += token_width
+                continue
+            _strip_trailing_space(lines[-1])
+            lines.append([])
+            used = 0.0
+            if token_width > max_width:
+                used = self._break_word(token, size, max_width, lines, used)
+            else:
+                lines[-1].append(token)
+                used = token_width
+        _strip_trailing_space(lines[-1])
+        return [line for line in lines if line]
+
+    def _break_word(
+        self, token: Span, size: float, max_width: float, lines: list[list[Span]], used: float
+    ) -> float:
+        piece = ""
+        for character in token.text:
+            candidate = piece + character
+            if used + self.width([Span(candidate, token.style)], size) > max_width and (
+                piece or _has_text(lines[-1])
+            ):
+                if piece:
+                    lines[-1].append(Span(piece, token.style, token.colour))
+                _strip_trailing_space(lines[-1])
+                lines.append([])
+                used = 0.0
+                piece = character
+            else:
+                piece = candidate
+        lines[-1].append(Span(piece, token.style, token.colour))
+        return used + self.width([Span(piece, token.style)], size)
+
+    def fit(
+        self,
+        spans: Sequence[Span],
+        size: float,
+        max_width: float,
+        *,
+        max_lines: int,
+        min_size: float,
+    ) -> tuple[float, list[list[Span]]]:
+        """Shrink to one line (down to 75 %), then wrap (up to max_lines, down to min_size)."""
+        one_line_floor = max(size * 0.75, min_size)
+        whole = self.width(spans, 1.0)
+        if whole * one_line_floor <= max_width:
+            return min(size, max_width / whole if whole else size), [list(spans)]
+        trial = one_line_floor
+        while trial >= min_size:
+            lines = self.wrap(spans, trial, max_width)
+            if len(lines) <= max_lines:
+                return trial, lines
+            trial -= max(0.25, trial * 0.05)
+        return min_size, self.wrap(spans, min_size, max_width)
+
+
+def _has_text(line: Sequence[Span]) -> bool:
+    return any(span.text.strip() for span in line)
+
+
+def _strip_trailing_space(line: list[Span]) -> None:
+    while line and line[-1].text == " ":
+        line.pop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Page plan: blocks of lines measured for a scale, drawn top to bottom
+
+
+@dataclass
+class _Block:
+    lines: list[list[Span]]
+    size: float
+    colour: str
+    leading: float
+    space_after: float
+    char_space: float = 0.0
+    rule_after: float = 0.0
+    """Width of an accent rule drawn under the block (0: none)."""
+    image: Path | None = None
+    image_height: float = 0.0
+
+    @property
+    def height(self) -> float:
+        if self.image is not None:
+            return self.image_height + self.space_after
+        return len(self.lines) * self.size * self.leading + self.space_after
+
+
+class _Page:
+    """Draws one certificate on a canvas page."""
+
+    def __init__(self, canvas: Canvas, layout: CertificateLayout, setter: _Typesetter) -> None:
+        self.canvas = canvas
+        self.layout = layout
+        self.setter = setter
+        self.width, self.height = layout.page_size
+        self.margin = layout.margin
+        self.text_width = self.width - 2 * self.margin - 24
+
+    # -- primitives --------------------------------------------------------------------------
+
+    def colour(self, value: str | None, default: str) -> Color:
+        return HexColor(value or default)
+
+    def draw_line(
+        self,
+        spans: Sequence[Span],
+        y: float,
+        size: float,
+        colour: str,
+        *,
+        align: Literal["left", "centre", "right"] = "centre",
+        x: float | None = None,
+        char_space: float = 0.0,
+    ) -> None:
+        count = sum(len(span.text) for span in spans)
+        line_width = self.setter.width(spans, size) + char_space * max(count - 1, 0)
+        if align == "centre":
+            left = (self.width - line_width) / 2 if x is None else x - line_width / 2
+        elif align == "right":
+            left = (x if x is not None else self.width - self.margin) - line_width
+        else:
+            left = x if x is not None else self.margin
+        canvas = self.canvas
+        for span in spans:
+            canvas.setFillColor(self.colour(span.colour, colour))
+            for font, piece in self.setter.runs(span.text, span.style):
+                canvas.setFont(font, size)
+                canvas.drawString(left, y, piece, charSpace=char_space)
+                left += pdfmetrics.stringWidth(piece, font, size) + char_space * len(piece)
+
+    # -- the page ----------------------------------------------------------------------------
+
+    def border(self) -> None:
+        layout, canvas = self.layout, self.canvas
+        if not layout.border:
+            return
+        inset = max(self.margin * 0.45, 12.0)
+        canvas.setStrokeColor(HexColor(layout.primary_colour))
+        canvas.setLineWidth(2.2)
+        canvas.rect(inset, inset, self.width - 2 * inset, self.height - 2 * inset)
+        canvas.setStrokeColor(HexColor(layout.accent_colour))
+        canvas.setLineWidth(0.8)
+        gap = 5.0
+        canvas.rect(
+            inset + gap,
+            inset + gap,
+            self.width - 2 * (inset + gap),
+            self.height - 2 * (inset + gap),
+        )
+
+    def body_blocks(self, certificate: Certificate, scale: float) -> list[_Block]:
+        layout, setter = self.layout, self.setter
+        width = self.text_width
+        floor = layout.min_scale
+        blocks: list[_Block] = []
+
+        def block(
+            spans: Sequence[Span],
+            size: float,
+            colour: str,
+            *,
+            space_after: float,
+            max_lines: int = 1,
+            leading: float = 1.25,
+            max_width: float = width,
+            **extra: Any,
+        ) -> None:
+            fitted_size, lines = setter.fit(
+                spans, size * scale, max_width, max_lines=max_lines, min_size=size * floor
+            )
+            blocks.append(_Block(lines, fitted_size, colour, leading, space_after * scale, **extra))
+
+        if layout.logo is not None:
+            blocks.append(
+                _Block(
+                    [],
+                    0,
+                    "",
+                    1,
+                    10 * scale,
+                    image=layout.logo,
+                    image_height=layout.logo_height * scale,
+                )
+            )
+        block(
+            [Span(certificate.provider, "bold")],
+            13.5,
+            layout.primary_colour,
+            space_after=3 if certificate.joint_providers else 14,
+            max_lines=2,
+        )
+        if certificate.joint_providers:
+            block(
+                [
+                    Span(
+                        "in joint providership with " + _join(certificate.joint_providers), "italic"
+                    )
+                ],
+                10.5,
+                layout.muted_colour,
+                space_after=14,
+                max_lines=2,
+            )
+        title = (
+            "Certificate of Credit"
+            if certificate.kind == "credit"
+            else "Certificate of Participation"
+        )
+        block(
+            [Span(title.upper())],
+            layout.title_size,
+            layout.primary_colour,
+            space_after=10,
+            char_space=2.0 * scale,
+            rule_after=150 * scale,
+            leading=1.15,
+        )
+        block(
+            [Span("This certifies that", "italic")],
+            layout.body_size,
+            layout.muted_colour,
+            space_after=8,
+        )
+        person = certificate.name + (
+            f", {certificate.credentials}" if certificate.credentials else ""
+        )
+        block(
+            [Span(person, "bold")],
+            layout.name_size,
+            layout.text_colour,
+            space_after=9,
+            max_lines=2,
+            leading=1.18,
+            rule_after=min(width * 0.72, 440 * scale),
+        )
+        block(
+            [Span(f"has participated in the {certificate.learning_format}")],
+            layout.body_size,
+            layout.text_colour,
+            space_after=6,
+        )
+        block(
+            [Span(certificate.series_title, "bold")],
+            layout.activity_size,
+            layout.primary_colour,
+            space_after=6,
+            max_lines=2,
+            leading=1.2,
+        )
+        sessions = (
+            "Session attended: " if len(certificate.session_dates) == 1 else "Sessions attended: "
+        )
+        block(
+            [
+                Span("Location: ", colour=layout.muted_colour),
+                Span(f"{certificate.location} ({_delivery(certificate.delivery)})"),
+                Span("   ·   "),
+                Span(sessions, colour=layout.muted_colour),
+                Span(format_dates(certificate.session_dates)),
+            ],
+            layout.body_size * 0.92,
+            layout.text_colour,
+            space_after=12,
+            max_lines=3,
+            leading=1.3,
+        )
+        block(
+            self.award_spans(certificate),
+            layout.body_size * 1.17,
+            layout.text_colour,
+            space_after=14,
+            max_lines=3,
+            leading=1.3,
+        )
+        statement_width = min(width, 560.0)
+        block(
+            _italicise(certificate.designation_statement, certificate.credit_phrase_designated),
+            layout.statement_size,
+            layout.muted_colour,
+            space_after=5,
+            max_lines=40,
+            leading=1.35,
+            max_width=statement_width,
+        )
+        block(
+            [Span(certificate.accreditation_statement)],
+            layout.statement_size,
+            layout.muted_colour,
+            space_after=0,
+            max_lines=40,
+            leading=1.35,
+            max_width=statement_width,
+        )
+        return blocks
+
+    def award_spans(self, certificate: Certificate) -> list[Span]:
+        if certificate.kind == "credit":
+            assert certificate.credits is not None
+            return [
+                Span("and is awarded "),
+                Span(format_amount(certificate.credits) + " ", "bold"),
+                Span(certificate.credit_phrase_awarded, "italic"),
+                Span("."),
+            ]
+        assert certificate.hours is not None
+        return [
+            Span("for "),
+            Span(format_hours(certificate.hours), "bold"),
+            Span(" of participation. This certificate awards no "),
+            Span(certificate.credit_phrase_designated.replace("(s)", ""), "italic"),
+            Span("."),
+        ]
+
+    def draw_blocks(self, blocks: list[_Block], top: float) -> None:
+        canvas = self.canvas
+        y = top
+        for block in blocks:
+            if block.image is not None:
+                self.draw_image(
+                    block.image,
+                    self.width / 2,
+                    y - block.image_height,
+                    block.image_height,
+                    self.text_width,
+                )
+                y -= block.height
+                continue
+            for line in block.lines:
+                y -= block.size * block.leading
+                baseline = y + block.size * (block.leading - 1.0) + block.size * 0.22
+                self.draw_line(
+                    line, baseline, block.size, block.colour, char_space=block.char_space
+                )
+            if block.rule_after:
+                canvas.setStrokeColor(HexColor(self.layout.accent_colour))
+                canvas.setLineWidth(0.9)
+                rule_y = y - block.space_after * 0.15
+                canvas.line(
+                    (self.width - block.rule_after) / 2,
+                    rule_y,
+                    (self.width + block.rule_after) / 2,
+                    rule_y,
+                )
+            y -= block.space_after
+
+    def draw_image(
+        self, path: Path, centre_x: float, bottom: float, height: float, max_width: float
+    ) -> None:
+        try:
+            reader = ImageReader(str(path))
+            pixel_width, pixel_height = reader.getSize()
+        except Exception as err:  # PIL and reportlab raise many types for a bad image
+            raise CertificateError(f"cannot use image {path}: {err}") from err
+        draw_width = height * pixel_width / pixel_height
+        draw_height = height
+        if draw_width > max_width:
+            draw_width, draw_height = max_width, max_width * pixel_height / pixel_width
+        self.canvas.drawImage(
+            reader,
+            centre_x - draw_width / 2,
+            bottom + (height - draw_height) / 2,
+            draw_width,
+            draw_height,
+            mask="auto",
+        )
+
+    def signatures(self, certificate: Certificate, line_y: float) -> None:
+        layout, canvas, setter = self.layout, self.canvas, self.setter
+        signers = certificate.facilitators
+        if not signers:
+            return
+        images = {item.facilitator: item.image for item in layout.signature_images}
+        available = self.width - 2 * self.margin - 24
+        gap = 28.0
+        column = min(210.0, (available - gap * (len(signers) - 1)) / len(signers))
+        total = column * len(signers) + gap * (len(signers) - 1)
+        left = (self.width - total) / 2
+        size = layout.footer_size
+        for index, signer in enumerate(signers):
+            x = left + index * (column + gap)
+            centre = x + column / 2
+            image = images.get(signer.name)
+            if image is not None:
+                self.draw_image(image, centre, line_y + 2, 30.0, column)
+            canvas.setStrokeColor(HexColor(layout.text_colour))
+            canvas.setLineWidth(0.6)
+            canvas.line(x, line_y, x + column, line_y)
+            label = signer.name + (f", {signer.credentials}" if signer.credentials else "")
+            fitted, lines = setter.fit(
+                [Span(label, "bold")], size * 1.05, column, max_lines=2, min_size=size * 0.55
+            )
+            y = line_y - fitted * 1.3
+            for line in lines:
+                self.draw_line(line, y, fitted, layout.text_colour, x=centre)
+                y -= fitted * 1.2
+            self.draw_line(
+                [Span("Facilitator", "italic")], y - 1, size * 0.92, layout.muted_colour, x=centre
+            )
+
+    def footer(self, certificate: Certificate) -> None:
+        layout, setter = self.layout, self.setter
+        size = layout.footer_size
+        qr_room = layout.qr_size + 16 if layout.show_qr else 0
+        width = self.width - 2 * self.margin - 12 - qr_room
+        muted, text = layout.muted_colour, layout.text_colour
+        rows: list[list[Span]] = [
+            [
+                Span("Date of issue: ", colour=muted),
+                Span(format_date(certificate.issued_on), "bold"),
+                Span("     Certificate no. ", colour=muted),
+                Span(certificate.number, "bold"),
+            ]
+            + (
+                [Span(f"  (version {certificate.version})", colour=muted)]
+                if certificate.version > 1
+                else []
+            ),
+            [
+                Span("Verification code: ", colour=muted),
+                Span(certificate.verification_code, "bold"),
+            ],
+        ]
+        if certificate.verify_url:
+            rows.append([Span("Verify at ", colour=muted), Span(certificate.verify_url)])
+        else:
+            rows.append(
+                [
+                    Span(
+                        "To verify, give this code to the provider or scan the QR code.",
+                        colour=muted,
+                    )
+                ]
+            )
+        lines: list[tuple[float, list[Span]]] = []
+        for row in rows:
+            fitted, wrapped = setter.fit(row, size, width, max_lines=3, min_size=size * 0.5)
+            lines.extend((fitted, line) for line in wrapped)
+        y = self.margin + sum(f * 1.45 for f, _ in lines) - lines[0][0]
+        y = max(y, self.margin)
+        for fitted, line in lines:
+            self.draw_line(line, y, fitted, text, align="left", x=self.margin + 6)
+            y -= fitted * 1.45
+        if layout.show_qr:
+            _draw_qr(
+                self.canvas,
+                certificate.qr_payload,
+                self.width - self.margin - 6 - layout.qr_size,
+                self.margin - 4,
+                layout.qr_size,
+                HexColor(layout.text_colour),
+            )
+
+    def footer_height(self, certificate: Certificate) -> float:
+        return max(
+            self.layout.qr_size if self.layout.show_qr else 0, 3 * self.layout.footer_size * 1.45
+        )
+
+    def draw(self, certificate: Certificate) -> None:
+        self.border()
+        footer_top = self.margin + self.footer_height(certificate)
+        signature_line = footer_top + 34 if certificate.facilitators else footer_top
+        body_bottom = signature_line + (40 if certificate.facilitators else 14)
+        top = self.height - self.margin
+        available = top - body_bottom
+        scale = 1.0
+        while True:
+            blocks = self.body_blocks(certificate, scale)
+            total = sum(block.height for block in blocks)
+            if total <= available:
+                break
+            if scale <= 0.2:
+                raise CertificateError(
+                    f"certificate {certificate.number}: the text is too long to fit the page "
+                    "even at the smallest size"
+                )
+            scale *= 0.93
+        # Share the spare height: first widen the gaps between blocks (up to 2.5 times), then
+        # centre the body in the space above the signatures.
+        slack = available - total
+        gaps = sum(block.space_after for block in blocks[:-1])
+        if gaps > 0 and slack > 0:
+            growth = min(slack / gaps, 1.5)
+            for block in blocks[:-1]:
+                block.space_after *= 1 + growth
+            slack -= gaps * growth
+        self.draw_blocks(blocks, top - slack * 0.45)
+        self.signatures(certificate, signature_line)
+        self.footer(certificate)
+
+
+def _delivery(delivery: str) -> str:
+    return {
+        "virtual": "live, virtual",
+        "in-person": "in person",
+        "hybrid": "in person and live virtual",
+    }[delivery]
+
+
+def _join(names: Sequence[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _italicise(text: str, phrase: str) -> list[Span]:
+    before, found, after = text.partition(phrase)
+    if not found:
+        return [Span(text)]
+    return [Span(before), Span(phrase, "italic"), Span(after)]
+
+
+def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, size: float, colour: Color) -> None:
+    """The QR code as one filled vector path, one rectangle per run of dark modules."""
+    matrix = segno.make(payload, error="m", micro=False).matrix
+    count = len(matrix)
+    module = size / count
+    path = canvas.beginPath()
+    for row_index, row in enumerate(matrix):
+        top = y + size - (row_index + 1) * module
+        column = 0
+        while column < count:
+            if row[column] & 1:
+                start = column
+                while column < count and row[column] & 1:
+                    column += 1
+                path.rect(x + start * module, top, (column - start) * module, module)
+            else:
+                column += 1
+    canvas.setFillColor(colour)
+    canvas.drawPath(path, stroke=0, fill=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage
+
+
+def _fields(certificate: Certificate) -> Iterator[tuple[str, str, Style]]:
+    yield "name", certificate.name, "bold"
+    yield "credentials", certificate.credentials, "bold"
+    yield "series_title", certificate.series_title, "bold"
+    yield "provider", certificate.provider, "bold"
+    for provider in certificate.joint_providers:
+        yield "joint_providers", provider, "italic"
+    yield "accreditor", certificate.accreditor, "regular"
+    yield "location", certificate.location, "regular"
+    yield "learning_format", certificate.learning_format, "regular"
+    yield "number", certificate.number, "bold"
+    yield "designation_statement", certificate.designation_statement, "regular"
+    yield "designation_statement", certificate.credit_phrase_designated, "italic"
+    yield "accreditation_statement", certificate.accreditation_statement, "regular"
+    for facilitator in certificate.facilitators:
+        yield "facilitators", facilitator.name + facilitator.credentials, "bold"
+    if certificate.verify_url:
+        yield "verify_url", certificate.verify_url, "regular"
+
+
+def check_renderable(certificate: Certificate, layout: CertificateLayout = DEFAULT_LAYOUT) -> None:
+    """Raise UnrenderableTextError if the layout's fonts cannot draw some character.
+
+    Raises:
+        UnrenderableTextError: names the field and the characters (with code points).
+        CertificateError: a configured font cannot be used.
+    """
+    fonts = _fonts(layout)
+    for field, text, style in _fields(certificate):
+        missing = missing_characters(text, fonts.coverages(style))
+        if missing:
+            raise UnrenderableTextError(field, missing)
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents
+
+
+class _IssueDate:
+    """A reportlab TimeStamp look-alike: the PDF's dates are the issue date, not 'now'."""
+
+    def __init__(self, day: date) -> None:
+        self.YMDhms = (day.year, day.month, day.day, 0, 0, 0)
+        self.dhh = 0
+        self.dmm = 0
+
+
+class _CertificateInfo(PDFInfo):
+    """Document information: title and author for people, the claims for verifiers."""
+
+    def __init__(
+        self, *, title: str, author: str, subject: str, issued_on: date, extra: dict[str, str]
+    ) -> None:
+        super().__init__()
+        self.title = title
+        self.author = author
+        self.subject = subject
+        self.creator = "balint_cme"
+        self.keywords = ""
+        self._issued_on = issued_on
+        self._extra = extra
+
+    def format(self, document: Any) -> bytes:
+        stamp = PDFDate(ts=_IssueDate(self._issued_on))
+        entries: dict[str, object] = {
+            "Title": PDFString(self.title),
+            "Author": PDFString(self.author),
+            "Subject": PDFString(self.subject),
+            "Creator": PDFString(self.creator),
+            "Producer": PDFString(self.producer),
+            "CreationDate": stamp,
+            "ModDate": stamp,
+            "Trapped": PDFName("False"),
+        }
+        for key, value in self._extra.items():
+            entries[key] = PDFString(value)
+        formatted: bytes = PDFDictionary(entries).format(document)
+        return formatted
+
+
+@contextlib.contextmanager
+def _binary_streams() -> Iterator[None]:
+    # reportlab wraps every stream in ASCII85 by default: 25 % larger and slower to write. The
+    # switch is global in reportlab, so it is set only while a document is being made.
+    saved = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        yield
+    finally:
+        rl_config.useA85 = saved
+
+
+def _new_canvas(buffer: io.BytesIO, layout: CertificateLayout, fonts: _Fonts) -> Canvas:
+    # invariant=True: no timestamp or random id, so equal certificates give equal bytes.
+    # initialFontName: otherwise every page lists Helvetica, a standard-14 font never drawn.
+    return Canvas(
+        buffer,
+        pagesize=layout.page_size,
+        invariant=True,
+        pageCompression=1,
+        initialFontName=fonts.primary["regular"],  # type: ignore[arg-type]  # stubs say float
+    )
+
+
+def _draw(
+    canvas: Canvas, certificate: Certificate, layout: CertificateLayout, setter: _Typesetter
+) -> None:
+    _Page(canvas, layout, setter).draw(certificate)
+    canvas.showPage()
+
+
+def render_pdf(certificate: Certificate, layout: CertificateLayout = DEFAULT_LAYOUT) -> bytes:
+    """Draw one certificate and return the PDF bytes (its claims and seal in the metadata).
+
+    Raises:
+        UnrenderableTextError: some character has no glyph in the configured fonts.
+        CertificateError: a configured font or image cannot be used, or the text cannot fit.
+    """
+    check_renderable(certificate, layout)
+    fonts = _fonts(layout)
+    setter = _Typesetter(fonts)
+    buffer = io.BytesIO()
+    with _binary_streams():
+        canvas = _new_canvas(buffer, layout, fonts)
+        kind = (
+            "Certificate of credit"
+            if certificate.kind == "credit"
+            else "Certificate of participation"
+        )
+        cast(Any, canvas)._doc.info = _CertificateInfo(
+            title=f"{kind} {certificate.number}: {certificate.name}",
+            author=certificate.provider,
+            subject=certificate.series_title,
+            issued_on=certificate.issued_on,
+            extra={"BalintCmeCertificate": metadata_record(certificate.claims, certificate.seal)},
+        )
+        _draw(canvas, certificate, layout, setter)
+        canvas.save()
+    return buffer.getvalue()
+
+
+def render_pages(
+    certificates: Iterable[Certificate], layout: CertificateLayout = DEFAULT_LAYOUT
+) -> bytes:
+    """Many certificates as the pages of one PDF, for printing (no per-certificate claims).
+
+    Raises:
+        UnrenderableTextError, CertificateError: as render_pdf.
+    """
+    fonts = _fonts(layout)
+    setter = _Typesetter(fonts)
+    buffer = io.BytesIO()
+    with _binary_streams():
+        canvas = _new_canvas(buffer, layout, fonts)
+        first: Certificate | None = None
+        count = 0
+        for certificate in certificates:
+            check_renderable(certificate, layout)
+            first = first or certificate
+            _draw(canvas, certificate, layout, setter)
+            count += 1
+        if first is None:
+            raise CertificateError("no certificates to render")
+        cast(Any, canvas)._doc.info = _CertificateInfo(
+            title=f"{count} certificates: {first.series_title}",
+            author=first.provider,
+            subject=first.series_title,
+            issued_on=first.issued_on,
+            extra={},
+        )
+        canvas.save()
+    return buffer.getvalue()
+
+
+def render_merged_pdf(
+    certificates: Iterable[Certificate], layout: CertificateLayout = DEFAULT_LAYOUT
+) -> bytes:
+    """All certificates as one PDF in memory (see batch.render_batch for large batches).
+
+    Raises:
+        UnrenderableTextError, CertificateError: as render_pdf.
+    """
+    return render_pages(certificates, layout)
