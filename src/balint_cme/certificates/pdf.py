@@ -47,6 +47,7 @@ __all__ = [
     "render_merged_pdf",
     "render_pages",
     "render_pdf",
+    "text_boxes",
 ]
 
 Style = Literal["regular", "bold", "italic"]
@@ -202,7 +203,7 @@ class _Typesetter:
                 lines[-1].append(token)
                 used = token_width
         _strip_trailing_space(lines[-1])
-        return [line for line in lines if line]
+        return [_merge(line) for line in lines if line]
 
     def _break_word(
         self, token: Span, size: float, max_width: float, lines: list[list[Span]], used: float
@@ -245,6 +246,17 @@ class _Typesetter:
                 return trial, lines
             trial -= max(0.25, trial * 0.05)
         return min_size, self.wrap(spans, min_size, max_width)
+
+
+def _merge(line: Sequence[Span]) -> list[Span]:
+    """Neighbouring pieces of one style and colour as one span."""
+    merged: list[Span] = []
+    for span in line:
+        if merged and merged[-1].style == span.style and merged[-1].colour == span.colour:
+            merged[-1] = Span(merged[-1].text + span.text, span.style, span.colour)
+        else:
+            merged.append(span)
+    return merged
 
 
 def _has_text(line: Sequence[Span]) -> bool:
@@ -290,6 +302,8 @@ class _Page:
         self.width, self.height = layout.page_size
         self.margin = layout.margin
         self.text_width = self.width - 2 * self.margin - 24
+        self.boxes: list[tuple[float, float, float, float]] = []
+        """(left, baseline, width, size) of every line drawn."""
 
     # -- primitives --------------------------------------------------------------------------
 
@@ -315,13 +329,18 @@ class _Page:
             left = (x if x is not None else self.width - self.margin) - line_width
         else:
             left = x if x is not None else self.margin
-        canvas = self.canvas
+        self.boxes.append((left, y, line_width, size))
+        # One text object per line: the pieces follow each other, so text extraction reads
+        # the line as written, without breaks where the font or colour changes.
+        text = self.canvas.beginText(left, y)
+        if char_space:
+            text.setCharSpace(char_space)
         for span in spans:
-            canvas.setFillColor(self.colour(span.colour, colour))
+            text.setFillColor(self.colour(span.colour, colour))
             for font, piece in self.setter.runs(span.text, span.style):
-                canvas.setFont(font, size)
-                canvas.drawString(left, y, piece, charSpace=char_space)
-                left += pdfmetrics.stringWidth(piece, font, size) + char_space * len(piece)
+                text.setFont(font, size)
+                text.textOut(piece)
+        self.canvas.drawText(text)
 
     # -- the page ----------------------------------------------------------------------------
 
@@ -868,6 +887,22 @@ def render_pdf(certificate: Certificate, layout: CertificateLayout = DEFAULT_LAY
         _draw(canvas, certificate, layout, setter)
         canvas.save()
     return buffer.getvalue()
+
+
+def text_boxes(
+    certificate: Certificate, layout: CertificateLayout = DEFAULT_LAYOUT
+) -> list[tuple[float, float, float, float]]:
+    """Where each line of text lands: (left, baseline, width, size) in points, for checks.
+
+    Raises:
+        UnrenderableTextError, CertificateError: as render_pdf.
+    """
+    check_renderable(certificate, layout)
+    fonts = _fonts(layout)
+    with _binary_streams():
+        page = _Page(_new_canvas(io.BytesIO(), layout, fonts), layout, _Typesetter(fonts))
+        page.draw(certificate)
+    return page.boxes
 
 
 def render_pages(
