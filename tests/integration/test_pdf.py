@@ -278,3 +278,9 @@ def test_page_renders_to_png_with_pdftoppm(series_2020: Series, tmp_path: Path) 
     width = int.from_bytes(png[16:20], "big")
     height = int.from_bytes(png[20:24], "big")
     assert (width, height) == (396, 306)  # 11 x 8.5 inches at 36 dpi: landscape Letter
+
+
+def test_decomposed_and_spaced_names_print_composed_on_one_line(series_2020: Series) -> None:
+    decomposed = "Zoe\u0308   A\u030angstro\u0308m"
+    text = flat(page_text(render_pdf(certificate_for(renamed(series_2020, decomposed)))))
+    assert "Zoë Ångström, DO" in text

@@ -191,7 +191,8 @@ def load_key(path: Path) -> SigningKey:
     if not isinstance(encoded, str):
         raise DataFileError(path, "not a key file: secret is missing")
     try:
-        secret = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        padded = encoded + "=" * (-len(encoded) % 4)
+        secret = base64.b64decode(padded, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise DataFileError(path, "not a key file: secret is not base64") from None
     if len(secret) < _SECRET_BYTES:

@@ -125,7 +125,7 @@ def _fonts(layout: CertificateLayout) -> _Fonts:
 
 def _clean(text: str) -> str:
     """NFC, and every whitespace run as one space (reportlab draws no line breaks or tabs)."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,16 +147,17 @@ class _Typesetter:
         pieces: list[tuple[str, str]] = []
         current = chain[0]
         buffer: list[str] = []
+        coverage = self.fonts.coverage
         for character in text:
-            if not character.isspace():
-                point = ord(character)
-                chosen = next(
-                    (name for name in chain if point in self.fonts.coverage[name]), chain[0]
-                )
-                if chosen != current and buffer:
-                    pieces.append((current, "".join(buffer)))
-                    buffer = []
-                current = chosen
+            point = ord(character)
+            if character.isspace() and point in coverage[current]:
+                chosen = current  # a space stays with its neighbours' font when it can
+            else:
+                chosen = next((name for name in chain if point in coverage[name]), chain[0])
+            if chosen != current and buffer:
+                pieces.append((current, "".join(buffer)))
+                buffer = []
+            current = chosen
             buffer.append(character)
         if buffer:
             pieces.append((current, "".join(buffer)))
@@ -235,6 +236,7 @@ class _Typesetter:
         min_size: float,
     ) -> tuple[float, list[list[Span]]]:
         """Shrink to one line (down to 75 %), then wrap (up to max_lines, down to min_size)."""
+        spans = [Span(_clean(span.text), span.style, span.colour) for span in spans]
         one_line_floor = max(size * 0.75, min_size)
         whole = self.width(spans, 1.0)
         if whole * one_line_floor <= max_width:
