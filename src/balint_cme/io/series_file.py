@@ -45,6 +45,7 @@ __all__ = [
     "format_series",
     "load_series",
     "parse_series",
+    "read_series_file",
     "save_series",
     "series_schema",
 ]
@@ -338,6 +339,15 @@ def load_series(path: Path | str) -> Series:
     Raises:
         DataFileError: the file is missing, unreadable, too large or invalid.
     """
+    return read_series_file(path)[0]
+
+
+def read_series_file(path: Path | str) -> tuple[Series, bytes]:
+    """The series and the file's bytes as read (the ledger keeps them as the snapshot used).
+
+    Raises:
+        DataFileError: the file is missing, unreadable, too large or invalid.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -350,7 +360,7 @@ def load_series(path: Path | str) -> Series:
         raise DataFileError(path, "is a directory, not a series file") from err
     except OSError as err:
         raise DataFileError(path, f"cannot read file: {err.strerror or err}") from err
-    return parse_series(data, path)
+    return parse_series(data, path), data
 
 
 # ---------------------------------------------------------------------------------------------
