@@ -136,6 +136,7 @@ class _Typesetter:
     def __init__(self, fonts: _Fonts) -> None:
         self.fonts = fonts
         self._runs: dict[tuple[str, Style], tuple[tuple[str, str], ...]] = {}
+        self._units: dict[tuple[str, Style], float] = {}
 
     def runs(self, text: str, style: Style) -> tuple[tuple[str, str], ...]:
         """(font name, text) pieces: each character in the first font of the chain that has it."""
@@ -166,11 +167,20 @@ class _Typesetter:
         return made
 
     def width(self, spans: Sequence[Span], size: float) -> float:
-        return sum(
-            pdfmetrics.stringWidth(piece, font, size)
-            for span in spans
-            for font, piece in self.runs(span.text, span.style)
-        )
+        # TrueType widths scale linearly with size: measure each piece once, at size 1.
+        total = 0.0
+        units = self._units
+        for span in spans:
+            key = (span.text, span.style)
+            unit = units.get(key)
+            if unit is None:
+                unit = sum(
+                    pdfmetrics.stringWidth(piece, font, 1.0)
+                    for font, piece in self.runs(span.text, span.style)
+                )
+                units[key] = unit
+            total += unit
+        return total * size
 
     def wrap(self, spans: Sequence[Span], size: float, max_width: float) -> list[list[Span]]:
         """Greedy word wrap; a word wider than the line breaks between characters."""
@@ -342,6 +352,8 @@ class _Page:
             for font, piece in self.setter.runs(span.text, span.style):
                 text.setFont(font, size)
                 text.textOut(piece)
+        if char_space:
+            text.setCharSpace(0)  # the spacing is graphics state: it would outlive this line
         self.canvas.drawText(text)
 
     # -- the page ----------------------------------------------------------------------------
@@ -623,7 +635,8 @@ class _Page:
             [
                 Span("Date of issue: ", colour=muted),
                 Span(format_date(certificate.issued_on), "bold"),
-                Span("     Certificate no. ", colour=muted),
+                Span(" · ", colour=muted),
+                Span("Certificate no. ", colour=muted),
                 Span(certificate.number, "bold"),
             ]
             + (
@@ -726,24 +739,31 @@ def _italicise(text: str, phrase: str) -> list[Span]:
 
 
 def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, size: float, colour: Color) -> None:
-    """The QR code as one filled vector path, one rectangle per run of dark modules."""
+    """The QR code as one filled vector path, one rectangle per run of dark modules.
+
+    Drawn in a coordinate system of one unit per module, so every rectangle is four small
+    integers: reportlab's float formatting would cost more than the encoding.
+    """
     matrix = segno.make(payload, error="m", micro=False).matrix
     count = len(matrix)
-    module = size / count
-    path = canvas.beginPath()
+    operators: list[str] = []
     for row_index, row in enumerate(matrix):
-        top = y + size - (row_index + 1) * module
+        bottom = count - row_index - 1
         column = 0
         while column < count:
             if row[column] & 1:
                 start = column
                 while column < count and row[column] & 1:
                     column += 1
-                path.rect(x + start * module, top, (column - start) * module, module)
+                operators.append(f"{start} {bottom} {column - start} 1 re")
             else:
                 column += 1
+    canvas.saveState()
     canvas.setFillColor(colour)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.translate(x, y)
+    canvas.scale(size / count, size / count)
+    canvas.addLiteral("\n".join(operators) + "\nf")
+    canvas.restoreState()
 
 
 # ---------------------------------------------------------------------------------------------
