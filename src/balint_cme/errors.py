@@ -22,6 +22,7 @@ Every message names the thing at fault, and the attributes carry it for callers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -152,7 +153,15 @@ class LedgerError(BalintCmeError):
 
 
 class RetentionError(LedgerError):
-    """A record cannot be deleted before its retention period ends."""
+    """A record cannot be deleted before its retention period ends.
+
+    Attributes:
+        allowed_on: the first date the deletion is allowed, when known.
+    """
+
+    def __init__(self, message: str, *, allowed_on: date | None = None) -> None:
+        super().__init__(message)
+        self.allowed_on = allowed_on
 
 
 class DataFileError(BalintCmeError):

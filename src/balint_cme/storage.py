@@ -13,7 +13,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-__all__ = ["safe_slug", "write_atomically"]
+__all__ = ["neutralise_cell", "safe_slug", "write_atomically"]
 
 _WINDOWS_RESERVED = {
     "CON",
@@ -44,6 +44,21 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: str) -> str:
+    """A spreadsheet cell text that no spreadsheet will run as a formula.
+
+    Text starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
+    (OWASP "CSV injection"), so "=HYPERLINK(...)" is shown as text. Every CSV, TSV and XLSX
+    the project writes passes its text cells through this; numbers are written as numbers.
+    """
+    if value.startswith(_FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def safe_slug(text: str, *, max_length: int = 60, fallback: str = "x") -> str:
