@@ -1,0 +1,215 @@
+"""The hash chain: canonical JSON, event and row hashes, and the check over the whole ledger.
+
+Every change to a covered table (schema.TABLES) is written together with an audit event that
+lists the rows it touched as (table, key, row hash or null for a deletion). Each event's hash
+is SHA-256 over the previous event's hash followed by the event's canonical JSON, so editing,
+reordering or deleting an event breaks the chain; the chain_head row catches a cut-off tail.
+check_chain() also replays the events' row hashes and compares them with the tables, so a row
+edited, added or deleted outside balint_cme is reported too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from balint_cme.ledger.records import ChainReport
+from balint_cme.ledger.schema import TABLES
+
+__all__ = [
+    "GENESIS_HASH",
+    "canonical_json",
+    "check_chain",
+    "event_hash",
+    "event_json",
+    "row_hash",
+    "row_key",
+]
+
+GENESIS_HASH = "0" * 64
+"""The "previous hash" of the first event."""
+
+_MAX_LISTED_PROBLEMS = 100
+
+
+def _encode_extra(value: object) -> object:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} cannot be recorded")
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | frozenset | set):
+        return sorted(value) if isinstance(value, frozenset | set) else list(value)
+    raise TypeError(f"{type(value).__name__} values cannot be recorded in the ledger")
+
+
+def canonical_json(value: object) -> str:
+    """One text for one value: sorted keys, no spaces, UTF-8, Decimals and dates as strings."""
+    try:
+        return json.dumps(
+            value,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+            default=_encode_extra,
+        )
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"not recordable as JSON: {err}") from err
+
+
+_dump_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def event_json(
+    seq: int, at: str, actor: str, action: str, subject: str, details: str, changes: str
+) -> str:
+    """The canonical JSON of an event: [seq, at, actor, action, subject, details, changes].
+
+    `details` and `changes` are already canonical JSON texts, so they are embedded as they are;
+    the result equals canonical_json() of the parsed list.
+    """
+    return (
+        f"[{seq},{_dump_text(at)},{_dump_text(actor)},{_dump_text(action)},"
+        f"{_dump_text(subject)},{details},{changes}]"
+    )
+
+
+def event_hash(previous_hash: str, event: str) -> str:
+    """SHA-256 (hex) over the previous event's hash followed by this event's canonical JSON."""
+    return hashlib.sha256((previous_hash + event).encode("utf-8")).hexdigest()
+
+
+def _encode_value(value: object) -> str:
+    if value is None:
+        return "~"
+    if isinstance(value, str):
+        return f"s{len(value)}:{value}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"i{value}"
+    if isinstance(value, bytes):
+        return "b" + hashlib.sha256(value).hexdigest()
+    raise TypeError(f"unexpected {type(value).__name__} in a ledger row")
+
+
+def row_hash(table: str, values: Sequence[object]) -> str:
+    """SHA-256 (hex) of one row, its values in TABLES[table].columns order."""
+    text = table + "|" + "|".join(_encode_value(v) for v in values)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def row_key(table: str, values: Sequence[object]) -> str:
+    """The row's key as text ("series-id/participant-id/3"); ids never contain "/"."""
+    columns = TABLES[table].columns
+    return "/".join(str(values[columns.index(name)]) for name in TABLES[table].key)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.listed: list[str] = []
+        self.count = 0
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.listed) < _MAX_LISTED_PROBLEMS:
+            self.listed.append(message)
+
+
+def _check_events(
+    rows: Iterable[tuple[int, str, str, str, str, str, str, str]],
+    problems: _Problems,
+    expected_rows: dict[str, str | None],
+) -> tuple[int, int, str]:
+    previous = GENESIS_HASH
+    last_seq = 0
+    count = 0
+    loads = json.loads
+    sha256 = hashlib.sha256
+    dump = _dump_text
+    for seq, at, actor, action, subject, details, changes, stored in rows:
+        count += 1
+        if seq != last_seq + 1:
+            problems.add(
+                f"audit events {last_seq + 1}..{seq - 1} are missing (deleted)"
+                if seq > last_seq + 1
+                else f"audit event {seq} is out of order"
+            )
+        text = (
+            f"[{seq},{dump(at)},{dump(actor)},{dump(action)},{dump(subject)},{details},{changes}]"
+        )
+        if sha256((previous + text).encode("utf-8")).hexdigest() != stored:
+            problems.add(f"audit event {seq} ({action} {subject}) was altered or its link broken")
+        if changes != "[]":
+            try:
+                for table, key, digest in loads(changes):
+                    expected_rows[f"{table}\x00{key}"] = digest
+            except (ValueError, TypeError):
+                problems.add(f"audit event {seq} has unreadable changes")
+        previous = stored
+        last_seq = seq
+    return count, last_seq, previous
+
+
+def _check_tables(
+    connection: sqlite3.Connection, problems: _Problems, expected_rows: dict[str, str | None]
+) -> int:
+    checked = 0
+    for table, spec in TABLES.items():
+        key_positions = [spec.columns.index(name) for name in spec.key]
+        single = key_positions[0] if len(key_positions) == 1 else None
+        prefix = f"{table}\x00"
+        columns = ", ".join(spec.columns)
+        for values in connection.execute(f"SELECT {columns} FROM {table}"):
+            checked += 1
+            if single is not None:
+                key = str(values[single])
+            else:
+                key = "/".join(str(values[i]) for i in key_positions)
+            expected = expected_rows.pop(prefix + key, None)
+            if expected is None:
+                problems.add(f"{table} row {key!r} is not in the audit log (added outside)")
+            elif row_hash(table, values) != expected:
+                problems.add(f"{table} row {key!r} differs from the audit log (edited outside)")
+    for name, digest in expected_rows.items():
+        if digest is not None:
+            table, key = name.split("\x00", 1)
+            problems.add(f"{table} row {key!r} is missing (deleted outside)")
+    return checked
+
+
+def check_chain(connection: sqlite3.Connection, *, expected_head: str | None = None) -> ChainReport:
+    """Verify the whole audit chain and every covered row against it (one read transaction)."""
+    problems = _Problems()
+    expected_rows: dict[str, str | None] = {}
+    cursor = connection.execute(
+        "SELECT seq, at, actor, action, subject, details, changes, hash FROM audit ORDER BY seq"
+    )
+    events, last_seq, last_hash = _check_events(cursor, problems, expected_rows)
+    head: Any = connection.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+    if head is None:
+        problems.add("the chain head record is missing")
+    elif (head[0], head[1]) != (last_seq, last_hash):
+        problems.add(
+            f"the chain head says event {head[0]} is the last, but the log ends at {last_seq} "
+            "(events deleted or added outside balint_cme)"
+        )
+    if expected_head is not None and expected_head != last_hash:
+        problems.add(
+            f"the last event's hash {last_hash[:16]}... is not the expected {expected_head[:16]}..."
+        )
+    rows = _check_tables(connection, problems, expected_rows)
+    return ChainReport(
+        is_intact=problems.count == 0,
+        events_checked=events,
+        rows_checked=rows,
+        head_seq=last_seq,
+        head_hash=last_hash,
+        problems=tuple(problems.listed),
+        problem_count=problems.count,
+    )

@@ -1,0 +1,439 @@
+"""Certificate numbers and versions: reserve → (caller writes the PDF) → confirm; revoke; status.
+
+One number per person per series, allocated from a global sequence inside the write
+transaction, so two processes never get the same one and a rolled-back transaction loses none.
+A version is "pending" until confirm() records the PDF's SHA-256, so a crash between the two
+leaves a reservation that the next run completes, never a recorded certificate without a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from balint_cme.errors import LedgerError
+from balint_cme.ledger.chain import canonical_json
+from balint_cme.ledger.records import (
+    CertificateRecord,
+    CertificateStatus,
+    Reservation,
+)
+from balint_cme.ledger.schema import TABLES
+from balint_cme.ledger.writer import Writer, fetch_row, parse_time
+
+__all__ = [
+    "NUMBER_PATTERN",
+    "certificate_from_row",
+    "claims_fingerprint",
+    "confirm",
+    "format_number",
+    "normalise_number",
+    "read_status",
+    "reserve",
+    "revoke",
+]
+
+NUMBER_PATTERN = re.compile(r"[A-Z][A-Z0-9]{0,9}-\d{4}-\d{6,}")
+"""A certificate number: PREFIX-YEAR-SEQUENCE, e.g. "BC-2026-000123"."""
+
+_CERTIFICATE_COLUMNS = ", ".join(TABLES["certificates"].columns)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def format_number(prefix: str, year: int, seq: int) -> str:
+    """ "BC-2026-000123": the prefix, the year of first issue and the global sequence number."""
+    return f"{prefix}-{year:04d}-{seq:06d}"
+
+
+def normalise_number(text: str) -> str:
+    """A number as typed ("bc-2026-000123 ") in its stored form ("BC-2026-000123")."""
+    return text.strip().upper()
+
+
+def _credits_text(credits: Decimal) -> str:
+    if not isinstance(credits, Decimal) or not credits.is_finite() or credits < 0:
+        raise ValueError(f"credits must be a non-negative Decimal, not {credits!r}")
+    if credits % Decimal("0.25") != 0:
+        raise ValueError(f"credits {credits} is not a multiple of 0.25")
+    return f"{credits:.2f}"
+
+
+def _claim_view(
+    kind: str, credits_text: str, session_dates: Sequence[str], claims: Mapping[str, Any]
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "credits": credits_text,
+        "session_dates": list(session_dates),
+        "claims": dict(claims),
+    }
+
+
+def claims_fingerprint(
+    kind: str, credits: Decimal, session_dates: Sequence[date], claims: Mapping[str, Any]
+) -> str:
+    """SHA-256 of what a certificate states (besides number, version, date and code)."""
+    view = _claim_view(kind, _credits_text(credits), [d.isoformat() for d in session_dates], claims)
+    return hashlib.sha256(canonical_json(view).encode("utf-8")).hexdigest()
+
+
+def _changed_claims(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:
+    changed = [name for name in ("kind", "credits", "session_dates") if old[name] != new[name]]
+    old_claims, new_claims = old["claims"], new["claims"]
+    changed.extend(
+        sorted(
+            key
+            for key in set(old_claims) | set(new_claims)
+            if old_claims.get(key) != new_claims.get(key)
+        )
+    )
+    return tuple(changed)
+
+
+def certificate_from_row(row: Mapping[str, Any]) -> CertificateRecord:
+    """A certificates-table row as a record."""
+    return CertificateRecord(
+        number=row["number"],
+        version=row["version"],
+        series_id=row["series_id"],
+        participant_id=row["participant_id"],
+        kind=row["kind"],
+        credits=Decimal(row["credits"]),
+        session_dates=tuple(date.fromisoformat(d) for d in json.loads(row["session_dates"])),
+        issued_on=date.fromisoformat(row["issued_on"]),
+        claims=json.loads(row["claims"]),
+        claims_fingerprint=row["claims_fingerprint"],
+        series_sha256=row["series_sha256"],
+        reason=row["reason"],
+        state=row["state"],
+        reserved_at=parse_time(row["reserved_at"]),
+        confirmed_at=parse_time(row["confirmed_at"]),
+        verification_code=row["verification_code"],
+        pdf_sha256=row["pdf_sha256"],
+        file_name=row["file_name"],
+        superseded_by=row["superseded_by"],
+        superseded_at=parse_time(row["superseded_at"]),
+        revoked_at=parse_time(row["revoked_at"]),
+        revoked_reason=row["revoked_reason"],
+        revoked_by=row["revoked_by"],
+    )
+
+
+def versions_of(connection: sqlite3.Connection, number: str) -> list[dict[str, Any]]:
+    """Every version row of `number`, oldest first."""
+    cursor = connection.execute(
+        f"SELECT {_CERTIFICATE_COLUMNS} FROM certificates WHERE number = ? ORDER BY version",
+        (number,),
+    )
+    columns = TABLES["certificates"].columns
+    return [dict(zip(columns, values, strict=True)) for values in cursor]
+
+
+def reserve(
+    writer: Writer,
+    *,
+    number_prefix: str,
+    series_id: str,
+    participant_id: str,
+    kind: Literal["credit", "participation"],
+    credits: Decimal,
+    session_dates: Sequence[date],
+    claims: Mapping[str, Any],
+    issued_on: date,
+    reason: str | None,
+) -> Reservation:
+    """Phase one of issuing (see Ledger.reserve)."""
+    if kind not in ("credit", "participation"):
+        raise ValueError(f"kind must be 'credit' or 'participation', not {kind!r}")
+    credits_text = _credits_text(credits)
+    dates = [d.isoformat() for d in session_dates]
+    if dates != sorted(set(dates)):
+        raise ValueError("session_dates must be distinct and in date order")
+    view = _claim_view(kind, credits_text, dates, claims)
+    view_text = canonical_json(view)
+    fingerprint = hashlib.sha256(view_text.encode("utf-8")).hexdigest()
+    claims_text = canonical_json(dict(claims))
+    connection = writer.connection
+
+    series = fetch_row(connection, "series", [series_id])
+    if series is None:
+        raise LedgerError(f"series {series_id!r} is not in the ledger: record the series first")
+    if series["purged_at"] is not None:
+        raise LedgerError(f"series {series_id!r} was purged on {series['purged_at'][:10]}")
+    if fetch_row(connection, "enrollments", [series_id, participant_id]) is None:
+        raise LedgerError(f"{participant_id!r} is not enrolled in series {series_id!r}")
+
+    def new_row(number: str, version: int) -> dict[str, object]:
+        return {
+            "number": number,
+            "version": version,
+            "series_id": series_id,
+            "participant_id": participant_id,
+            "kind": kind,
+            "credits": credits_text,
+            "session_dates": canonical_json(dates),
+            "issued_on": issued_on.isoformat(),
+            "claims": claims_text,
+            "claims_fingerprint": fingerprint,
+            "series_sha256": series["current_sha256"],
+            "reason": reason,
+            "state": "pending",
+            "reserved_at": writer.at,
+            "confirmed_at": None,
+            "verification_code": None,
+            "pdf_sha256": None,
+            "file_name": None,
+            "superseded_by": None,
+            "superseded_at": None,
+            "revoked_at": None,
+            "revoked_reason": None,
+            "revoked_by": None,
+        }
+
+    holder = connection.execute(
+        "SELECT number FROM numbers WHERE series_id = ? AND participant_id = ?",
+        (series_id, participant_id),
+    ).fetchone()
+    if holder is None:
+        seq = connection.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM numbers").fetchone()[0]
+        number = format_number(number_prefix, issued_on.year, seq)
+        writer.put(
+            "numbers",
+            {
+                "number": number,
+                "seq": seq,
+                "series_id": series_id,
+                "participant_id": participant_id,
+                "purged_at": None,
+            },
+        )
+        row = new_row(number, 1)
+        writer.put("certificates", row)
+        writer.event(
+            "certificate.reserved",
+            number,
+            {"version": 1, "series_id": series_id, "participant_id": participant_id},
+        )
+        return Reservation(outcome="new", certificate=certificate_from_row(row))
+
+    number = holder[0]
+    rows = versions_of(connection, number)
+    latest = rows[-1]
+    revoked = [r for r in rows if r["state"] == "revoked"]
+    if revoked:
+        return Reservation(outcome="revoked", certificate=certificate_from_row(revoked[-1]))
+    issued = [r for r in rows if r["state"] == "issued"]
+
+    def view_of(r: Mapping[str, Any]) -> dict[str, Any]:
+        return _claim_view(
+            r["kind"], r["credits"], json.loads(r["session_dates"]), json.loads(r["claims"])
+        )
+
+    if latest["state"] == "pending":
+        if latest["claims_fingerprint"] == fingerprint:
+            return Reservation(outcome="resumed", certificate=certificate_from_row(latest))
+        if issued and issued[-1]["claims_fingerprint"] == fingerprint:
+            # The change that caused the pending version was undone before it was issued.
+            writer.delete("certificates", [number, latest["version"]])
+            writer.event(
+                "certificate.reservation-abandoned",
+                number,
+                {"version": latest["version"], "reason": "claims back to the issued version"},
+            )
+            return Reservation(outcome="unchanged", certificate=certificate_from_row(issued[-1]))
+        changed = _changed_claims(view_of(latest), view)
+        base = view_of(issued[-1]) if issued else None
+        row = new_row(number, latest["version"])
+        if issued:
+            row["reason"] = reason or "changed: " + ", ".join(_changed_claims(base or {}, view))
+        writer.put("certificates", row)
+        writer.event(
+            "certificate.reservation-updated",
+            number,
+            {"version": latest["version"], "changed": list(changed)},
+        )
+        return Reservation(
+            outcome="resumed", certificate=certificate_from_row(row), changed=changed
+        )
+
+    current = issued[-1]
+    if current["claims_fingerprint"] == fingerprint:
+        return Reservation(outcome="unchanged", certificate=certificate_from_row(current))
+    changed = _changed_claims(view_of(current), view)
+    version = latest["version"] + 1
+    row = new_row(number, version)
+    row["reason"] = reason or "changed: " + ", ".join(changed)
+    writer.put("certificates", row)
+    writer.event(
+        "certificate.reserved",
+        number,
+        {
+            "version": version,
+            "series_id": series_id,
+            "participant_id": participant_id,
+            "supersedes": current["version"],
+            "changed": list(changed),
+        },
+    )
+    return Reservation(
+        outcome="new-version", certificate=certificate_from_row(row), changed=changed
+    )
+
+
+def confirm(
+    writer: Writer,
+    *,
+    number: str,
+    version: int,
+    pdf_sha256: str,
+    file_name: str,
+    verification_code: str,
+) -> CertificateRecord:
+    """Phase two of issuing (see Ledger.confirm)."""
+    if not _SHA256.fullmatch(pdf_sha256):
+        raise ValueError("pdf_sha256 must be 64 lowercase hexadecimal digits")
+    if not file_name or "\x00" in file_name or len(file_name) > 1000:
+        raise ValueError("file_name must be 1-1000 characters without NUL")
+    if not verification_code or len(verification_code) > 500:
+        raise ValueError("verification_code must be 1-500 characters")
+    rows = versions_of(writer.connection, number)
+    target = next((r for r in rows if r["version"] == version), None)
+    if target is None:
+        raise LedgerError(f"certificate {number} version {version} was never reserved")
+    if target["state"] == "issued":
+        if (target["pdf_sha256"], target["verification_code"]) == (pdf_sha256, verification_code):
+            return certificate_from_row(target)
+        raise LedgerError(
+            f"certificate {number} version {version} was already issued with a different PDF "
+            "or code; the file on disk may have been replaced"
+        )
+    if target["state"] != "pending":
+        raise LedgerError(
+            f"certificate {number} version {version} is {target['state']}; it cannot be issued"
+        )
+    target = {
+        **target,
+        "state": "issued",
+        "confirmed_at": writer.at,
+        "pdf_sha256": pdf_sha256,
+        "file_name": file_name,
+        "verification_code": verification_code,
+    }
+    writer.put("certificates", target)
+    superseded: list[int] = []
+    for row in rows:
+        if row["state"] == "issued" and row["version"] < version:
+            writer.put(
+                "certificates",
+                {
+                    **row,
+                    "state": "superseded",
+                    "superseded_by": version,
+                    "superseded_at": writer.at,
+                },
+            )
+            superseded.append(row["version"])
+    writer.event(
+        "certificate.issued",
+        number,
+        {
+            "version": version,
+            "pdf_sha256": pdf_sha256,
+            "file_name": file_name,
+            "supersedes": superseded,
+            "reason": target["reason"],
+        },
+    )
+    return certificate_from_row(target)
+
+
+def revoke(writer: Writer, *, number: str, reason: str) -> CertificateRecord:
+    """Revoke the issued (and any pending) version of `number` (see Ledger.revoke)."""
+    rows = versions_of(writer.connection, number)
+    if not rows:
+        raise LedgerError(f"no certificate {number!r} in the ledger")
+    live = [r for r in rows if r["state"] in ("issued", "pending")]
+    if not live:
+        revoked = [r for r in rows if r["state"] == "revoked"]
+        if revoked:
+            raise LedgerError(
+                f"certificate {number} was already revoked on {revoked[-1]['revoked_at'][:10]}: "
+                f"{revoked[-1]['revoked_reason']}"
+            )
+        raise LedgerError(f"certificate {number} has no current version to revoke")
+    last: dict[str, Any] = live[-1]
+    for row in live:
+        last = {
+            **row,
+            "state": "revoked",
+            "revoked_at": writer.at,
+            "revoked_reason": reason,
+            "revoked_by": writer.actor,
+        }
+        writer.put("certificates", last)
+    writer.event(
+        "certificate.revoked",
+        number,
+        {"versions": [r["version"] for r in live], "reason": reason},
+    )
+    return certificate_from_row(last)
+
+
+def read_status(
+    connection: sqlite3.Connection, number: str, version: int | None, pdf_sha256: str | None
+) -> CertificateStatus:
+    """The verification answer for `number` (see Ledger.status)."""
+    rows = versions_of(connection, number)
+    if not rows:
+        purged = connection.execute(
+            "SELECT purged_at FROM numbers WHERE number = ?", (number,)
+        ).fetchone()
+        if purged is not None and purged[0] is not None:
+            return CertificateStatus(number=number, state="purged")
+        return CertificateStatus(number=number, state="unknown")
+    records = [certificate_from_row(r) for r in rows]
+    current = next((r for r in reversed(records) if r.state == "issued"), None)
+    revoked = next((r for r in reversed(records) if r.state == "revoked"), None)
+    if version is None:
+        target = current or revoked or records[-1]
+    else:
+        found = next((r for r in records if r.version == version), None)
+        if found is None:
+            return CertificateStatus(
+                number=number,
+                state="unknown",
+                version=version,
+                current_version=current.version if current else None,
+                reason=f"certificate {number} has no version {version}",
+                current=current,
+            )
+        target = found
+    common: dict[str, Any] = {
+        "number": number,
+        "version": target.version,
+        "current_version": current.version if current else None,
+        "certificate": target,
+        "current": current,
+    }
+    if revoked is not None and current is None:
+        return CertificateStatus(state="revoked", reason=revoked.revoked_reason, **common)
+    if target.state == "pending":
+        return CertificateStatus(state="pending", **common)
+    if pdf_sha256 is not None and target.pdf_sha256 != pdf_sha256.lower():
+        return CertificateStatus(
+            state="altered",
+            reason="the file's SHA-256 differs from the PDF recorded when it was issued",
+            **common,
+        )
+    if target.state == "superseded":
+        newer = next((r for r in records if r.version == target.superseded_by), None)
+        return CertificateStatus(
+            state="superseded", reason=newer.reason if newer else None, **common
+        )
+    return CertificateStatus(state="valid", **common)

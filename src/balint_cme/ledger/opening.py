@@ -1,0 +1,130 @@
+"""Opening a ledger file: refuse what is not a ledger, create or upgrade the schema.
+
+A new file is made readable by its owner only (it holds personal data), switched to WAL mode
+and given the current schema plus the "ledger.created" event, in one transaction that a second
+process racing to create the same file waits for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from balint_cme.errors import DataFileError
+from balint_cme.ledger.schema import (
+    APPLICATION_ID,
+    FORMAT_NAME,
+    SCHEMA_VERSION,
+    create_statements,
+)
+from balint_cme.ledger.writer import Writer, format_time
+
+__all__ = ["initialise", "prepare_file", "rollback"]
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_SYSTEM_ACTOR = "balint_cme"
+
+
+def rollback(connection: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        connection.execute("ROLLBACK")
+
+
+def prepare_file(path: Path, *, create: bool) -> None:
+    if path.is_dir():
+        raise DataFileError(path, "is a directory, not a ledger file")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        if not create:
+            raise DataFileError(path, "no ledger here (it is created on first use)") from None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Personal data: readable by the owner only (SQLite gives -wal/-shm the same mode).
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(descriptor)
+        except FileExistsError:
+            pass
+        except OSError as err:
+            raise DataFileError(path, f"cannot create the ledger: {err.strerror}") from err
+        return
+    except OSError as err:
+        raise DataFileError(path, f"cannot read the ledger: {err.strerror}") from err
+    if header and header != _SQLITE_HEADER:
+        raise DataFileError(path, "not a balint_cme ledger (not an SQLite database)")
+
+
+def initialise(
+    connection: sqlite3.Connection,
+    path: Path,
+    clock: Callable[[], datetime],
+    number_prefix: str,
+    retention_years: int,
+) -> dict[str, str]:
+    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if application_id not in (0, APPLICATION_ID):
+        raise DataFileError(path, "an SQLite database, but not a balint_cme ledger")
+    if application_id == 0:
+        tables = connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        if tables:
+            raise DataFileError(path, "an SQLite database, but not a balint_cme ledger")
+    if version > SCHEMA_VERSION:
+        raise DataFileError(
+            path,
+            f"written by a newer balint_cme (ledger schema {version}; this version reads up to "
+            f"{SCHEMA_VERSION}): upgrade balint_cme",
+        )
+    mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise DataFileError(path, f"cannot switch the ledger to WAL mode (got {mode!r})")
+    connection.execute("PRAGMA synchronous = FULL")
+    if version < SCHEMA_VERSION:
+        _upgrade(connection, path, clock, number_prefix, retention_years)
+    meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+    if meta.get("format") != FORMAT_NAME:
+        raise DataFileError(path, "not a balint_cme ledger (its meta table says otherwise)")
+    return meta
+
+
+def _upgrade(
+    connection: sqlite3.Connection,
+    path: Path,
+    clock: Callable[[], datetime],
+    number_prefix: str,
+    retention_years: int,
+) -> None:
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as err:
+        raise DataFileError(path, f"cannot prepare the ledger: {err}") from err
+    try:
+        # Another process may have created or upgraded the file while this one waited.
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            for statement in create_statements(version):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            writer = Writer(connection, at=format_time(clock()), actor=_SYSTEM_ACTOR)
+            if version == 0:
+                for key, value in (
+                    ("format", FORMAT_NAME),
+                    ("number_prefix", number_prefix),
+                    ("retention_years", str(retention_years)),
+                    ("created_at", writer.at),
+                ):
+                    writer.put("meta", {"key": key, "value": value})
+                writer.event("ledger.created", "ledger", {"schema": SCHEMA_VERSION})
+            else:
+                writer.event("ledger.upgraded", "ledger", {"from": version, "to": SCHEMA_VERSION})
+            writer.finish()
+        connection.execute("COMMIT")
+    except BaseException:
+        rollback(connection)
+        raise

@@ -1,0 +1,284 @@
+"""The ledger file's layout: SQL tables, the file-type marker and the schema version.
+
+A ledger is an SQLite database whose header carries APPLICATION_ID (so another program's
+database is never mistaken for one) and `PRAGMA user_version` = the schema version. TABLES
+lists, for every table the audit log covers, its columns in hashing order and its key, so the
+chain check can recompute each row's hash (see chain.py).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = [
+    "APPLICATION_ID",
+    "FORMAT_NAME",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "TableSpec",
+    "create_statements",
+]
+
+APPLICATION_ID = 0x42434D45
+"""`PRAGMA application_id` of a ledger: "BCME" in ASCII."""
+
+FORMAT_NAME = "balint-cme-ledger"
+"""meta.format of a ledger."""
+
+SCHEMA_VERSION = 1
+"""`PRAGMA user_version` this code writes; older files are migrated on open."""
+
+
+class TableSpec(NamedTuple):
+    """A covered table: its columns in hashing order and which of them form the key."""
+
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+
+
+TABLES: dict[str, TableSpec] = {
+    "meta": TableSpec(("key", "value"), ("key",)),
+    "series": TableSpec(
+        (
+            "series_id",
+            "title",
+            "last_session_on",
+            "current_sha256",
+            "purged_at",
+            "purge_reason",
+        ),
+        ("series_id",),
+    ),
+    "series_snapshots": TableSpec(
+        ("series_id", "sha256", "file_name", "content", "recorded_at"),
+        ("series_id", "sha256"),
+    ),
+    "people": TableSpec(
+        (
+            "participant_id",
+            "name",
+            "credentials",
+            "email",
+            "npi",
+            "license_state",
+            "license_number",
+            "birth_month",
+            "birth_day",
+            "aliases",
+        ),
+        ("participant_id",),
+    ),
+    "enrollments": TableSpec(
+        ("series_id", "participant_id", "recorded_at"), ("series_id", "participant_id")
+    ),
+    "attendance": TableSpec(
+        (
+            "series_id",
+            "participant_id",
+            "session",
+            "held_on",
+            "attended_seconds",
+            "credit",
+            "hours",
+            "reason",
+            "intervals",
+            "sources",
+        ),
+        ("series_id", "participant_id", "session"),
+    ),
+    "awards": TableSpec(
+        (
+            "series_id",
+            "participant_id",
+            "kind",
+            "points",
+            "participation_hours",
+            "is_physician",
+            "shortfalls",
+        ),
+        ("series_id", "participant_id"),
+    ),
+    "numbers": TableSpec(
+        ("number", "seq", "series_id", "participant_id", "purged_at"), ("number",)
+    ),
+    "certificates": TableSpec(
+        (
+            "number",
+            "version",
+            "series_id",
+            "participant_id",
+            "kind",
+            "credits",
+            "session_dates",
+            "issued_on",
+            "claims",
+            "claims_fingerprint",
+            "series_sha256",
+            "reason",
+            "state",
+            "reserved_at",
+            "confirmed_at",
+            "verification_code",
+            "pdf_sha256",
+            "file_name",
+            "superseded_by",
+            "superseded_at",
+            "revoked_at",
+            "revoked_reason",
+            "revoked_by",
+        ),
+        ("number", "version"),
+    ),
+    "consents": TableSpec(
+        ("participant_id", "wording_version", "given_at", "withdrawn_at"), ("participant_id",)
+    ),
+}
+
+_DDL_V1 = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE chain_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    details TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    hash TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_by_subject ON audit (subject);
+
+CREATE TABLE series (
+    series_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    last_session_on TEXT,
+    current_sha256 TEXT NOT NULL,
+    purged_at TEXT,
+    purge_reason TEXT
+) STRICT;
+
+CREATE TABLE series_snapshots (
+    series_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    content BLOB NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (series_id, sha256)
+) STRICT;
+
+CREATE TABLE people (
+    participant_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    credentials TEXT NOT NULL,
+    email TEXT,
+    npi TEXT,
+    license_state TEXT,
+    license_number TEXT,
+    birth_month INTEGER,
+    birth_day INTEGER,
+    aliases TEXT NOT NULL
+) STRICT;
+CREATE INDEX people_by_email ON people (email COLLATE NOCASE);
+CREATE INDEX people_by_npi ON people (npi);
+
+CREATE TABLE enrollments (
+    series_id TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (series_id, participant_id)
+) STRICT;
+CREATE INDEX enrollments_by_person ON enrollments (participant_id);
+
+CREATE TABLE attendance (
+    series_id TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    session INTEGER NOT NULL,
+    held_on TEXT NOT NULL,
+    attended_seconds INTEGER NOT NULL,
+    credit TEXT NOT NULL,
+    hours TEXT NOT NULL,
+    reason TEXT,
+    intervals TEXT NOT NULL,
+    sources TEXT NOT NULL,
+    PRIMARY KEY (series_id, participant_id, session)
+) STRICT;
+
+CREATE TABLE awards (
+    series_id TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    points TEXT NOT NULL,
+    participation_hours TEXT NOT NULL,
+    is_physician INTEGER NOT NULL,
+    shortfalls TEXT NOT NULL,
+    PRIMARY KEY (series_id, participant_id)
+) STRICT;
+
+CREATE TABLE numbers (
+    number TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    series_id TEXT NOT NULL,
+    participant_id TEXT,
+    purged_at TEXT,
+    UNIQUE (series_id, participant_id)
+) STRICT;
+
+CREATE TABLE certificates (
+    number TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    series_id TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('credit', 'participation')),
+    credits TEXT NOT NULL,
+    session_dates TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    claims TEXT NOT NULL,
+    claims_fingerprint TEXT NOT NULL,
+    series_sha256 TEXT NOT NULL,
+    reason TEXT,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'issued', 'superseded', 'revoked')),
+    reserved_at TEXT NOT NULL,
+    confirmed_at TEXT,
+    verification_code TEXT,
+    pdf_sha256 TEXT,
+    file_name TEXT,
+    superseded_by INTEGER,
+    superseded_at TEXT,
+    revoked_at TEXT,
+    revoked_reason TEXT,
+    revoked_by TEXT,
+    PRIMARY KEY (number, version),
+    CHECK (state = 'pending' OR confirmed_at IS NOT NULL OR revoked_at IS NOT NULL)
+) STRICT;
+CREATE INDEX certificates_by_holder ON certificates (series_id, participant_id);
+CREATE INDEX certificates_by_person ON certificates (participant_id);
+CREATE INDEX certificates_by_state ON certificates (state);
+
+CREATE TABLE consents (
+    participant_id TEXT PRIMARY KEY,
+    wording_version TEXT NOT NULL,
+    given_at TEXT NOT NULL,
+    withdrawn_at TEXT
+) STRICT;
+"""
+
+_MIGRATIONS: dict[int, str] = {1: _DDL_V1}
+"""Schema version → the statements that bring a file from the version before it to this one."""
+
+
+def create_statements(from_version: int) -> list[str]:
+    """The SQL statements that bring a ledger from `from_version` to SCHEMA_VERSION, in order."""
+    statements: list[str] = []
+    for version in range(from_version + 1, SCHEMA_VERSION + 1):
+        statements.extend(s.strip() for s in _MIGRATIONS[version].split(";") if s.strip())
+    return statements

@@ -1,0 +1,846 @@
+"""The Ledger: one SQLite file (WAL mode) holding six years of records, opened by path.
+
+Every public method that changes something runs in one `BEGIN IMMEDIATE` transaction with
+its audit events, so a failure leaves nothing half-written and two processes take turns.
+Times come from the clock given to open() (the real UTC clock by default), read once per
+transaction at this boundary and nowhere deeper.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from balint_cme.attendance import AttendanceRecord
+from balint_cme.credit import CreditAward
+from balint_cme.errors import DataFileError, LedgerError, RetentionError
+from balint_cme.ledger import issuing
+from balint_cme.ledger.chain import canonical_json, check_chain
+from balint_cme.ledger.opening import initialise, prepare_file, rollback
+from balint_cme.ledger.records import (
+    AuditEvent,
+    CertificateRecord,
+    CertificateStatus,
+    ChainReport,
+    ConsentRecord,
+    ParticipationRecord,
+    PersonRecord,
+    PurgeReport,
+    Reservation,
+    SeriesSnapshot,
+)
+from balint_cme.ledger.rows import (
+    attendance_row,
+    consent_from_row,
+    participation,
+    person_from_row,
+    person_row,
+    records_of,
+)
+from balint_cme.ledger.schema import TABLES
+from balint_cme.ledger.writer import Writer, fetch_row, format_time, parse_date, parse_time
+from balint_cme.model import Series
+
+__all__ = [
+    "DEFAULT_RETENTION_YEARS",
+    "LEDGER_FILE_ENV",
+    "Ledger",
+    "default_ledger_path",
+    "retention_ends_on",
+]
+
+LEDGER_FILE_ENV = "BALINT_CME_LEDGER"
+"""Environment variable naming the ledger file, overriding default_ledger_path()."""
+
+DEFAULT_RETENTION_YEARS = 6
+"""ACCME: attendance records are kept 6 years; DOMAIN.md §4 counts from the last session."""
+
+_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,9}")
+
+
+def default_ledger_path() -> Path:
+    """$BALINT_CME_LEDGER, else $XDG_DATA_HOME/balint-cme/ledger.sqlite3, else
+    ~/.local/share/balint-cme/ledger.sqlite3: one ledger per user, whatever the directory."""
+    explicit = os.environ.get(LEDGER_FILE_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "balint-cme" / "ledger.sqlite3"
+
+
+def retention_ends_on(last_session_on: date, years: int = DEFAULT_RETENTION_YEARS) -> date:
+    """The first day records of a series whose last session was `last_session_on` may go.
+
+    29 February moves to 1 March, so the period is never cut short.
+    """
+    try:
+        return last_session_on.replace(year=last_session_on.year + years)
+    except ValueError:
+        return date(last_session_on.year + years, 3, 1)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _text(value: str, what: str, *, max_length: int = 500) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > max_length or "\x00" in text:
+        raise LedgerError(f"{what} must be 1-{max_length} characters of text")
+    return text
+
+
+class Ledger:
+    """The durable record of a provider's series, attendance, certificates and consent.
+
+    Open with `Ledger.open(path)` (created on first use) and use as a context manager. Methods
+    that change anything take `actor`, the name recorded in the audit log.
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        path: Path,
+        *,
+        clock: Callable[[], datetime],
+        number_prefix: str,
+        retention_years: int,
+    ) -> None:
+        """Use Ledger.open()."""
+        self._connection = connection
+        self._clock = clock
+        self.path = path
+        self.number_prefix = number_prefix
+        """The first part of every certificate number ("BC"), fixed when the file was made."""
+        self.retention_years = retention_years
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | str | None = None,
+        *,
+        create: bool = True,
+        clock: Callable[[], datetime] | None = None,
+        timeout_seconds: float = 30.0,
+        number_prefix: str = "BC",
+        retention_years: int = DEFAULT_RETENTION_YEARS,
+    ) -> Self:
+        """Open the ledger at `path` (default_ledger_path() if None), creating it if allowed.
+
+        `number_prefix` and `retention_years` apply only when the file is created; afterwards
+        the file's own values hold. `timeout_seconds` is how long to wait for another process
+        that is writing.
+
+        Raises:
+            DataFileError: the file is not a ledger, is from a newer balint_cme, cannot be read
+                or created, or does not exist and `create` is False.
+        """
+        path = Path(path) if path is not None else default_ledger_path()
+        if not _PREFIX.fullmatch(number_prefix):
+            raise ValueError("number_prefix is 1-10 capital letters and digits, e.g. 'BC'")
+        if not 1 <= retention_years <= 100:
+            raise ValueError("retention_years must be between 1 and 100")
+        prepare_file(path, create=create)
+        try:
+            connection = sqlite3.connect(
+                path, timeout=timeout_seconds, isolation_level=None, check_same_thread=True
+            )
+        except sqlite3.Error as err:
+            raise DataFileError(path, f"cannot open the ledger: {err}") from err
+        try:
+            meta = initialise(connection, path, clock or _utc_now, number_prefix, retention_years)
+        except sqlite3.DatabaseError as err:
+            connection.close()
+            raise DataFileError(path, f"not a readable balint_cme ledger: {err}") from err
+        except BaseException:
+            connection.close()
+            raise
+        return cls(
+            connection,
+            path,
+            clock=clock or _utc_now,
+            number_prefix=meta["number_prefix"],
+            retention_years=int(meta["retention_years"]),
+        )
+
+    def close(self) -> None:
+        """Close the file."""
+        self._connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self.path)!r})"
+
+    # -- transactions ----------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        moment = self._clock()
+        if moment.tzinfo is None:
+            raise ValueError("the ledger clock must return time-zone aware datetimes")
+        return moment
+
+    @contextmanager
+    def _write(self, actor: str) -> Iterator[Writer]:
+        actor = _text(actor, "the actor (who makes the change)", max_length=200)
+        at = format_time(self._now())
+        connection = self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as err:
+            raise LedgerError(f"{self.path}: cannot start a change: {err}") from err
+        try:
+            writer = Writer(connection, at=at, actor=actor)
+            yield writer
+            writer.finish()
+            connection.execute("COMMIT")
+        except sqlite3.Error as err:
+            rollback(connection)
+            raise LedgerError(f"{self.path}: the change was refused and undone: {err}") from err
+        except BaseException:
+            rollback(connection)
+            raise
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same snapshot."""
+        connection = self._connection
+        try:
+            connection.execute("BEGIN")
+            yield connection
+            connection.execute("COMMIT")
+        except sqlite3.Error as err:
+            rollback(connection)
+            raise LedgerError(f"{self.path}: cannot read the ledger: {err}") from err
+        except BaseException:
+            rollback(connection)
+            raise
+
+    # -- series, enrollment, attendance ----------------------------------------------------
+
+    def record_series(
+        self, series: Series, *, content: bytes, file_name: str, actor: str
+    ) -> SeriesSnapshot:
+        """Keep the series file as used (`content`, its name) and its roster.
+
+        Records the snapshot (once per distinct content), the series' title and last session,
+        each roster person's details, and their enrollment. Unchanged data writes nothing.
+
+        Raises:
+            LedgerError: the series was purged.
+        """
+        digest = hashlib.sha256(content).hexdigest()
+        file_name = _text(file_name, "file_name", max_length=1000)
+        with self._write(actor) as writer:
+            existing = fetch_row(writer.connection, "series", [series.id])
+            if existing is not None and existing["purged_at"] is not None:
+                raise LedgerError(
+                    f"series {series.id!r} was purged on {existing['purged_at'][:10]}; "
+                    "its id cannot be recorded again"
+                )
+            snapshot = fetch_row(writer.connection, "series_snapshots", [series.id, digest])
+            is_new = snapshot is None
+            if snapshot is None:
+                snapshot = {
+                    "series_id": series.id,
+                    "sha256": digest,
+                    "file_name": file_name,
+                    "content": content,
+                    "recorded_at": writer.at,
+                }
+                writer.put("series_snapshots", snapshot)
+            last = series.last_session_on
+            earlier = existing["last_session_on"] if existing else None
+            # Retention counts from the latest last session ever recorded: never cut short.
+            last_text = max(
+                filter(None, [last.isoformat() if last else None, earlier]), default=None
+            )
+            changed = writer.put_if_changed(
+                "series",
+                {
+                    "series_id": series.id,
+                    "title": series.title,
+                    "last_session_on": last_text,
+                    "current_sha256": digest,
+                    "purged_at": None,
+                    "purge_reason": None,
+                },
+            )
+            if is_new or changed:
+                writer.event(
+                    "series.recorded",
+                    series.id,
+                    {"sha256": digest, "file_name": file_name, "new_snapshot": is_new},
+                )
+            for participant in series.participants:
+                if writer.put_if_changed("people", person_row(participant)):
+                    writer.event("person.recorded", participant.id, {"series_id": series.id})
+                key = [series.id, participant.id]
+                if fetch_row(writer.connection, "enrollments", key) is None:
+                    writer.put(
+                        "enrollments",
+                        {
+                            "series_id": series.id,
+                            "participant_id": participant.id,
+                            "recorded_at": writer.at,
+                        },
+                    )
+                    writer.event("enrollment.recorded", participant.id, {"series_id": series.id})
+        return SeriesSnapshot(
+            series_id=series.id,
+            sha256=digest,
+            file_name=snapshot["file_name"],
+            recorded_at=parse_time(snapshot["recorded_at"]),
+            is_new=is_new,
+        )
+
+    def series_content(self, series_id: str, sha256: str | None = None) -> bytes | None:
+        """The series file as recorded (the current one unless `sha256` names another)."""
+        with self._read() as connection:
+            if sha256 is None:
+                row = fetch_row(connection, "series", [series_id])
+                if row is None:
+                    return None
+                sha256 = row["current_sha256"]
+            snapshot = fetch_row(connection, "series_snapshots", [series_id, sha256])
+        return None if snapshot is None else bytes(snapshot["content"])
+
+    def record_attendance(
+        self,
+        series_id: str,
+        awards: Iterable[CreditAward],
+        records: Iterable[AttendanceRecord],
+        *,
+        sources: Mapping[str, str] | None = None,
+        actor: str,
+    ) -> int:
+        """Keep the attendance evidence and credit results behind `awards`.
+
+        For each enrolled person: their award (kind, points, hours, shortfalls) and, per
+        attended session, the minutes, credit, the join/leave intervals used and their sources
+        (file name, its SHA-256 from `sources`, platform, line numbers). Sessions no longer
+        attended are removed. Unchanged data writes nothing. Returns how many people changed.
+
+        Raises:
+            LedgerError: the series is not recorded (or was purged), or a person is not enrolled.
+        """
+        file_hashes = dict(sources or {})
+        by_session: dict[tuple[str, int], list[AttendanceRecord]] = defaultdict(list)
+        for record in records:
+            by_session[record.participant_id, record.session].append(record)
+        changed_people = 0
+        with self._write(actor) as writer:
+            connection = writer.connection
+            self._require_series(connection, series_id)
+            enrolled = {
+                row[0]
+                for row in connection.execute(
+                    "SELECT participant_id FROM enrollments WHERE series_id = ?", (series_id,)
+                )
+            }
+            for award in awards:
+                if award.series_id != series_id:
+                    raise ValueError(f"award for series {award.series_id!r}, not {series_id!r}")
+                if not award.is_enrolled:
+                    continue
+                pid = award.participant_id
+                if pid not in enrolled:
+                    raise LedgerError(
+                        f"{pid!r} is not enrolled in series {series_id!r} in the ledger"
+                    )
+                changed = writer.put_if_changed(
+                    "awards",
+                    {
+                        "series_id": series_id,
+                        "participant_id": pid,
+                        "kind": award.kind,
+                        "points": f"{award.points:.2f}",
+                        "participation_hours": f"{award.participation_hours:.2f}",
+                        "is_physician": int(award.is_physician),
+                        "shortfalls": canonical_json(list(award.shortfalls)),
+                    },
+                )
+                kept: set[int] = set()
+                for result in award.sessions:
+                    evidence = by_session.get((pid, result.session), [])
+                    if result.attended_seconds == 0 and not evidence:
+                        continue
+                    kept.add(result.session)
+                    changed |= writer.put_if_changed(
+                        "attendance",
+                        attendance_row(series_id, pid, result, evidence, file_hashes),
+                    )
+                for (session,) in connection.execute(
+                    "SELECT session FROM attendance WHERE series_id = ? AND participant_id = ?",
+                    (series_id, pid),
+                ).fetchall():
+                    if session not in kept:
+                        changed |= writer.delete("attendance", [series_id, pid, session])
+                if changed:
+                    changed_people += 1
+                    writer.event(
+                        "attendance.recorded",
+                        pid,
+                        {
+                            "series_id": series_id,
+                            "sessions": sorted(kept),
+                            "sources": sorted(
+                                {
+                                    r.evidence.source
+                                    for r in records_of(by_session, pid)
+                                    if r.evidence
+                                }
+                            ),
+                        },
+                    )
+        return changed_people
+
+    def _require_series(self, connection: sqlite3.Connection, series_id: str) -> dict[str, Any]:
+        row = fetch_row(connection, "series", [series_id])
+        if row is None:
+            raise LedgerError(f"series {series_id!r} is not in the ledger: record the series first")
+        if row["purged_at"] is not None:
+            raise LedgerError(f"series {series_id!r} was purged on {row['purged_at'][:10]}")
+        return row
+
+    # -- certificates ----------------------------------------------------------------------
+
+    def reserve(
+        self,
+        *,
+        series_id: str,
+        participant_id: str,
+        kind: Literal["credit", "participation"],
+        credits: Decimal,
+        session_dates: Sequence[date],
+        claims: Mapping[str, Any],
+        issued_on: date,
+        actor: str,
+        reason: str | None = None,
+    ) -> Reservation:
+        """Phase one of issuing: the number, version and issue date to print, idempotently.
+
+        `claims` is everything else the certificate states (name, title, provider, ...) as JSON
+        values; with kind, credits and session_dates it makes the claims fingerprint. Unchanged
+        claims return the issued version with its ORIGINAL issue date ("unchanged"); changed
+        claims reserve a new version of the same number ("new-version", with `reason` or
+        "changed: <claim names>"); a reservation left by a crash is returned ("resumed").
+        When `Reservation.needs_file`, write the PDF atomically, then confirm().
+
+        Raises:
+            LedgerError: the series is not recorded, was purged, or the person is not enrolled.
+            ValueError: credits are not a non-negative multiple of 0.25, claims are not JSON
+                values, or session_dates are not in order.
+        """
+        with self._write(actor) as writer:
+            return issuing.reserve(
+                writer,
+                number_prefix=self.number_prefix,
+                series_id=series_id,
+                participant_id=participant_id,
+                kind=kind,
+                credits=credits,
+                session_dates=session_dates,
+                claims=claims,
+                issued_on=issued_on,
+                reason=_text(reason, "reason") if reason is not None else None,
+            )
+
+    def confirm(
+        self,
+        number: str,
+        version: int,
+        *,
+        pdf_sha256: str,
+        file_name: str,
+        verification_code: str,
+        actor: str,
+    ) -> CertificateRecord:
+        """Phase two: record that the PDF of a reserved version is written; it is now issued.
+
+        Call only after the file is in place (storage.write_atomically). Earlier issued
+        versions of the number become superseded in the same transaction. Confirming an issued
+        version again with the same hash and code changes nothing.
+
+        Raises:
+            LedgerError: no such reservation; it was revoked; or it was issued with another
+                PDF or code.
+        """
+        with self._write(actor) as writer:
+            return issuing.confirm(
+                writer,
+                number=issuing.normalise_number(number),
+                version=version,
+                pdf_sha256=pdf_sha256,
+                file_name=file_name,
+                verification_code=verification_code,
+            )
+
+    def revoke(self, number: str, *, reason: str, actor: str) -> CertificateRecord:
+        """Revoke a certificate (its issued and any pending version); returns the revoked record.
+
+        A revoked number is never issued again (reserve() answers "revoked").
+
+        Raises:
+            LedgerError: unknown number, already revoked, or an empty reason.
+        """
+        reason = _text(reason, "the reason for revoking")
+        with self._write(actor) as writer:
+            return issuing.revoke(writer, number=issuing.normalise_number(number), reason=reason)
+
+    def status(
+        self, number: str, version: int | None = None, *, pdf_sha256: str | None = None
+    ) -> CertificateStatus:
+        """Verification: "valid", "superseded" (by current_version), "revoked" (reason),
+        "pending", "altered" (given `pdf_sha256` differs from the issued PDF's), "purged"
+        (deleted after retention) or "unknown". Without `version`, the current version."""
+        key = issuing.normalise_number(number)
+        if not issuing.NUMBER_PATTERN.fullmatch(key):
+            return CertificateStatus(number=number.strip()[:60], state="unknown")
+        with self._read() as connection:
+            return issuing.read_status(connection, key, version, pdf_sha256)
+
+    def certificate(self, number: str, version: int | None = None) -> CertificateRecord | None:
+        """One version of a certificate (the latest if `version` is None), or None."""
+        with self._read() as connection:
+            rows = issuing.versions_of(connection, issuing.normalise_number(number))
+        if version is not None:
+            rows = [r for r in rows if r["version"] == version]
+        return issuing.certificate_from_row(rows[-1]) if rows else None
+
+    def certificates(
+        self,
+        *,
+        series_id: str | None = None,
+        participant_id: str | None = None,
+        state: str | None = None,
+    ) -> tuple[CertificateRecord, ...]:
+        """Every certificate version matching the filters, by number then version."""
+        conditions, values = [], []
+        for column, value in (
+            ("series_id", series_id),
+            ("participant_id", participant_id),
+            ("state", state),
+        ):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                values.append(value)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        columns = TABLES["certificates"].columns
+        with self._read() as connection:
+            rows = connection.execute(
+                f"SELECT {', '.join(columns)} FROM certificates{where} ORDER BY number, version",
+                values,
+            ).fetchall()
+        return tuple(
+            issuing.certificate_from_row(dict(zip(columns, row, strict=True))) for row in rows
+        )
+
+    def certificate_for(self, series_id: str, participant_id: str) -> CertificateRecord | None:
+        """The latest version of a person's certificate for a series, or None."""
+        found = self.certificates(series_id=series_id, participant_id=participant_id)
+        return found[-1] if found else None
+
+    def pending(self) -> tuple[CertificateRecord, ...]:
+        """Reservations not yet confirmed (left by an interrupted run)."""
+        return self.certificates(state="pending")
+
+    def check_files(self, directory: Path) -> tuple[str, ...]:
+        """Problems with the PDFs of issued certificates under `directory`: missing or changed."""
+        problems = []
+        for record in self.certificates(state="issued"):
+            assert record.file_name is not None
+            path = Path(directory) / record.file_name
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as err:
+                problems.append(
+                    f"{record.number} v{record.version}: {path}: {err.strerror or 'unreadable'}"
+                )
+                continue
+            if digest != record.pdf_sha256:
+                problems.append(
+                    f"{record.number} v{record.version}: {path} differs from the issued PDF"
+                )
+        return tuple(problems)
+
+    # -- people and participation ----------------------------------------------------------
+
+    def find_people(self, query: str) -> tuple[PersonRecord, ...]:
+        """People matching an id, an email, an NPI, or a name or alias (any case)."""
+        text = query.strip()
+        if not text:
+            return ()
+        columns = TABLES["people"].columns
+        with self._read() as connection:
+            rows = [
+                dict(zip(columns, r, strict=True))
+                for r in connection.execute(f"SELECT {', '.join(columns)} FROM people")
+            ]
+        folded = " ".join(text.casefold().split())
+
+        def matches(row: Mapping[str, Any]) -> bool:
+            if text in (row["participant_id"], row["npi"]):
+                return True
+            if row["email"] and row["email"].casefold() == folded:
+                return True
+            names = [row["name"], *json.loads(row["aliases"])]
+            return any(" ".join(n.casefold().split()) == folded for n in names)
+
+        return tuple(person_from_row(r) for r in rows if matches(r))
+
+    def person(self, participant_id: str) -> PersonRecord | None:
+        """The person with this id, or None."""
+        with self._read() as connection:
+            row = fetch_row(connection, "people", [participant_id])
+        return None if row is None else person_from_row(row)
+
+    def attendance_for(self, person: str) -> tuple[ParticipationRecord, ...]:
+        """A person's verified participation across series (by id, email, NPI or name).
+
+        For verification requests: each series with its sessions (dates, minutes, credit),
+        the award and every certificate version; oldest series first.
+        """
+        people = self.find_people(person)
+        results: list[ParticipationRecord] = []
+        with self._read() as connection:
+            for who in people:
+                for series_id, title, last_on in connection.execute(
+                    "SELECT s.series_id, s.title, s.last_session_on FROM enrollments e "
+                    "JOIN series s ON s.series_id = e.series_id "
+                    "WHERE e.participant_id = ? AND s.purged_at IS NULL",
+                    (who.participant_id,),
+                ).fetchall():
+                    results.append(
+                        participation(connection, who, series_id, title, parse_date(last_on))
+                    )
+        results.sort(key=lambda r: (r.last_session_on or date.max, r.series_id, r.participant_id))
+        return tuple(results)
+
+    # -- consent ---------------------------------------------------------------------------
+
+    def record_consent(
+        self, participant_id: str, *, wording_version: str, given_at: datetime, actor: str
+    ) -> ConsentRecord:
+        """Record that a person agreed (at `given_at`, to wording `wording_version`) to have
+        completions reported to ACCME PARS. Replaces an earlier consent or withdrawal.
+
+        Raises:
+            LedgerError: the person is not in the ledger.
+        """
+        wording = _text(wording_version, "wording_version", max_length=100)
+        with self._write(actor) as writer:
+            if fetch_row(writer.connection, "people", [participant_id]) is None:
+                raise LedgerError(f"no person {participant_id!r} in the ledger")
+            row = {
+                "participant_id": participant_id,
+                "wording_version": wording,
+                "given_at": format_time(given_at),
+                "withdrawn_at": None,
+            }
+            if writer.put_if_changed("consents", row):
+                writer.event("consent.given", participant_id, {"wording_version": wording})
+        return consent_from_row(row)
+
+    def withdraw_consent(
+        self, participant_id: str, *, withdrawn_at: datetime, actor: str
+    ) -> ConsentRecord:
+        """Record that a person withdrew consent to PARS reporting.
+
+        Raises:
+            LedgerError: no consent on record for the person.
+        """
+        with self._write(actor) as writer:
+            row = fetch_row(writer.connection, "consents", [participant_id])
+            if row is None:
+                raise LedgerError(f"no consent on record for {participant_id!r}")
+            if row["withdrawn_at"] is None:
+                row = {**row, "withdrawn_at": format_time(withdrawn_at)}
+                writer.put("consents", row)
+                writer.event("consent.withdrawn", participant_id, {})
+        return consent_from_row(row)
+
+    def consent(self, participant_id: str) -> ConsentRecord | None:
+        """The person's consent record (given or withdrawn), or None."""
+        with self._read() as connection:
+            row = fetch_row(connection, "consents", [participant_id])
+        return None if row is None else consent_from_row(row)
+
+    def consenting(self, *, series_id: str | None = None) -> dict[str, ConsentRecord]:
+        """participant id → consent, for everyone whose consent stands (optionally: enrolled
+        in `series_id`). Pass it to balint_cme.io.pars as the consent mapping."""
+        sql = (
+            "SELECT c.participant_id, c.wording_version, c.given_at, c.withdrawn_at FROM consents c"
+        )
+        values: list[str] = []
+        if series_id is not None:
+            sql += " JOIN enrollments e ON e.participant_id = c.participant_id AND e.series_id = ?"
+            values.append(series_id)
+        sql += " WHERE c.withdrawn_at IS NULL ORDER BY c.participant_id"
+        with self._read() as connection:
+            rows = connection.execute(sql, values).fetchall()
+        columns = TABLES["consents"].columns
+        return {row[0]: consent_from_row(dict(zip(columns, row, strict=True))) for row in rows}
+
+    # -- retention -------------------------------------------------------------------------
+
+    def retention_ends_on(self, series_id: str) -> date | None:
+        """The first day the series' records may be purged; None if no session was held.
+
+        Raises:
+            LedgerError: the series is not in the ledger.
+        """
+        with self._read() as connection:
+            return self._retention_end(connection, series_id)
+
+    def _retention_end(self, connection: sqlite3.Connection, series_id: str) -> date | None:
+        row = fetch_row(connection, "series", [series_id])
+        if row is None:
+            raise LedgerError(f"series {series_id!r} is not in the ledger")
+        attended = connection.execute(
+            "SELECT MAX(held_on) FROM attendance WHERE series_id = ?", (series_id,)
+        ).fetchone()[0]
+        last = max(filter(None, [row["last_session_on"], attended]), default=None)
+        if last is None:
+            return None
+        return retention_ends_on(date.fromisoformat(last), self.retention_years)
+
+    def purge_series(
+        self, series_id: str, *, reason: str, actor: str, today: date | None = None
+    ) -> PurgeReport:
+        """Delete a series' records once its retention period is over; the purge is audited.
+
+        Deletes the snapshots, enrollments, attendance, awards and certificates of the series
+        (certificate numbers stay reserved and verify as "purged"), and the personal data of
+        people left with no other series. The audit log keeps ids and hashes only.
+
+        Raises:
+            RetentionError: the retention period is not over; the message names the date
+                purging becomes allowed.
+            LedgerError: the series is unknown or already purged.
+        """
+        reason = _text(reason, "the reason for purging")
+        with self._write(actor) as writer:
+            connection = writer.connection
+            self._require_series(connection, series_id)
+            today = today or datetime.fromisoformat(writer.at).date()
+            allowed = self._retention_end(connection, series_id)
+            if allowed is not None and today < allowed:
+                raise RetentionError(
+                    f"series {series_id!r} must be kept for {self.retention_years} years after its "
+                    f"last session: it can be purged from {allowed.isoformat()}",
+                    allowed_on=allowed,
+                )
+            deleted = 0
+            for table in (
+                "series_snapshots",
+                "enrollments",
+                "attendance",
+                "awards",
+                "certificates",
+            ):
+                key_columns = TABLES[table].key
+                for key in connection.execute(
+                    f"SELECT {', '.join(key_columns)} FROM {table} WHERE series_id = ?",
+                    (series_id,),
+                ).fetchall():
+                    deleted += writer.delete(table, key)
+            for number, seq in connection.execute(
+                "SELECT number, seq FROM numbers WHERE series_id = ?", (series_id,)
+            ).fetchall():
+                writer.put(
+                    "numbers",
+                    {
+                        "number": number,
+                        "seq": seq,
+                        "series_id": series_id,
+                        "participant_id": None,
+                        "purged_at": writer.at,
+                    },
+                )
+            series_row = fetch_row(connection, "series", [series_id])
+            assert series_row is not None
+            writer.put("series", {**series_row, "purged_at": writer.at, "purge_reason": reason})
+            people_deleted = 0
+            for (pid,) in connection.execute(
+                "SELECT participant_id FROM people WHERE participant_id NOT IN "
+                "(SELECT participant_id FROM enrollments)"
+            ).fetchall():
+                people_deleted += writer.delete("people", [pid])
+                writer.delete("consents", [pid])
+            writer.event(
+                "series.purged",
+                series_id,
+                {
+                    "reason": reason,
+                    "allowed_from": allowed.isoformat() if allowed else None,
+                    "rows_deleted": deleted,
+                    "people_deleted": people_deleted,
+                },
+            )
+        return PurgeReport(
+            series_id=series_id,
+            allowed_from=allowed,
+            rows_deleted=deleted,
+            people_deleted=people_deleted,
+        )
+
+    # -- the audit chain -------------------------------------------------------------------
+
+    def check_chain(self, *, expected_head: str | None = None) -> ChainReport:
+        """Verify every audit event's hash link and every covered row against the log.
+
+        `expected_head` is a head hash kept elsewhere (e.g. printed by an earlier check); if
+        given, the log must still end with it (a tail cut off and re-hashed is then caught).
+        """
+        with self._read() as connection:
+            return check_chain(connection, expected_head=expected_head)
+
+    def head(self) -> tuple[int, str]:
+        """(sequence number, hash) of the last audit event."""
+        with self._read() as connection:
+            row = connection.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+        return (row[0], row[1]) if row else (0, "0" * 64)
+
+    def audit_events(
+        self, *, subject: str | None = None, after_seq: int = 0, limit: int = 1000
+    ) -> tuple[AuditEvent, ...]:
+        """Audit events in order, optionally only those about `subject` (an id or number)."""
+        sql = "SELECT seq, at, actor, action, subject, details, changes, hash FROM audit WHERE seq > ?"
+        values: list[object] = [after_seq]
+        if subject is not None:
+            sql += " AND subject = ?"
+            values.append(subject)
+        sql += " ORDER BY seq LIMIT ?"
+        values.append(limit)
+        with self._read() as connection:
+            rows = connection.execute(sql, values).fetchall()
+        return tuple(
+            AuditEvent(
+                seq=seq,
+                at=datetime.fromisoformat(at),
+                actor=actor,
+                action=action,
+                subject=subject_,
+                details=json.loads(details),
+                changes=tuple(tuple(change) for change in json.loads(changes)),
+                hash=digest,
+            )
+            for seq, at, actor, action, subject_, details, changes, digest in rows
+        )
