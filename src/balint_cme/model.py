@@ -252,6 +252,11 @@ class Participant(DomainModel):
     birth_day: Annotated[int, Field(ge=1, le=31)] | None = None
     aliases: tuple[Text, ...] = ()
     """Other display names or emails the person uses on meeting platforms."""
+    given_name: Text | None = None
+    """First name(s) for board reporting (ACCME PARS) when splitting `name` gets it wrong,
+    e.g. "Gabriel" for "Gabriel García Márquez"; set together with family_name."""
+    family_name: Text | None = None
+    """Last name for board reporting, e.g. "García Márquez"; set together with given_name."""
 
     @model_validator(mode="after")
     def _check_birth_day_exists(self) -> Self:
@@ -265,6 +270,12 @@ class Participant(DomainModel):
                 raise ValueError(
                     f"birth date {self.birth_month}/{self.birth_day} does not exist"
                 ) from err
+        return self
+
+    @model_validator(mode="after")
+    def _check_name_parts_go_together(self) -> Self:
+        if (self.given_name is None) != (self.family_name is None):
+            raise ValueError("given_name and family_name go together")
         return self
 
     @model_validator(mode="after")
