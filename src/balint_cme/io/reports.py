@@ -1,0 +1,1138 @@
+"""Attendance from meeting reports: detect the format, place the report in a session, match
+rows to the roster, and return attendance records plus everything that could not be matched.
+
+The readers (zoom.py, teams.py, signin_csv.py) turn text into ReportRows; this module owns
+what they share: format detection from content (never the file name), day/month order settled
+against the known session dates, the export time zone, session assignment, roster matching
+(e-mail, then aliases, then a normalised name; never a guess between two people) and the
+AttendanceReading the CLI and ledger use. Nothing is applied partially: a bad file raises
+DataFileError naming the file, the line and the problem, and no reading is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from balint_cme.attendance import AttendanceRecord, AttendanceRegister, Evidence
+from balint_cme.errors import DataFileError, UndatedSessionError, UnknownSessionError
+from balint_cme.io.report_rows import (
+    MAX_REPORT_BYTES,
+    ParsedReport,
+    ParsedTime,
+    ReportRow,
+    check_line_lengths,
+    decode_report,
+    is_tag,
+    parse_clock_time,
+    parse_timestamp,
+    shown,
+    split_lines,
+    split_table,
+    trailing_parenthetical,
+)
+from balint_cme.io.signin_csv import is_sign_in_header, parse_sign_in, sign_in_delimiter
+from balint_cme.io.teams import is_teams_header, parse_teams
+from balint_cme.io.zoom import is_zoom_csv_header, parse_zoom_api_json, parse_zoom_csv
+from balint_cme.model import Series, Session
+
+__all__ = [
+    "MAX_REPORT_BYTES",
+    "AttendanceReading",
+    "ReportRow",
+    "ReportSource",
+    "RosterMatch",
+    "RosterMatcher",
+    "UnmatchedRow",
+    "detect_format",
+    "normalise_name",
+    "read_report",
+    "read_report_bytes",
+    "read_reports",
+]
+
+ReportKind = Literal["zoom-api-json", "zoom-csv", "teams", "sign-in-csv"]
+_TWO_PLACES = Decimal("0.01")
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedRow:
+    """A row that matched nobody on the roster, or more than one person. It earns nothing."""
+
+    file: str
+    """The file name as given (str(path))."""
+    line: int
+    """1-based line in the file; for Zoom API JSON the participant's 1-based position in the
+    file, counting across pages in order."""
+    name: str
+    """The display name as the report shows it (with a Zoom rename's original name)."""
+    email: str | None
+    session: int | None
+    """1-based session the row belongs to."""
+    minutes: Decimal
+    """The row's time clipped to the session window, two decimals."""
+    reason: str
+    """"no roster match", "ambiguous: p08, p09", "no roster participant 'p99'"."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSource:
+    """One file read: what the ledger keeps as attendance evidence."""
+
+    path: str
+    sha256: str
+    """Hex SHA-256 of the file's bytes."""
+    format: str
+    """"zoom-participants-classic", "zoom-participants-new", "zoom-unique-users",
+    "zoom-api-json", "teams-2021", "teams-2022", "teams-2022-totals" or "sign-in-csv"."""
+    platform: str
+    """"zoom", "zoom-api", "teams" or "sign-in" (as in Evidence.platform)."""
+    session: int | None
+    """The session the file belongs to; None when its rows name several (a sign-in sheet)."""
+    rows: int
+    """Data rows read, waiting-room rows included."""
+    encoding: str
+    export_tz: str | None
+    """The zone naive times were read in; None when every time carries its own offset."""
+
+
+@dataclass(frozen=True)
+class AttendanceReading:
+    """What one or more reports say: records for roster people, and what could not be used."""
+
+    records: tuple[AttendanceRecord, ...]
+    unmatched: tuple[UnmatchedRow, ...]
+    notes: tuple[str, ...]
+    """Things a coordinator should know: aggregate evidence, waiting-room rows, facilitators
+    not on the roster, totals that add past the meeting length, day-first dates."""
+    sources: tuple[ReportSource, ...]
+    facilitator_rows: int = 0
+    """Rows of facilitators who are not on the roster: neither records nor unmatched."""
+    host_rows: int = field(default=0)
+    """Rows of the meeting host's account (from the Zoom summary) that match nobody."""
+
+    def register(self) -> AttendanceRegister:
+        """The records as an AttendanceRegister, ready for award_series()."""
+        return AttendanceRegister(self.records)
+
+
+# ---------------------------------------------------------------------------------------------
+# Names
+
+
+_PREFIX = re.compile(r"^(?:dr|doctor|prof|professor)\b\.?\s+", re.IGNORECASE)
+_CREDENTIALS = frozenset(
+    {
+        *("MD", "DO", "PHD", "MFT", "LMFT", "NP", "RN", "LCSW", "MBBS", "MBCHB", "PSYD", "DNP"),
+        *("PA", "PAC", "MPH", "FAAFP", "FACP", "FAPA", "MSW", "MSN", "BSN", "APRN", "FNP"),
+        *("PMHNP", "LPCC", "LPC", "DDS", "PHARMD", "MBA", "MS", "MA", "MBBCH", "MDCM", "BMBS"),
+    }
+)
+_MIXED_CASE_CREDENTIALS = frozenset({"PhD", "PsyD", "PharmD", "MBChB", "MBBCh"})
+_GENERATIONAL = frozenset({"jr", "sr", "ii", "iii", "iv"})
+_LETTERS = str.maketrans(
+    {
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "ß": "ss",
+        "æ": "ae",
+        "œ": "oe",
+        "\u0131": "i",  # dotless i
+        "þ": "th",
+    }
+)
+_APOSTROPHES = re.compile("['`\u2019\u02bc]")
+_NOT_WORD = re.compile(r"[\W_]+")
+_PHONE = re.compile(r"\+?[\d\s().\-]{7,}")
+_UNSPACED_SCRIPTS = (
+    (0x1100, 0x11FF),  # Hangul jamo (Hangul syllables decompose to these)
+    (0x3040, 0x30FF),  # kana
+    (0x3130, 0x318F),
+    (0x3400, 0x4DBF),  # CJK
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7AF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2FA1F),
+)
+
+
+def _is_unspaced(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _UNSPACED_SCRIPTS)
+
+
+def _credential_part(text: str) -> bool:
+    tokens = [t for t in re.split(r"[\s/]+", text.replace(".", "")) if t]
+    return bool(tokens) and all(t.upper() in _CREDENTIALS for t in tokens)
+
+
+def _credential_token(token: str) -> bool:
+    bare = token.strip(".,").replace(".", "")
+    return (bare.isupper() and bare in _CREDENTIALS) or bare in _MIXED_CASE_CREDENTIALS
+
+
+def _without_tags(text: str) -> str:
+    while True:
+        parts = trailing_parenthetical(text)
+        if parts is None or not parts[0] or not is_tag(parts[1]):
+            return text
+        text = parts[0]
+
+
+def _without_parentheticals(text: str) -> str:
+    while True:
+        parts = trailing_parenthetical(text)
+        if parts is None or not parts[0]:
+            return text
+        text = parts[0]
+
+
+def normalise_name(text: str) -> str:
+    """The key two spellings of one person's name share.
+
+    Ignores case, accents, punctuation, a "Dr." prefix, credential suffixes (", MD", " M.D.",
+    ", MD, PhD"), "Last, First" order, and trailing labels in parentheses that are not part of
+    the name: Teams' "(External)" and "(Unverified)", devices ("(iPad)"), pronouns
+    ("(she/her)"). A phone number becomes "tel:" and its digits. "" for nothing left.
+    """
+    text = " ".join(unicodedata.normalize("NFKC", text).split())
+    text = _without_tags(text)
+    if _PHONE.fullmatch(text):
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if len(digits) == 11 and digits.startswith("1"):
+            digits = digits[1:]  # +1 (North America) is often dropped
+        if len(digits) >= 7:
+            return f"tel:{digits}"
+    text = _PREFIX.sub("", text)
+    parts = [part.strip() for part in text.split(",")]
+    while len(parts) > 1 and _credential_part(parts[-1]):
+        parts.pop()
+    if len(parts) == 2 and parts[0] and parts[1]:
+        if parts[1].strip(".").casefold() in _GENERATIONAL:
+            text = f"{parts[0]} {parts[1]}"
+        else:
+            text = f"{parts[1]} {parts[0]}"  # "Núñez, José" -> "José Núñez"
+    else:
+        text = " ".join(parts)
+    tokens = text.split()
+    while len(tokens) > 2 and _credential_token(tokens[-1]):
+        tokens.pop()
+    text = _PREFIX.sub("", " ".join(tokens))
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_LETTERS)
+    text = _APOSTROPHES.sub("", text)
+    text = " ".join(_NOT_WORD.sub(" ", text).split())
+    if text and all(_is_unspaced(ch) for ch in text if ch != " "):
+        text = text.replace(" ", "")  # "王 秀英" and "王秀英" are one name
+    return text
+
+
+def _loose_key(text: str) -> str:
+    """The key with every trailing parenthesis removed ("Ana Ruiz (Clinic)" -> "ana ruiz")."""
+    return normalise_name(_without_parentheticals(" ".join(text.split())))
+
+
+def _token_key(key: str) -> str:
+    """Word order ignored: "nguyen thi minh anh" and "minh anh nguyen thi" share this key."""
+    words = key.split()
+    return " ".join(sorted(words)) if len(words) >= 2 else ""
+
+
+class RosterMatch(NamedTuple):
+    """Who a report row is: a roster participant, a facilitator not on the roster, or nobody."""
+
+    participant_id: str | None
+    facilitator: str | None = None
+    """The facilitator's name when the row is a facilitator who is not on the roster."""
+    reason: str | None = None
+    """Why the row matched nobody: "no roster match" or "ambiguous: p08, p09"."""
+    via: str = ""
+    """"participant_id", "email", "alias", "name", "name without parentheses" or
+    "name in any word order"."""
+
+
+_FACILITATOR = "facilitator:"
+
+
+class RosterMatcher:
+    """Matches report rows to a series' roster and its facilitators.
+
+    Order: the row's participant_id (sign-in sheets); e-mail, case-insensitive, against
+    participants' e-mails and aliases that are e-mails; aliases; the normalised name; the name
+    without any trailing parentheses; the name's words in any order. At the first level that
+    finds anyone, one person is a match and two or more are ambiguous: never a guess.
+    """
+
+    def __init__(self, series: Series) -> None:
+        self._ids = {p.id for p in series.participants}
+        self._emails: dict[str, set[str]] = {}
+        self._levels: tuple[dict[str, set[str]], ...] = ({}, {}, {}, {})
+        aliases, names, loose, words = self._levels
+        for participant in series.participants:
+            if participant.email:
+                self._emails.setdefault(participant.email.casefold(), set()).add(participant.id)
+            for alias in participant.aliases:
+                if "@" in alias and " " not in alias.strip():
+                    self._emails.setdefault(alias.strip().casefold(), set()).add(participant.id)
+                else:
+                    self._index(alias, participant.id, aliases)
+            self._index(participant.name, participant.id, names)
+        for facilitator in series.facilitators:
+            target = facilitator.participant_id or f"{_FACILITATOR}{facilitator.name}"
+            self._index(facilitator.name, target, names)
+        for index in (aliases, names):
+            for key, targets in index.items():
+                loose.setdefault(key, set()).update(targets)
+                token = _token_key(key)
+                if token:
+                    words.setdefault(token, set()).update(targets)
+        self._cache: dict[tuple[str, str | None, str | None, str | None], RosterMatch] = {}
+
+    @staticmethod
+    def _index(text: str, target: str, index: dict[str, set[str]]) -> None:
+        key = normalise_name(text)
+        if key:
+            index.setdefault(key, set()).add(target)
+
+    def match(
+        self,
+        name: str,
+        *,
+        email: str | None = None,
+        original_name: str | None = None,
+        participant_id: str | None = None,
+    ) -> RosterMatch:
+        """Who the row with this name, e-mail and (Zoom) original name is."""
+        cache_key = (name, email, original_name, participant_id)
+        found = self._cache.get(cache_key)
+        if found is None:
+            found = self._match(name, email, original_name, participant_id)
+            self._cache[cache_key] = found
+        return found
+
+    def _match(
+        self, name: str, email: str | None, original: str | None, participant_id: str | None
+    ) -> RosterMatch:
+        if participant_id:
+            if participant_id in self._ids:
+                return RosterMatch(participant_id, via="participant_id")
+            return RosterMatch(None, reason=f"no roster participant {participant_id!r}")
+        if email:
+            hits = self._emails.get(email.strip().casefold())
+            if hits:
+                return self._decide(hits, "email")
+        candidates = [text for text in (name, original) if text]
+        keys = [normalise_name(text) for text in candidates]
+        aliases, names, loose, words = self._levels
+        lookups: tuple[tuple[str, dict[str, set[str]], list[str]], ...] = (
+            ("alias", aliases, keys),
+            ("name", names, keys),
+            ("name without parentheses", loose, [_loose_key(text) for text in candidates]),
+            ("name in any word order", words, [_token_key(key) for key in keys]),
+        )
+        for via, index, level_keys in lookups:
+            hits = set()
+            for key in level_keys:
+                if key:
+                    hits.update(index.get(key, ()))
+            if hits:
+                return self._decide(hits, via)
+        return RosterMatch(None, reason="no roster match")
+
+    @staticmethod
+    def _decide(hits: set[str], via: str) -> RosterMatch:
+        if len(hits) > 1:
+            shown_hits = sorted(hit.removeprefix(_FACILITATOR) for hit in hits)
+            return RosterMatch(None, reason=f"ambiguous: {', '.join(shown_hits)}", via=via)
+        (hit,) = hits
+        if hit.startswith(_FACILITATOR):
+            return RosterMatch(None, facilitator=hit.removeprefix(_FACILITATOR), via=via)
+        return RosterMatch(hit, via=via)
+
+
+# ---------------------------------------------------------------------------------------------
+# Format detection
+
+
+def detect_format(text: str, path: Path | str) -> ReportKind:
+    """Which reader a report's text needs, from its content (never its file name).
+
+    JSON (first character `{` or `[`) is a Zoom report API response. Otherwise the first
+    non-blank line decides: `Meeting Summary`, `1. Summary` or a tab-separated header with
+    Join Time and Full Name (or Name and Role) is Teams; a Zoom summary header (`Meeting ID,...`
+    or `Topic,ID,...`) or a participants header with a Name column and Join Time, Leave Time,
+    Duration (Minutes) or Total Duration (Minutes) is Zoom; a header with participant_id, name
+    or email and join+leave or minutes is a sign-in sheet.
+
+    Raises:
+        DataFileError: an empty file, an over-long line, or none of these.
+    """
+    stripped = text.lstrip()
+    if not stripped:
+        raise DataFileError(path, "is empty")
+    if stripped[0] in "{[":
+        return "zoom-api-json"
+    lines = split_lines(text)
+    check_line_lengths(lines, path)
+    number, line = next((n, text) for n, text in enumerate(lines, start=1) if text.strip())
+    tab_cells = split_table([line], path, delimiter="\t")
+    comma_cells = split_table([line], path, delimiter=",")
+    if "\t" in line and tab_cells and is_teams_header(tab_cells[0].cells):
+        return "teams"
+    if not tab_cells or not comma_cells:  # pragma: no cover - a non-blank line has cells
+        raise DataFileError(path, "has no header", line=number)
+    if is_teams_header(tab_cells[0].cells):
+        return "teams"  # a single-column heading such as "1. Summary"
+    if is_zoom_csv_header(comma_cells[0].cells):
+        return "zoom-csv"
+    sign_in = split_table([line], path, delimiter=sign_in_delimiter(line))
+    if sign_in and is_sign_in_header(sign_in[0].cells):
+        return "sign-in-csv"
+    raise DataFileError(
+        path,
+        f"is not a recognised attendance report: {shown(line.strip())} is not the start of a "
+        "Zoom participants export, Zoom report API JSON, Teams attendance report or sign-in "
+        "sheet",
+        line=number,
+    )
+
+
+def _parse(text: str, path: Path | str) -> ParsedReport:
+    kind = detect_format(text, path)
+    if kind == "zoom-api-json":
+        return parse_zoom_api_json(text, path)
+    lines = split_lines(text)
+    if kind == "teams":
+        return parse_teams(split_table(lines, path, delimiter="\t"), path)
+    if kind == "zoom-csv":
+        return parse_zoom_csv(split_table(lines, path, delimiter=","), path)
+    first = next(line for line in lines if line.strip())
+    return parse_sign_in(split_table(lines, path, delimiter=sign_in_delimiter(first)), path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Times
+
+
+class _Where(NamedTuple):
+    line: int
+    label: str
+
+
+def _row_error(parsed: ParsedReport, path: Path | str, line: int, reason: str) -> DataFileError:
+    if parsed.platform == "zoom-api":
+        return DataFileError(path, f"participant {line}: {reason}")
+    return DataFileError(path, reason, line=line)
+
+
+def _session_dates(sessions: Iterable[Session], zone: ZoneInfo) -> set[date]:
+    """Local dates (in the export zone) a session's rows may carry: its days, and one either side."""
+    dates: set[date] = set()
+    for session in sessions:
+        if session.starts_at is None or session.ends_at is None:
+            continue
+        for moment in (session.starts_at, session.ends_at):
+            day = moment.astimezone(zone).date()
+            dates.update((day - timedelta(days=1), day, day + timedelta(days=1)))
+    return dates
+
+
+def _resolve_order(
+    parsed: ParsedReport,
+    path: Path | str,
+    readings: dict[str, ParsedTime],
+    where: dict[str, _Where],
+    plausible: set[date],
+) -> tuple[Literal["month_first", "day_first"], str | None]:
+    """The file's day/month order: from a field above 12, else from the session dates."""
+    month_first_evidence = next(
+        (text for text, value in readings.items() if value.day_first is None), None
+    )
+    day_first_evidence = next(
+        (text for text, value in readings.items() if value.month_first is None), None
+    )
+    if month_first_evidence is not None and day_first_evidence is not None:
+        a, b = where[month_first_evidence], where[day_first_evidence]
+        raise _row_error(
+            parsed,
+            path,
+            b.line,
+            f"{b.label} {shown(day_first_evidence)} is day-first but line {a.line}'s "
+            f"{shown(month_first_evidence)} is month-first: one date order per file",
+        )
+    if month_first_evidence is not None:
+        return "month_first", None
+    if day_first_evidence is not None:
+        return "day_first", None
+    ambiguous = [text for text, value in readings.items() if value.is_ambiguous]
+    if not ambiguous:
+        return "month_first", None
+
+    def fits(order: Literal["month_first", "day_first"]) -> bool:
+        for text in ambiguous:
+            value = getattr(readings[text], order)
+            if value is None or value.date() not in plausible:
+                return False
+        return True
+
+    month_first, day_first = fits("month_first"), fits("day_first")
+    example = ambiguous[0]
+    spot = where[example]
+    if month_first and not day_first:
+        return "month_first", None
+    if day_first and not month_first:
+        return "day_first", (
+            f"dates such as {shown(example)} read day-first: only that order puts them on "
+            "the session's date"
+        )
+    value = readings[example]
+    assert value.month_first is not None
+    assert value.day_first is not None
+    if month_first:
+        reason = (
+            f"{spot.label} {shown(example)} could be {value.month_first:%Y-%m-%d} or "
+            f"{value.day_first:%Y-%m-%d}, and both are session dates; name the session"
+        )
+    else:
+        reason = (
+            f"{spot.label} {shown(example)} falls on no session date as "
+            f"{value.month_first:%Y-%m-%d} (month first) nor as {value.day_first:%Y-%m-%d} "
+            "(day first); check the session number and the report"
+        )
+    raise _row_error(parsed, path, spot.line, reason)
+
+
+class _Clock:
+    """Turns a file's time text into epoch seconds and aware datetimes, once per distinct text."""
+
+    def __init__(
+        self,
+        parsed: ParsedReport,
+        path: Path | str,
+        zone: ZoneInfo,
+        plausible: set[date],
+    ) -> None:
+        self.zone = zone
+        self.naive_seen = False
+        self.note: str | None = None
+        self._values: dict[str, datetime] = {}
+        readings: dict[str, ParsedTime] = {}
+        where: dict[str, _Where] = {}
+        self.clock_only: set[str] = set()
+        for row in parsed.rows:
+            for text, label in ((row.joined, parsed.join_label), (row.left, parsed.leave_label)):
+                if text is None or text in readings or text in self.clock_only:
+                    continue
+                value = parse_timestamp(text)
+                if value is None:
+                    if parsed.platform == "sign-in" and parse_clock_time(text) is not None:
+                        self.clock_only.add(text)
+                        continue
+                    raise _row_error(parsed, path, row.line, f"{label} {shown(text)} is not a date")
+                readings[text] = value
+                where[text] = _Where(row.line, label)
+        self.meeting: tuple[datetime, datetime] | None = None
+        summary = [parsed.meeting_start, parsed.meeting_end]
+        summary_readings = {
+            text: value
+            for text in summary
+            if text and (value := parse_timestamp(text)) is not None and text not in readings
+        }
+        for text in summary_readings:
+            where[text] = _Where(parsed.summary_line or 1, "the meeting's start or end time")
+        order, self.note = _resolve_order(
+            parsed, path, {**readings, **summary_readings}, where, plausible
+        )
+        for text, value in {**readings, **summary_readings}.items():
+            chosen = getattr(value, order)
+            if chosen is None:
+                if text in summary_readings:
+                    continue  # the summary only helps place a totals-only report
+                spot = where[text]
+                raise _row_error(
+                    parsed, path, spot.line, f"{spot.label} {shown(text)} is not a date"
+                )
+            if chosen.tzinfo is None:
+                self.naive_seen = True
+                chosen = chosen.replace(tzinfo=zone)
+            self._values[text] = chosen
+        start_text, end_text = summary
+        if start_text in self._values and end_text in self._values:
+            assert start_text is not None
+            assert end_text is not None
+            self.meeting = (self._values[start_text], self._values[end_text])
+
+    def at(self, text: str) -> datetime:
+        """The aware datetime of a full timestamp text."""
+        return self._values[text]
+
+    def on_session_day(self, text: str, session: Session) -> datetime:
+        """A time of day ("18:45") on the session's local date, the day after if it is long
+        before the start (a session crossing midnight)."""
+        assert session.starts_at is not None
+        clock = parse_clock_time(text)
+        assert clock is not None
+        start = session.starts_at.astimezone(self.zone)
+        moment = datetime.combine(start.date(), clock, tzinfo=self.zone)
+        if moment.timestamp() < start.timestamp() - 12 * 3600:
+            moment = datetime.combine(start.date() + timedelta(days=1), clock, tzinfo=self.zone)
+        self.naive_seen = True
+        return moment
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions
+
+
+class _Window(NamedTuple):
+    session: Session
+    start: int
+    end: int
+
+
+def _window(session: Session) -> _Window:
+    assert session.starts_at is not None
+    start = _epoch(session.starts_at)
+    return _Window(session, start, start + session.duration_minutes * 60)
+
+
+def _checked_session(series: Series, number: int) -> Session:
+    session = series.session(number)
+    if session is None:
+        raise UnknownSessionError(number, series_id=series.id)
+    if session.starts_at is None:
+        raise UndatedSessionError(number, series_id=series.id)
+    return session
+
+
+def _describe_span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    a, b = start.astimezone(zone), end.astimezone(zone)
+    return f"{a:%Y-%m-%d %H:%M} to {b:%Y-%m-%d %H:%M} {b:%Z}"
+
+
+def _assign_session(
+    series: Series,
+    path: Path | str,
+    intervals: Sequence[tuple[datetime, datetime]],
+    meeting: tuple[datetime, datetime] | None,
+    zone: ZoneInfo,
+) -> Session:
+    spans = list(intervals) or ([meeting] if meeting else [])
+    if not spans:
+        raise DataFileError(
+            path,
+            "has no join or leave times to find its session from; name the session "
+            "(session=N, or --session N)",
+        )
+    windows = [_window(s) for s in series.dated_sessions]
+    overlapping = [
+        w.session
+        for w in windows
+        if any(_epoch(a) < w.end and _epoch(b) > w.start for a, b in spans)
+    ]
+    if len(overlapping) == 1:
+        return overlapping[0]
+    first = min(a for a, _ in spans)
+    last = max(b for _, b in spans)
+    span = _describe_span(first, last, series.zone)
+    if not overlapping:
+        raise DataFileError(
+            path,
+            f"its times ({span}) overlap no session of series {series.id!r}; check the export "
+            "time zone or name the session",
+        )
+    numbers = ", ".join(str(s.number) for s in overlapping)
+    raise DataFileError(
+        path, f"its times ({span}) overlap sessions {numbers}; name the session it belongs to"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# One file
+
+
+def _zone(name: str, path: Path | str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as err:
+        raise DataFileError(
+            path, f"export time zone {name!r} is not an IANA time zone (e.g. America/New_York)"
+        ) from err
+
+
+def _evidence_source(path: Path | str) -> str:
+    text = str(path)
+    return text if len(text) <= 1000 else text[-1000:]
+
+
+def _minutes(seconds: int) -> Decimal:
+    return (Decimal(max(seconds, 0)) / 60).quantize(_TWO_PLACES)
+
+
+def _display(row: ReportRow) -> str:
+    return f"{row.name} ({row.original_name})" if row.original_name else row.name
+
+
+_FORMAT_WORDS = {
+    "zoom-unique-users": "Zoom 'unique users' export",
+    "teams-2022-totals": "Teams per-person totals",
+    "sign-in-csv": "sign-in sheet minutes",
+}
+
+
+def _lines_list(lines: Sequence[int], limit: int = 10) -> str:
+    shown_lines = ", ".join(str(n) for n in lines[:limit])
+    return shown_lines + (", ..." if len(lines) > limit else "")
+
+
+class _Accumulator:
+    """What one file contributes, built up row by row and frozen at the end."""
+
+    def __init__(self) -> None:
+        self.records: list[AttendanceRecord] = []
+        self.unmatched: list[UnmatchedRow] = []
+        self.notes: list[str] = []
+        self.facilitator_rows = 0
+        self.host_rows = 0
+
+
+def _read_parsed(
+    parsed: ParsedReport,
+    path: Path | str,
+    series: Series,
+    matcher: RosterMatcher,
+    *,
+    session_number: int | None,
+    zone: ZoneInfo,
+    out: _Accumulator,
+) -> int | None:
+    """Add one parsed report's records, unmatched rows and notes to `out`; its session."""
+    name = str(path)
+    explicit = _checked_session(series, session_number) if session_number is not None else None
+    considered = [explicit] if explicit is not None else list(series.dated_sessions)
+    if explicit is None and not considered:
+        raise DataFileError(path, f"series {series.id!r} has no dated sessions to read it into")
+    clock = _Clock(parsed, path, zone, _session_dates(considered, zone))
+    if clock.note:
+        out.notes.append(f"{name}: {clock.note}")
+
+    # Full timestamps -> intervals, checking leave >= join.
+    intervals: dict[int, tuple[datetime, datetime]] = {}
+    for index, row in enumerate(parsed.rows):
+        if row.joined is None or row.left is None:
+            continue
+        if row.joined in clock.clock_only or row.left in clock.clock_only:
+            if row.joined not in clock.clock_only or row.left not in clock.clock_only:
+                raise _row_error(
+                    parsed, path, row.line, "join and leave must both be times of day or both dates"
+                )
+            continue
+        joined, left = clock.at(row.joined), clock.at(row.left)
+        if left.timestamp() < joined.timestamp() and left.tzinfo is zone:
+            left = left.replace(fold=1)  # the repeated hour when clocks go back
+        if left.timestamp() < joined.timestamp():
+            raise _row_error(
+                parsed,
+                path,
+                row.line,
+                f"{parsed.leave_label} {shown(row.left)} is before {parsed.join_label} "
+                f"{shown(row.joined)}",
+            )
+        intervals[index] = (joined, left)
+
+    # The file's session: named, or found from the rows that do not name their own.
+    file_session: Session | None = explicit
+    needing = [i for i, row in enumerate(parsed.rows) if row.session is None]
+    if explicit is not None:
+        timed = [intervals[i] for i in needing if i in intervals]
+        given = _window(explicit)
+        if timed and not any(_epoch(a) < given.end and _epoch(b) > given.start for a, b in timed):
+            first = min(a for a, _ in timed)
+            last = max(b for _, b in timed)
+            assert explicit.starts_at is not None
+            assert explicit.ends_at is not None
+            planned = _describe_span(explicit.starts_at, explicit.ends_at, series.zone)
+            raise DataFileError(
+                path,
+                f"its times ({_describe_span(first, last, series.zone)}) do not overlap session "
+                f"{explicit.number} ({planned}); check the session number and the export time "
+                "zone",
+            )
+    elif needing:
+        file_session = _assign_session(
+            series, path, [intervals[i] for i in needing if i in intervals], clock.meeting, zone
+        )
+
+    windows: dict[int, _Window] = {}
+    aggregates: dict[tuple[str, int], list[ReportRow]] = {}
+    facilitators: dict[str, int] = {}
+    unmatched_rows: list[tuple[int, int, int, str]] = []  # index, session, seconds, reason
+    renamed_from: dict[str, set[str]] = {}
+    host_rows = 0
+    source = _evidence_source(path)
+    platform = parsed.platform
+
+    def add_record(
+        participant_id: str, number: int, row: ReportRow, joined: datetime, left: datetime
+    ) -> None:
+        # Built without re-validation: ids come from the validated roster, sessions from the
+        # series, and leave >= join was checked above (the hot loop of a 100,000-row report).
+        out.records.append(
+            AttendanceRecord._from_trusted(
+                {
+                    "participant_id": participant_id,
+                    "session": number,
+                    "joined_at": joined,
+                    "left_at": left,
+                    "evidence": Evidence._from_trusted(
+                        {"source": source, "line": row.line, "platform": platform}
+                    ),
+                }
+            )
+        )
+
+    for index, row in enumerate(parsed.rows):
+        if row.session is not None:
+            number = row.session
+            if explicit is not None and number != explicit.number:
+                raise _row_error(
+                    parsed,
+                    path,
+                    row.line,
+                    f"session {number}, but the file was given as session {explicit.number}",
+                )
+        else:
+            assert file_session is not None
+            number = file_session.number
+        window = windows.get(number)
+        if window is None:
+            session = series.session(number)
+            if session is None:
+                raise _row_error(
+                    parsed,
+                    path,
+                    row.line,
+                    f"session {number} is not in series {series.id!r} "
+                    f"(it has {len(series.sessions)})",
+                )
+            if session.starts_at is None:
+                raise _row_error(parsed, path, row.line, f"session {number} has no date yet")
+            window = windows[number] = _window(session)
+        interval = intervals.get(index)
+        if interval is None and row.joined is not None and row.left is not None:
+            joined = clock.on_session_day(row.joined, window.session)
+            left = clock.on_session_day(row.left, window.session)
+            if left.timestamp() < joined.timestamp():
+                left += timedelta(days=1)
+            interval = intervals[index] = (joined, left)
+        if interval is not None:
+            seconds = max(
+                0, min(_epoch(interval[1]), window.end) - max(_epoch(interval[0]), window.start)
+            )
+        else:
+            seconds = min(row.total_seconds or 0, window.end - window.start)
+        found = matcher.match(
+            row.name,
+            email=row.email,
+            original_name=row.original_name,
+            participant_id=row.participant_id,
+        )
+        if found.participant_id is not None:
+            if row.original_name:
+                key = normalise_name(row.original_name)
+                if key:
+                    renamed_from.setdefault(key, set()).add(found.participant_id)
+            if interval is not None:
+                add_record(found.participant_id, number, row, *interval)
+            else:
+                aggregates.setdefault((found.participant_id, number), []).append(row)
+        elif found.facilitator is not None:
+            facilitators[found.facilitator] = facilitators.get(found.facilitator, 0) + 1
+        elif (
+            parsed.host_email
+            and row.email
+            and row.email.casefold() == parsed.host_email
+            and found.reason == "no roster match"
+        ):
+            host_rows += 1
+        else:
+            unmatched_rows.append((index, number, seconds, found.reason or "no roster match"))
+
+    # A phone number (or any original name) that a later rename shows to be one person.
+    for index, number, seconds, reason in unmatched_rows:
+        row = parsed.rows[index]
+        interval = intervals.get(index)
+        owners = renamed_from.get(normalise_name(row.name)) if not row.original_name else None
+        if owners and len(owners) == 1 and interval is not None and reason == "no roster match":
+            (owner,) = owners
+            add_record(owner, number, row, *interval)
+            out.notes.append(
+                f"{name} line {row.line}: {shown(row.name)} counted for {owner}, who was "
+                "renamed from it later in the meeting"
+            )
+            continue
+        out.unmatched.append(
+            UnmatchedRow(
+                file=name,
+                line=row.line,
+                name=_display(row),
+                email=row.email,
+                session=number,
+                minutes=_minutes(seconds),
+                reason=reason,
+            )
+        )
+
+    _add_aggregates(aggregates, windows, series, name, source, platform, out)
+    if parsed.is_aggregate:
+        what = _FORMAT_WORDS.get(parsed.format, parsed.format)
+        out.notes.append(
+            f"{name}: aggregate evidence ({what}: totals only, intervals cannot be merged; "
+            "each total is counted from the session start, at most the session length)"
+        )
+    if parsed.waiting_room_lines:
+        lines = parsed.waiting_room_lines
+        word = "participant" if platform == "zoom-api" else "line"
+        out.notes.append(
+            f"{name}: {len(lines)} waiting-room row(s) are not attendance ({word}"
+            f"{'s' if len(lines) > 1 else ''} {_lines_list(lines)})"
+        )
+    if facilitators:
+        who = "; ".join(
+            f"{person}: {count} row{'s' if count > 1 else ''}"
+            for person, count in sorted(facilitators.items())
+        )
+        count = sum(facilitators.values())
+        out.facilitator_rows += count
+        out.notes.append(
+            f"{name}: {count} row(s) of facilitators not on the roster ({who}) earn no credit "
+            "and are not listed as unmatched"
+        )
+    if host_rows:
+        out.host_rows += host_rows
+        out.notes.append(
+            f"{name}: rows of the meeting host's account ({parsed.host_email}) that match no "
+            "roster person are not attendance"
+        )
+    return file_session.number if file_session is not None else None
+
+
+def _add_aggregates(
+    aggregates: dict[tuple[str, int], list[ReportRow]],
+    windows: dict[int, _Window],
+    series: Series,
+    name: str,
+    source: str,
+    platform: str,
+    out: _Accumulator,
+) -> None:
+    """Totals become intervals from the session start, never past the session length."""
+    for (participant_id, number), rows in aggregates.items():
+        window = windows[number]
+        start = window.session.starts_at
+        assert start is not None
+        length = window.end - window.start
+        totals = [row.total_seconds or 0 for row in rows]
+        if sum(totals) > length and len(rows) > 1:
+            longest = max(range(len(rows)), key=lambda i: totals[i])
+            person = series.participant(participant_id)
+            label = person.name if person is not None else participant_id
+            out.notes.append(
+                f"{name}: {label} ({participant_id}) has {len(rows)} rows totalling "
+                f"{_minutes(sum(totals))} minutes in the {length // 60}-minute session {number} "
+                f"(lines {_lines_list([row.line for row in rows])}): credited the longest row "
+                f"({_minutes(min(totals[longest], length))} minutes), not the sum; check by hand"
+            )
+            chosen = [(rows[longest], min(totals[longest], length))]
+        else:
+            chosen = list(zip(rows, totals, strict=True))
+        offset = 0
+        for row, seconds in chosen:
+            seconds = min(seconds, length - offset)
+            joined = start + timedelta(seconds=offset)
+            out.records.append(
+                AttendanceRecord._from_trusted(
+                    {
+                        "participant_id": participant_id,
+                        "session": number,
+                        "joined_at": joined,
+                        "left_at": joined + timedelta(seconds=seconds),
+                        "evidence": Evidence._from_trusted(
+                            {"source": source, "line": row.line, "platform": platform}
+                        ),
+                    }
+                )
+            )
+            offset += seconds
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def _load(path: Path | str) -> bytes:
+    target = Path(path)
+    try:
+        size = target.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            raise DataFileError(
+                path,
+                f"is {size:,} bytes; a meeting report is at most {MAX_REPORT_BYTES:,} "
+                "(is this the right file?)",
+            )
+        with target.open("rb") as handle:
+            data = handle.read(MAX_REPORT_BYTES + 1)
+    except OSError as err:
+        raise DataFileError(path, f"cannot read file: {err.strerror or err}") from err
+    if len(data) > MAX_REPORT_BYTES:
+        raise DataFileError(path, f"is more than {MAX_REPORT_BYTES:,} bytes")
+    return data
+
+
+def _read_one(
+    data: bytes,
+    path: Path | str,
+    series: Series,
+    matcher: RosterMatcher,
+    *,
+    session: int | None,
+    zone: ZoneInfo,
+    out: _Accumulator,
+) -> ReportSource:
+    if len(data) > MAX_REPORT_BYTES:
+        raise DataFileError(path, f"is more than {MAX_REPORT_BYTES:,} bytes")
+    text, encoding = decode_report(data, path)
+    parsed = _parse(text, path)
+    if encoding == "cp1252":
+        out.notes.append(f"{path}: not UTF-8; read as Windows-1252 (a spreadsheet re-save?)")
+    for note in parsed.notes:
+        out.notes.append(f"{path}: {note}")
+    placed = _read_parsed(parsed, path, series, matcher, session_number=session, zone=zone, out=out)
+    return ReportSource(
+        path=str(path),
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=parsed.format,
+        platform=parsed.platform,
+        session=placed,
+        rows=len(parsed.rows) + len(parsed.waiting_room_lines),
+        encoding=encoding,
+        export_tz=None if parsed.platform == "zoom-api" else zone.key,
+    )
+
+
+def _read_all(
+    items: Sequence[tuple[Path | str, int | None, bytes]],
+    series: Series,
+    export_tz: str | None,
+) -> AttendanceReading:
+    matcher = RosterMatcher(series)
+    out = _Accumulator()
+    sources: list[ReportSource] = []
+    seen: dict[str, str] = {}
+    for path, session, data in items:
+        zone = _zone(export_tz or series.timezone, path)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in seen:
+            out.notes.append(f"{path}: the same bytes as {seen[digest]}; read once")
+            continue
+        seen[digest] = str(path)
+        sources.append(_read_one(data, path, series, matcher, session=session, zone=zone, out=out))
+    kinds: dict[int, set[bool]] = {}
+    for source in sources:
+        if source.session is not None:
+            aggregate = source.format in _FORMAT_WORDS
+            kinds.setdefault(source.session, set()).add(aggregate)
+    for number, flags in sorted(kinds.items()):
+        if flags == {True, False}:
+            out.notes.append(
+                f"session {number}: both per-join and aggregate (totals-only) reports were read; "
+                "a person in both may be credited the union, check by hand"
+            )
+    return AttendanceReading(
+        records=tuple(out.records),
+        unmatched=tuple(out.unmatched),
+        notes=tuple(out.notes),
+        sources=tuple(sources),
+        facilitator_rows=out.facilitator_rows,
+        host_rows=out.host_rows,
+    )
+
+
+def read_report_bytes(
+    data: bytes,
+    path: Path | str,
+    series: Series,
+    *,
+    session: int | None = None,
+    export_tz: str | None = None,
+) -> AttendanceReading:
+    """Read a report already in memory; `path` only names it in results and errors.
+
+    Raises:
+        DataFileError, UnknownSessionError, UndatedSessionError: as read_report().
+    """
+    return _read_all([(path, session, data)], series, export_tz)
+
+
+def read_report(
+    path: Path | str,
+    series: Series,
+    *,
+    session: int | None = None,
+    export_tz: str | None = None,
+) -> AttendanceReading:
+    """Read one meeting report (any supported format, detected from its content).
+
+    Args:
+        path: the file as downloaded.
+        series: the series whose roster and sessions the rows are matched to.
+        session: the 1-based session the report belongs to; None finds it from the rows'
+            times (exactly one session window must overlap them).
+        export_tz: the IANA zone of times without an offset in the file (the exporting
+            account's zone); default the series time zone. Zoom API times are UTC regardless.
+
+    Raises:
+        DataFileError: the file is unreadable, too large, malformed or unrecognised, or its
+            session cannot be found (none or several overlap); the message names file, line
+            and problem.
+        UnknownSessionError: `session` is not in the series.
+        UndatedSessionError: `session` has no date yet.
+    """
+    return _read_all([(path, session, _load(path))], series, export_tz)
+
+
+def read_reports(
+    reports: Sequence[tuple[Path | str, int | None]],
+    series: Series,
+    *,
+    export_tz: str | None = None,
+) -> AttendanceReading:
+    """Read several reports, each `(path, session or None)`, into one reading.
+
+    Several files of one meeting (Zoom API pages, a re-download) simply add rows: attended
+    time is the union of intervals, so overlaps count once. A file given twice (same bytes) is
+    read once. All or nothing: any bad file raises and nothing is returned.
+
+    Raises:
+        DataFileError, UnknownSessionError, UndatedSessionError: as read_report().
+    """
+    items = [(path, session, _load(path)) for path, session in reports]
+    return _read_all(items, series, export_tz)
