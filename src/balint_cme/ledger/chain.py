@@ -99,9 +99,23 @@ def _encode_value(value: object) -> str:
 
 
 def row_hash(table: str, values: Sequence[object]) -> str:
-    """SHA-256 (hex) of one row, its values in TABLES[table].columns order."""
-    text = table + "|" + "|".join(_encode_value(v) for v in values)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 (hex) of one row, its values in TABLES[table].columns order.
+
+    Each value is encoded unambiguously: "~" for NULL, "i<n>" for an integer, "s<length>:<text>"
+    for text and "b<sha256>" for bytes. (The common cases are inlined: check_chain() hashes
+    every row of the ledger.)
+    """
+    encoded = [
+        f"s{len(v)}:{v}"
+        if v.__class__ is str
+        else "~"
+        if v is None
+        else f"i{v}"
+        if v.__class__ is int
+        else _encode_value(v)
+        for v in values
+    ]
+    return hashlib.sha256(f"{table}|{'|'.join(encoded)}".encode()).hexdigest()
 
 
 def row_key(table: str, values: Sequence[object]) -> str:
@@ -132,17 +146,22 @@ def _check_events(
     loads = json.loads
     sha256 = hashlib.sha256
     dump = _dump_text
+    # Times, actors and actions repeat across events; encode each distinct one once.
+    dumped: dict[str, str] = {}
     for seq, at, actor, action, subject, details, changes, stored in rows:
         count += 1
+        if len(dumped) > 10_000:
+            dumped.clear()
+        at_text = dumped.get(at) or dumped.setdefault(at, dump(at))
+        actor_text = dumped.get(actor) or dumped.setdefault(actor, dump(actor))
+        action_text = dumped.get(action) or dumped.setdefault(action, dump(action))
         if seq != last_seq + 1:
             problems.add(
                 f"audit events {last_seq + 1}..{seq - 1} are missing (deleted)"
                 if seq > last_seq + 1
                 else f"audit event {seq} is out of order"
             )
-        text = (
-            f"[{seq},{dump(at)},{dump(actor)},{dump(action)},{dump(subject)},{details},{changes}]"
-        )
+        text = f"[{seq},{at_text},{actor_text},{action_text},{dump(subject)},{details},{changes}]"
         if sha256((previous + text).encode("utf-8")).hexdigest() != stored:
             problems.add(f"audit event {seq} ({action} {subject}) was altered or its link broken")
         if changes != "[]":

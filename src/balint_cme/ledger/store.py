@@ -583,27 +583,30 @@ class Ledger:
     # -- people and participation ----------------------------------------------------------
 
     def find_people(self, query: str) -> tuple[PersonRecord, ...]:
-        """People matching an id, an email, an NPI, or a name or alias (any case)."""
+        """People whose id, NPI or email (any case) is `query`; failing those, people whose
+        name or an alias matches it (any case, spaces collapsed)."""
         text = query.strip()
         if not text:
             return ()
         columns = TABLES["people"].columns
+        name_at, aliases_at = columns.index("name"), columns.index("aliases")
+        selected = f"SELECT {', '.join(columns)} FROM people"
         with self._read() as connection:
-            rows = [
-                dict(zip(columns, r, strict=True))
-                for r in connection.execute(f"SELECT {', '.join(columns)} FROM people")
-            ]
-        folded = " ".join(text.casefold().split())
-
-        def matches(row: Mapping[str, Any]) -> bool:
-            if text in (row["participant_id"], row["npi"]):
-                return True
-            if row["email"] and row["email"].casefold() == folded:
-                return True
-            names = [row["name"], *json.loads(row["aliases"])]
-            return any(" ".join(n.casefold().split()) == folded for n in names)
-
-        return tuple(person_from_row(r) for r in rows if matches(r))
+            rows = connection.execute(
+                f"{selected} WHERE participant_id = ? OR npi = ? OR email = ? COLLATE NOCASE",
+                (text, text, text),
+            ).fetchall()
+            if not rows:
+                folded = " ".join(text.casefold().split())
+                rows = [
+                    row
+                    for row in connection.execute(selected)
+                    if any(
+                        " ".join(name.casefold().split()) == folded
+                        for name in (row[name_at], *json.loads(row[aliases_at]))
+                    )
+                ]
+        return tuple(person_from_row(dict(zip(columns, row, strict=True))) for row in rows)
 
     def person(self, participant_id: str) -> PersonRecord | None:
         """The person with this id, or None."""
