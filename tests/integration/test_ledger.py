@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from balint_cme import (
     AttendanceRegister,
+    BalintCmeError,
     DataFileError,
     Evidence,
     LedgerError,
@@ -829,3 +830,41 @@ def test_numbers_stay_unique_and_gapless_whatever_the_order(
             assert states.count("issued") <= 1
             assert states.count("pending") <= 1
         assert ledger.check_chain().is_intact
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cut=st.none() | st.integers(min_value=0, max_value=200_000),
+    flips=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=200_000), st.integers(1, 255)), max_size=8
+    ),
+)
+def test_a_damaged_ledger_file_raises_only_our_errors(
+    issued_ledger: Path, series_2020: Series, cut: int | None, flips: list[tuple[int, int]]
+) -> None:
+    data = bytearray(issued_ledger.read_bytes())
+    for position, mask in flips:
+        data[position % len(data)] ^= mask
+    if cut is not None:
+        data = data[: cut % len(data)]
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "ledger.sqlite3"
+        copy.write_bytes(bytes(data))
+        failure = _use_damaged(copy, series_2020)  # raises if not one of ours
+        if isinstance(failure, DataFileError):
+            assert failure.path == copy
+
+
+def _use_damaged(path: Path, series: Series) -> BalintCmeError | None:
+    try:
+        with Ledger.open(path, create=False, timeout_seconds=1) as ledger:
+            ledger.check_chain()
+            ledger.status("BC-2026-000001")
+            ledger.attendance_for("p01")
+            ledger.certificates()
+            ledger.consenting()
+            ledger.audit_events()
+            issue(ledger, series, "p01", name="Ana M. Ruiz")
+    except BalintCmeError as err:  # anything else fails the test
+        return err
+    return None

@@ -95,6 +95,8 @@ def _encode_value(value: object) -> str:
         return f"i{value}"
     if isinstance(value, bytes):
         return "b" + hashlib.sha256(value).hexdigest()
+    if isinstance(value, float):  # never written by balint_cme: only a damaged or edited row
+        return f"f{value!r}"
     raise TypeError(f"unexpected {type(value).__name__} in a ledger row")
 
 

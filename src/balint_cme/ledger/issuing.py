@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, NamedTuple
 
 from balint_cme.errors import LedgerError
 from balint_cme.ledger.chain import canonical_json
@@ -29,11 +29,14 @@ from balint_cme.ledger.writer import Writer, fetch_row, parse_time
 
 __all__ = [
     "NUMBER_PATTERN",
+    "PreparedClaims",
     "certificate_from_row",
+    "check_confirmation",
     "claims_fingerprint",
     "confirm",
     "format_number",
     "normalise_number",
+    "prepare_claims",
     "read_status",
     "reserve",
     "revoke",
@@ -135,20 +138,26 @@ def versions_of(connection: sqlite3.Connection, number: str) -> list[dict[str, A
     return [dict(zip(columns, values, strict=True)) for values in cursor]
 
 
-def reserve(
-    writer: Writer,
-    *,
-    number_prefix: str,
-    series_id: str,
-    participant_id: str,
-    kind: Literal["credit", "participation"],
-    credits: Decimal,
-    session_dates: Sequence[date],
-    claims: Mapping[str, Any],
-    issued_on: date,
-    reason: str | None,
-) -> Reservation:
-    """Phase one of issuing (see Ledger.reserve)."""
+class PreparedClaims(NamedTuple):
+    """A certificate's claims checked and in stored form, before any transaction starts."""
+
+    kind: str
+    credits_text: str
+    dates: list[str]
+    view: dict[str, Any]
+    fingerprint: str
+    claims_text: str
+
+
+def prepare_claims(
+    kind: str, credits: Decimal, session_dates: Sequence[date], claims: Mapping[str, Any]
+) -> PreparedClaims:
+    """Check the arguments of reserve() and compute the fingerprint.
+
+    Raises:
+        ValueError: unknown kind, credits not a non-negative multiple of 0.25, dates out of
+            order, or claims that are not JSON values.
+    """
     if kind not in ("credit", "participation"):
         raise ValueError(f"kind must be 'credit' or 'participation', not {kind!r}")
     credits_text = _credits_text(credits)
@@ -156,9 +165,38 @@ def reserve(
     if dates != sorted(set(dates)):
         raise ValueError("session_dates must be distinct and in date order")
     view = _claim_view(kind, credits_text, dates, claims)
-    view_text = canonical_json(view)
-    fingerprint = hashlib.sha256(view_text.encode("utf-8")).hexdigest()
-    claims_text = canonical_json(dict(claims))
+    fingerprint = hashlib.sha256(canonical_json(view).encode("utf-8")).hexdigest()
+    return PreparedClaims(
+        kind, credits_text, dates, view, fingerprint, canonical_json(dict(claims))
+    )
+
+
+def check_confirmation(pdf_sha256: str, file_name: str, verification_code: str) -> None:
+    """Check the arguments of confirm() before any transaction starts.
+
+    Raises:
+        ValueError: a malformed hash, file name or code.
+    """
+    if not isinstance(pdf_sha256, str) or not _SHA256.fullmatch(pdf_sha256):
+        raise ValueError("pdf_sha256 must be 64 lowercase hexadecimal digits")
+    if not file_name or "\x00" in file_name or len(file_name) > 1000:
+        raise ValueError("file_name must be 1-1000 characters without NUL")
+    if not verification_code or len(verification_code) > 500:
+        raise ValueError("verification_code must be 1-500 characters")
+
+
+def reserve(
+    writer: Writer,
+    prepared: PreparedClaims,
+    *,
+    number_prefix: str,
+    series_id: str,
+    participant_id: str,
+    issued_on: date,
+    reason: str | None,
+) -> Reservation:
+    """Phase one of issuing (see Ledger.reserve)."""
+    kind, credits_text, dates, view, fingerprint, claims_text = prepared
     connection = writer.connection
 
     series = fetch_row(connection, "series", [series_id])
@@ -295,13 +333,7 @@ def confirm(
     file_name: str,
     verification_code: str,
 ) -> CertificateRecord:
-    """Phase two of issuing (see Ledger.confirm)."""
-    if not _SHA256.fullmatch(pdf_sha256):
-        raise ValueError("pdf_sha256 must be 64 lowercase hexadecimal digits")
-    if not file_name or "\x00" in file_name or len(file_name) > 1000:
-        raise ValueError("file_name must be 1-1000 characters without NUL")
-    if not verification_code or len(verification_code) > 500:
-        raise ValueError("verification_code must be 1-500 characters")
+    """Phase two of issuing (see Ledger.confirm); arguments checked by check_confirmation()."""
     rows = versions_of(writer.connection, number)
     target = next((r for r in rows if r["version"] == version), None)
     if target is None:

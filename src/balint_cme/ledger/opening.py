@@ -55,6 +55,8 @@ def prepare_file(path: Path, *, create: bool) -> None:
         return
     except OSError as err:
         raise DataFileError(path, f"cannot read the ledger: {err.strerror}") from err
+    if not header and not create:
+        raise DataFileError(path, "an empty file, not a balint_cme ledger")
     if header and header != _SQLITE_HEADER:
         raise DataFileError(path, "not a balint_cme ledger (not an SQLite database)")
 

@@ -8,6 +8,7 @@ transaction at this boundary and nowhere deeper.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Concatenate, Literal, ParamSpec, Self, TypeVar
 
 from balint_cme.attendance import AttendanceRecord
 from balint_cme.credit import CreditAward
@@ -65,6 +66,9 @@ LEDGER_FILE_ENV = "BALINT_CME_LEDGER"
 DEFAULT_RETENTION_YEARS = 6
 """ACCME: attendance records are kept 6 years; DOMAIN.md §4 counts from the last session."""
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
 _PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,9}")
 
 
@@ -87,6 +91,32 @@ def retention_ends_on(last_session_on: date, years: int = DEFAULT_RETENTION_YEAR
         return last_session_on.replace(year=last_session_on.year + years)
     except ValueError:
         return date(last_session_on.year + years, 3, 1)
+
+
+_DAMAGE = (ValueError, TypeError, KeyError, IndexError)
+"""What reading a stored record raises when the file was damaged or edited by hand."""
+
+
+def _damaged(path: Path, err: Exception) -> LedgerError:
+    return LedgerError(
+        f"{path}: the ledger holds a damaged record ({type(err).__name__}: {err}); "
+        "run `balint-cme ledger check`"
+    )
+
+
+def _reading(
+    method: Callable[Concatenate[Ledger, _P], _R],
+) -> Callable[Concatenate[Ledger, _P], _R]:
+    """A read method: a damaged stored record becomes a LedgerError naming the file."""
+
+    @functools.wraps(method)
+    def read(self: Ledger, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except _DAMAGE as err:
+            raise _damaged(self.path, err) from err
+
+    return read
 
 
 def _utc_now() -> datetime:
@@ -161,9 +191,16 @@ class Ledger:
             raise DataFileError(path, f"cannot open the ledger: {err}") from err
         try:
             meta = initialise(connection, path, clock or _utc_now, number_prefix, retention_years)
+            prefix, years = meta["number_prefix"], int(meta["retention_years"])
+        except sqlite3.OperationalError as err:
+            connection.close()
+            raise DataFileError(path, f"cannot use the ledger: {err}") from err
         except sqlite3.DatabaseError as err:
             connection.close()
             raise DataFileError(path, f"not a readable balint_cme ledger: {err}") from err
+        except _DAMAGE as err:  # e.g. an undecodable message from a damaged file, a bad meta row
+            connection.close()
+            raise DataFileError(path, f"a damaged balint_cme ledger: {err}") from err
         except BaseException:
             connection.close()
             raise
@@ -171,8 +208,8 @@ class Ledger:
             connection,
             path,
             clock=clock or _utc_now,
-            number_prefix=meta["number_prefix"],
-            retention_years=int(meta["retention_years"]),
+            number_prefix=prefix,
+            retention_years=years,
         )
 
     def close(self) -> None:
@@ -213,6 +250,10 @@ class Ledger:
         except sqlite3.Error as err:
             rollback(connection)
             raise LedgerError(f"{self.path}: the change was refused and undone: {err}") from err
+        except _DAMAGE as err:
+            # Arguments are checked before the transaction starts, so this is stored data.
+            rollback(connection)
+            raise _damaged(self.path, err) from err
         except BaseException:
             rollback(connection)
             raise
@@ -310,6 +351,7 @@ class Ledger:
             is_new=is_new,
         )
 
+    @_reading
     def series_content(self, series_id: str, sha256: str | None = None) -> bytes | None:
         """The series file as recorded (the current one unless `sha256` names another)."""
         with self._read() as connection:
@@ -340,6 +382,10 @@ class Ledger:
         Raises:
             LedgerError: the series is not recorded (or was purged), or a person is not enrolled.
         """
+        awards = tuple(awards)
+        for award in awards:
+            if award.series_id != series_id:
+                raise ValueError(f"award for series {award.series_id!r}, not {series_id!r}")
         file_hashes = dict(sources or {})
         by_session: dict[tuple[str, int], list[AttendanceRecord]] = defaultdict(list)
         for record in records:
@@ -355,8 +401,6 @@ class Ledger:
                 )
             }
             for award in awards:
-                if award.series_id != series_id:
-                    raise ValueError(f"award for series {award.series_id!r}, not {series_id!r}")
                 if not award.is_enrolled:
                     continue
                 pid = award.participant_id
@@ -448,18 +492,17 @@ class Ledger:
             ValueError: credits are not a non-negative multiple of 0.25, claims are not JSON
                 values, or session_dates are not in order.
         """
+        prepared = issuing.prepare_claims(kind, credits, session_dates, claims)
+        why = _text(reason, "reason") if reason is not None else None
         with self._write(actor) as writer:
             return issuing.reserve(
                 writer,
+                prepared,
                 number_prefix=self.number_prefix,
                 series_id=series_id,
                 participant_id=participant_id,
-                kind=kind,
-                credits=credits,
-                session_dates=session_dates,
-                claims=claims,
                 issued_on=issued_on,
-                reason=_text(reason, "reason") if reason is not None else None,
+                reason=why,
             )
 
     def confirm(
@@ -482,6 +525,7 @@ class Ledger:
             LedgerError: no such reservation; it was revoked; or it was issued with another
                 PDF or code.
         """
+        issuing.check_confirmation(pdf_sha256, file_name, verification_code)
         with self._write(actor) as writer:
             return issuing.confirm(
                 writer,
@@ -504,6 +548,7 @@ class Ledger:
         with self._write(actor) as writer:
             return issuing.revoke(writer, number=issuing.normalise_number(number), reason=reason)
 
+    @_reading
     def status(
         self, number: str, version: int | None = None, *, pdf_sha256: str | None = None
     ) -> CertificateStatus:
@@ -516,6 +561,7 @@ class Ledger:
         with self._read() as connection:
             return issuing.read_status(connection, key, version, pdf_sha256)
 
+    @_reading
     def certificate(self, number: str, version: int | None = None) -> CertificateRecord | None:
         """One version of a certificate (the latest if `version` is None), or None."""
         with self._read() as connection:
@@ -524,6 +570,7 @@ class Ledger:
             rows = [r for r in rows if r["version"] == version]
         return issuing.certificate_from_row(rows[-1]) if rows else None
 
+    @_reading
     def certificates(
         self,
         *,
@@ -566,7 +613,8 @@ class Ledger:
         problems = []
         for record in self.certificates(state="issued"):
             assert record.file_name is not None
-            path = Path(directory) / record.file_name
+            # A page of a merged PDF is recorded as "file.pdf#page=3"; the hash is the file's.
+            path = Path(directory) / record.file_name.split("#", 1)[0]
             try:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
             except OSError as err:
@@ -582,6 +630,7 @@ class Ledger:
 
     # -- people and participation ----------------------------------------------------------
 
+    @_reading
     def find_people(self, query: str) -> tuple[PersonRecord, ...]:
         """People whose id, NPI or email (any case) is `query`; failing those, people whose
         name or an alias matches it (any case, spaces collapsed)."""
@@ -608,12 +657,14 @@ class Ledger:
                 ]
         return tuple(person_from_row(dict(zip(columns, row, strict=True))) for row in rows)
 
+    @_reading
     def person(self, participant_id: str) -> PersonRecord | None:
         """The person with this id, or None."""
         with self._read() as connection:
             row = fetch_row(connection, "people", [participant_id])
         return None if row is None else person_from_row(row)
 
+    @_reading
     def attendance_for(self, person: str) -> tuple[ParticipationRecord, ...]:
         """A person's verified participation across series (by id, email, NPI or name).
 
@@ -648,13 +699,14 @@ class Ledger:
             LedgerError: the person is not in the ledger.
         """
         wording = _text(wording_version, "wording_version", max_length=100)
+        given_text = format_time(given_at)
         with self._write(actor) as writer:
             if fetch_row(writer.connection, "people", [participant_id]) is None:
                 raise LedgerError(f"no person {participant_id!r} in the ledger")
             row = {
                 "participant_id": participant_id,
                 "wording_version": wording,
-                "given_at": format_time(given_at),
+                "given_at": given_text,
                 "withdrawn_at": None,
             }
             if writer.put_if_changed("consents", row):
@@ -669,22 +721,25 @@ class Ledger:
         Raises:
             LedgerError: no consent on record for the person.
         """
+        withdrawn_text = format_time(withdrawn_at)
         with self._write(actor) as writer:
             row = fetch_row(writer.connection, "consents", [participant_id])
             if row is None:
                 raise LedgerError(f"no consent on record for {participant_id!r}")
             if row["withdrawn_at"] is None:
-                row = {**row, "withdrawn_at": format_time(withdrawn_at)}
+                row = {**row, "withdrawn_at": withdrawn_text}
                 writer.put("consents", row)
                 writer.event("consent.withdrawn", participant_id, {})
         return consent_from_row(row)
 
+    @_reading
     def consent(self, participant_id: str) -> ConsentRecord | None:
         """The person's consent record (given or withdrawn), or None."""
         with self._read() as connection:
             row = fetch_row(connection, "consents", [participant_id])
         return None if row is None else consent_from_row(row)
 
+    @_reading
     def consenting(self, *, series_id: str | None = None) -> dict[str, ConsentRecord]:
         """participant id → consent, for everyone whose consent stands (optionally: enrolled
         in `series_id`). Pass it to balint_cme.io.pars as the consent mapping."""
@@ -703,6 +758,7 @@ class Ledger:
 
     # -- retention -------------------------------------------------------------------------
 
+    @_reading
     def retention_ends_on(self, series_id: str) -> date | None:
         """The first day the series' records may be purged; None if no session was held.
 
@@ -806,6 +862,7 @@ class Ledger:
 
     # -- the audit chain -------------------------------------------------------------------
 
+    @_reading
     def check_chain(self, *, expected_head: str | None = None) -> ChainReport:
         """Verify every audit event's hash link and every covered row against the log.
 
@@ -815,12 +872,14 @@ class Ledger:
         with self._read() as connection:
             return check_chain(connection, expected_head=expected_head)
 
+    @_reading
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the last audit event."""
         with self._read() as connection:
             row = connection.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
         return (row[0], row[1]) if row else (0, "0" * 64)
 
+    @_reading
     def audit_events(
         self, *, subject: str | None = None, after_seq: int = 0, limit: int = 1000
     ) -> tuple[AuditEvent, ...]:
