@@ -777,7 +777,14 @@ def test_any_single_row_tamper_is_detected(
                 return  # the schema itself refuses such a value
         connection.commit()
         connection.close()
-        assert not _check(copy).is_intact
+        assert _tamper_is_reported(copy)
+
+
+def _tamper_is_reported(path: Path) -> bool:
+    try:
+        return not _check(path).is_intact
+    except DataFileError:  # e.g. the meta rows that mark the file as a ledger were edited
+        return True
 
 
 def test_check_chain_of_a_new_ledger_is_intact(ledger: Ledger) -> None:
