@@ -233,7 +233,8 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path) ->
 
 
 def test_an_over_long_line_is_refused_with_its_number() -> None:
-    data = b"Name (Original Name),User Email\n" + b"x" * (MAX_LINE_CHARS + 1) + b"\n"
+    header = b"Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\n"
+    data = header + b"x" * (MAX_LINE_CHARS + 1) + b"\n"
     with pytest.raises(DataFileError, match=r"line 2: line is 65,537 characters long"):
         read_report_bytes(data, "long.csv", reports_series())
 

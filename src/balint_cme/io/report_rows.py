@@ -12,8 +12,9 @@ import csv
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,6 +29,7 @@ __all__ = [
     "ReportRow",
     "TableRecord",
     "cell",
+    "check_line_length",
     "check_line_lengths",
     "check_value",
     "decode_report",
@@ -185,14 +187,21 @@ def split_table(
 
 def check_line_lengths(lines: Sequence[str], path: Path | str) -> None:
     """Refuse a line longer than MAX_LINE_CHARS, naming it."""
+    if not lines or max(map(len, lines)) <= MAX_LINE_CHARS:
+        return
     for number, line in enumerate(lines, start=1):
-        if len(line) > MAX_LINE_CHARS:
-            raise DataFileError(
-                path,
-                f"line is {len(line):,} characters long; a report line is at most "
-                f"{MAX_LINE_CHARS:,} (is this really a meeting report?)",
-                line=number,
-            )
+        check_line_length(line, number, path)
+
+
+def check_line_length(line: str, number: int, path: Path | str) -> None:
+    """Refuse one line longer than MAX_LINE_CHARS."""
+    if len(line) > MAX_LINE_CHARS:
+        raise DataFileError(
+            path,
+            f"line is {len(line):,} characters long; a report line is at most "
+            f"{MAX_LINE_CHARS:,} (is this really a meeting report?)",
+            line=number,
+        )
 
 
 def header_index(cells: Sequence[str]) -> dict[str, int]:
@@ -215,7 +224,7 @@ def cell(cells: Sequence[str], position: int | None) -> str:
 def non_empty_records(records: Sequence[TableRecord], start: int = 0) -> Iterator[int]:
     """Indexes of records from `start` that have a non-blank cell."""
     for position in range(start, len(records)):
-        if any(text.strip() for text in records[position].cells):
+        if "".join(records[position].cells).strip():
             yield position
 
 
@@ -387,6 +396,23 @@ def _strptime(text: str, fmt: str) -> datetime | None:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _date(text: str, fmt: str) -> date | None:
+    """The date part, parsed once per distinct text and order (a report has a few dates)."""
+    value = _strptime(text, fmt)
+    return None if value is None else value.date()
+
+
+@lru_cache(maxsize=65_536)
+def _clock(hour: str, minute: str, second: str | None, meridiem: str | None) -> time | None:
+    """The time-of-day part, parsed once per distinct value."""
+    clock, clock_format = _clock_part(hour, minute, second, meridiem)
+    try:
+        return datetime.strptime(clock, clock_format).time()  # noqa: DTZ007 - a time of day
+    except ValueError:
+        return None
+
+
 def parse_timestamp(text: str) -> ParsedTime | None:
     """Read a report timestamp in every order its shape allows; None if it is not a date.
 
@@ -408,24 +434,29 @@ def parse_timestamp(text: str) -> ParsedTime | None:
     match = _NUMERIC.fullmatch(text)
     if match:
         first, separator, second, year = match.group(1, 2, 3, 4)
-        clock, clock_format = _clock_part(*match.group(5, 6, 7, 8))
+        clock = _clock(*match.group(5, 6, 7, 8))
+        if clock is None:
+            return None
+        day = f"{first}{separator}{second}{separator}{year}"
         year_format = "%Y" if len(year) == 4 else "%y"
-        normalised = f"{first}{separator}{second}{separator}{year} {clock}"
-        month_first = _strptime(
-            normalised, f"%m{separator}%d{separator}{year_format} {clock_format}"
+        orders = (
+            _date(day, f"%m{separator}%d{separator}{year_format}"),
+            _date(day, f"%d{separator}%m{separator}{year_format}"),
         )
-        day_first = _strptime(normalised, f"%d{separator}%m{separator}{year_format} {clock_format}")
+        month_first, day_first = (
+            None if on is None else datetime.combine(on, clock) for on in orders
+        )
         if month_first is None and day_first is None:
             return None
         return ParsedTime(month_first, day_first)
     for pattern, order in ((_NAMED_MONTH_FIRST, "%b %d %Y"), (_NAMED_DAY_FIRST, "%d %b %Y")):
         match = pattern.fullmatch(text)
         if match:
-            clock, clock_format = _clock_part(*match.group(4, 5, 6, 7))
+            clock_text, clock_format = _clock_part(*match.group(4, 5, 6, 7))
             a, b, year = match.group(1, 2, 3)
             for month_format in ("%b", "%B"):
                 fmt = order.replace("%b", month_format)
-                named = _strptime(f"{a} {b} {year} {clock}", f"{fmt} {clock_format}")
+                named = _strptime(f"{a} {b} {year} {clock_text}", f"{fmt} {clock_format}")
                 if named is not None:
                     return ParsedTime(named, named)
             return None

@@ -14,22 +14,28 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from balint_cme.attendance import AttendanceRecord, AttendanceRegister, Evidence
+from balint_cme.attendance import (
+    AttendanceRecord,
+    AttendanceRegister,
+    Evidence,
+    paused_garbage_collector,
+)
 from balint_cme.errors import DataFileError, UndatedSessionError, UnknownSessionError
 from balint_cme.io.report_rows import (
     MAX_REPORT_BYTES,
     ParsedReport,
     ParsedTime,
     ReportRow,
-    check_line_lengths,
+    check_line_length,
     decode_report,
     is_tag,
     parse_clock_time,
@@ -241,9 +247,13 @@ def normalise_name(text: str) -> str:
     return text
 
 
+_name_key = lru_cache(maxsize=65_536)(normalise_name)
+"""normalise_name, remembered: a large report repeats the same names many times."""
+
+
 def _loose_key(text: str) -> str:
     """The key with every trailing parenthesis removed ("Ana Ruiz (Clinic)" -> "ana ruiz")."""
-    return normalise_name(_without_parentheticals(" ".join(text.split())))
+    return _name_key(_without_parentheticals(" ".join(text.split())))
 
 
 def _token_key(key: str) -> str:
@@ -336,7 +346,7 @@ class RosterMatcher:
             if hits:
                 return self._decide(hits, "email")
         candidates = [text for text in (name, original) if text]
-        keys = [normalise_name(text) for text in candidates]
+        keys = [_name_key(text) for text in candidates]
         aliases, names, loose, words = self._levels
         lookups: tuple[tuple[str, dict[str, set[str]], list[str]], ...] = (
             ("alias", aliases, keys),
@@ -386,9 +396,7 @@ def detect_format(text: str, path: Path | str) -> ReportKind:
         raise DataFileError(path, "is empty")
     if stripped[0] in "{[":
         return "zoom-api-json"
-    lines = split_lines(text)
-    check_line_lengths(lines, path)
-    number, line = next((n, text) for n, text in enumerate(lines, start=1) if text.strip())
+    number, line = _first_line(text, path)
     tab_cells = split_table([line], path, delimiter="\t")
     comma_cells = split_table([line], path, delimiter=",")
     if "\t" in line and tab_cells and is_teams_header(tab_cells[0].cells):
@@ -409,6 +417,23 @@ def detect_format(text: str, path: Path | str) -> ReportKind:
         "sheet",
         line=number,
     )
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _first_line(text: str, path: Path | str) -> tuple[int, str]:
+    """The first non-blank line and its number, refusing an over-long line before splitting."""
+    number, start = 1, 0
+    while True:
+        found = _NEWLINE.search(text, start)
+        line = text[start : found.start() if found else len(text)]
+        check_line_length(line, number, path)
+        if line.strip():
+            return number, line
+        if found is None:
+            raise DataFileError(path, "is empty")
+        start, number = found.end(), number + 1
 
 
 def _parse(text: str, path: Path | str) -> ParsedReport:
@@ -455,7 +480,7 @@ def _resolve_order(
     parsed: ParsedReport,
     path: Path | str,
     readings: dict[str, ParsedTime],
-    where: dict[str, _Where],
+    locate: Callable[[str], _Where],
     plausible: set[date],
 ) -> tuple[Literal["month_first", "day_first"], str | None]:
     """The file's day/month order: from a field above 12, else from the session dates."""
@@ -466,7 +491,7 @@ def _resolve_order(
         (text for text, value in readings.items() if value.month_first is None), None
     )
     if month_first_evidence is not None and day_first_evidence is not None:
-        a, b = where[month_first_evidence], where[day_first_evidence]
+        a, b = locate(month_first_evidence), locate(day_first_evidence)
         raise _row_error(
             parsed,
             path,
@@ -491,7 +516,7 @@ def _resolve_order(
 
     month_first, day_first = fits("month_first"), fits("day_first")
     example = ambiguous[0]
-    spot = where[example]
+    spot = locate(example)
     if month_first and not day_first:
         return "month_first", None
     if day_first and not month_first:
@@ -517,7 +542,7 @@ def _resolve_order(
 
 
 class _Clock:
-    """Turns a file's time text into epoch seconds and aware datetimes, once per distinct text."""
+    """Turns a file's time text into aware datetimes and epoch seconds, once per distinct text."""
 
     def __init__(
         self,
@@ -527,58 +552,60 @@ class _Clock:
         plausible: set[date],
     ) -> None:
         self.zone = zone
-        self.naive_seen = False
-        self.note: str | None = None
-        self._values: dict[str, datetime] = {}
-        readings: dict[str, ParsedTime] = {}
-        where: dict[str, _Where] = {}
+        self.values: dict[str, tuple[datetime, int]] = {}
+        """Full timestamps: text -> (aware datetime, epoch seconds)."""
         self.clock_only: set[str] = set()
-        for row in parsed.rows:
-            for text, label in ((row.joined, parsed.join_label), (row.left, parsed.leave_label)):
-                if text is None or text in readings or text in self.clock_only:
-                    continue
-                value = parse_timestamp(text)
-                if value is None:
-                    if parsed.platform == "sign-in" and parse_clock_time(text) is not None:
-                        self.clock_only.add(text)
-                        continue
-                    raise _row_error(parsed, path, row.line, f"{label} {shown(text)} is not a date")
-                readings[text] = value
-                where[text] = _Where(row.line, label)
+        """Times of day without a date (sign-in sheets), placed on the session's date."""
         self.meeting: tuple[datetime, datetime] | None = None
-        summary = [parsed.meeting_start, parsed.meeting_end]
+        rows = parsed.rows
+        summary = [text for text in (parsed.meeting_start, parsed.meeting_end) if text]
+
+        def locate(text: str) -> _Where:
+            for row in rows:
+                if row.joined == text:
+                    return _Where(row.line, parsed.join_label)
+                if row.left == text:
+                    return _Where(row.line, parsed.leave_label)
+            return _Where(parsed.summary_line or 1, "the meeting's start or end time")
+
+        readings: dict[str, ParsedTime] = {}
+        texts = dict.fromkeys(
+            text for row in rows for text in (row.joined, row.left) if text is not None
+        )
+        for text in texts:
+            value = parse_timestamp(text)
+            if value is None:
+                if parsed.platform == "sign-in" and parse_clock_time(text) is not None:
+                    self.clock_only.add(text)
+                    continue
+                spot = locate(text)
+                raise _row_error(
+                    parsed, path, spot.line, f"{spot.label} {shown(text)} is not a date"
+                )
+            readings[text] = value
+        # The summary only helps place a totals-only report: unreadable summary times are skipped.
         summary_readings = {
             text: value
             for text in summary
-            if text and (value := parse_timestamp(text)) is not None and text not in readings
+            if text not in readings and (value := parse_timestamp(text)) is not None
         }
-        for text in summary_readings:
-            where[text] = _Where(parsed.summary_line or 1, "the meeting's start or end time")
         order, self.note = _resolve_order(
-            parsed, path, {**readings, **summary_readings}, where, plausible
+            parsed, path, {**readings, **summary_readings}, locate, plausible
         )
-        for text, value in {**readings, **summary_readings}.items():
+        for text, value in (*readings.items(), *summary_readings.items()):
             chosen = getattr(value, order)
             if chosen is None:
                 if text in summary_readings:
-                    continue  # the summary only helps place a totals-only report
-                spot = where[text]
+                    continue
+                spot = locate(text)
                 raise _row_error(
                     parsed, path, spot.line, f"{spot.label} {shown(text)} is not a date"
                 )
             if chosen.tzinfo is None:
-                self.naive_seen = True
                 chosen = chosen.replace(tzinfo=zone)
-            self._values[text] = chosen
-        start_text, end_text = summary
-        if start_text in self._values and end_text in self._values:
-            assert start_text is not None
-            assert end_text is not None
-            self.meeting = (self._values[start_text], self._values[end_text])
-
-    def at(self, text: str) -> datetime:
-        """The aware datetime of a full timestamp text."""
-        return self._values[text]
+            self.values[text] = (chosen, int(chosen.timestamp()))
+        if len(summary) == 2 and summary[0] in self.values and summary[1] in self.values:
+            self.meeting = (self.values[summary[0]][0], self.values[summary[1]][0])
 
     def on_session_day(self, text: str, session: Session) -> datetime:
         """A time of day ("18:45") on the session's local date, the day after if it is long
@@ -590,7 +617,6 @@ class _Clock:
         moment = datetime.combine(start.date(), clock, tzinfo=self.zone)
         if moment.timestamp() < start.timestamp() - 12 * 3600:
             moment = datetime.combine(start.date() + timedelta(days=1), clock, tzinfo=self.zone)
-        self.naive_seen = True
         return moment
 
 
@@ -614,6 +640,39 @@ def _window(session: Session) -> _Window:
     return _Window(session, start, start + session.duration_minutes * 60)
 
 
+_Interval = tuple[datetime, datetime, int, int]
+"""Joined and left as aware datetimes, then as epoch seconds."""
+
+
+def _row_window(
+    parsed: ParsedReport,
+    path: Path | str,
+    series: Series,
+    row: ReportRow,
+    number: int,
+    explicit: Session | None,
+) -> _Window:
+    """The window of the session a row belongs to, refusing numbers the series lacks."""
+    if explicit is not None and number != explicit.number:
+        raise _row_error(
+            parsed,
+            path,
+            row.line,
+            f"session {number}, but the file was given as session {explicit.number}",
+        )
+    session = series.session(number)
+    if session is None:
+        raise _row_error(
+            parsed,
+            path,
+            row.line,
+            f"session {number} is not in series {series.id!r} (it has {len(series.sessions)})",
+        )
+    if session.starts_at is None:
+        raise _row_error(parsed, path, row.line, f"session {number} has no date yet")
+    return _window(session)
+
+
 def _checked_session(series: Series, number: int) -> Session:
     session = series.session(number)
     if session is None:
@@ -631,22 +690,23 @@ def _describe_span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
 def _assign_session(
     series: Series,
     path: Path | str,
-    intervals: Sequence[tuple[datetime, datetime]],
+    intervals: Sequence[_Interval],
     meeting: tuple[datetime, datetime] | None,
-    zone: ZoneInfo,
 ) -> Session:
-    spans = list(intervals) or ([meeting] if meeting else [])
+    spans = [(a, b) for a, b, _, _ in intervals]
+    if not spans and meeting is not None:
+        spans = [meeting]
     if not spans:
         raise DataFileError(
             path,
             "has no join or leave times to find its session from; name the session "
             "(session=N, or --session N)",
         )
-    windows = [_window(s) for s in series.dated_sessions]
+    epochs = [(a, b) for _, _, a, b in intervals] or [(_epoch(a), _epoch(b)) for a, b in spans]
     overlapping = [
         w.session
-        for w in windows
-        if any(_epoch(a) < w.end and _epoch(b) > w.start for a, b in spans)
+        for w in (_window(s) for s in series.dated_sessions)
+        if any(a < w.end and b > w.start for a, b in epochs)
     ]
     if len(overlapping) == 1:
         return overlapping[0]
@@ -734,39 +794,43 @@ def _read_parsed(
     if clock.note:
         out.notes.append(f"{name}: {clock.note}")
 
-    # Full timestamps -> intervals, checking leave >= join.
-    intervals: dict[int, tuple[datetime, datetime]] = {}
-    for index, row in enumerate(parsed.rows):
-        if row.joined is None or row.left is None:
+    # Full timestamps -> intervals (with epoch seconds), checking leave >= join.
+    rows = parsed.rows
+    values = clock.values
+    intervals: dict[int, _Interval] = {}
+    for index, row in enumerate(rows):
+        joined_text, left_text = row.joined, row.left
+        if joined_text is None or left_text is None:
             continue
-        if row.joined in clock.clock_only or row.left in clock.clock_only:
-            if row.joined not in clock.clock_only or row.left not in clock.clock_only:
+        joined, left = values.get(joined_text), values.get(left_text)
+        if joined is None or left is None:
+            if (joined is None) != (left is None):
                 raise _row_error(
                     parsed, path, row.line, "join and leave must both be times of day or both dates"
                 )
-            continue
-        joined, left = clock.at(row.joined), clock.at(row.left)
-        if left.timestamp() < joined.timestamp() and left.tzinfo is zone:
-            left = left.replace(fold=1)  # the repeated hour when clocks go back
-        if left.timestamp() < joined.timestamp():
+            continue  # times of day: placed once the row's session is known
+        if left[1] < joined[1] and left[0].tzinfo is zone:
+            later = left[0].replace(fold=1)  # the repeated hour when clocks go back
+            left = (later, int(later.timestamp()))
+        if left[1] < joined[1]:
             raise _row_error(
                 parsed,
                 path,
                 row.line,
-                f"{parsed.leave_label} {shown(row.left)} is before {parsed.join_label} "
-                f"{shown(row.joined)}",
+                f"{parsed.leave_label} {shown(left_text)} is before {parsed.join_label} "
+                f"{shown(joined_text)}",
             )
-        intervals[index] = (joined, left)
+        intervals[index] = (joined[0], left[0], joined[1], left[1])
 
     # The file's session: named, or found from the rows that do not name their own.
     file_session: Session | None = explicit
-    needing = [i for i, row in enumerate(parsed.rows) if row.session is None]
+    needing = [i for i, row in enumerate(rows) if row.session is None]
+    timed = [intervals[i] for i in needing if i in intervals]
     if explicit is not None:
-        timed = [intervals[i] for i in needing if i in intervals]
         given = _window(explicit)
-        if timed and not any(_epoch(a) < given.end and _epoch(b) > given.start for a, b in timed):
-            first = min(a for a, _ in timed)
-            last = max(b for _, b in timed)
+        if timed and not any(a < given.end and b > given.start for _, _, a, b in timed):
+            first = min(interval[0] for interval in timed)
+            last = max(interval[1] for interval in timed)
             assert explicit.starts_at is not None
             assert explicit.ends_at is not None
             planned = _describe_span(explicit.starts_at, explicit.ends_at, series.zone)
@@ -777,93 +841,84 @@ def _read_parsed(
                 "zone",
             )
     elif needing:
-        file_session = _assign_session(
-            series, path, [intervals[i] for i in needing if i in intervals], clock.meeting, zone
-        )
+        file_session = _assign_session(series, path, timed, clock.meeting)
 
     windows: dict[int, _Window] = {}
     aggregates: dict[tuple[str, int], list[ReportRow]] = {}
     facilitators: dict[str, int] = {}
-    unmatched_rows: list[tuple[int, int, int, str]] = []  # index, session, seconds, reason
+    unmatched_rows: list[tuple[int, int, str]] = []  # index, session, reason
     renamed_from: dict[str, set[str]] = {}
     host_rows = 0
     source = _evidence_source(path)
     platform = parsed.platform
+    # Records are built without re-validation: ids come from the validated roster, sessions
+    # from the series, and leave >= join was checked above (the hot loop of a large report).
+    new_record = AttendanceRecord._from_trusted
+    new_evidence = Evidence._from_trusted
+    records = out.records
+    matches: dict[tuple[str, str | None, str | None, str | None], RosterMatch] = {}
+    default_number = file_session.number if file_session is not None else 0
 
-    def add_record(
-        participant_id: str, number: int, row: ReportRow, joined: datetime, left: datetime
-    ) -> None:
-        # Built without re-validation: ids come from the validated roster, sessions from the
-        # series, and leave >= join was checked above (the hot loop of a 100,000-row report).
-        out.records.append(
-            AttendanceRecord._from_trusted(
-                {
-                    "participant_id": participant_id,
-                    "session": number,
-                    "joined_at": joined,
-                    "left_at": left,
-                    "evidence": Evidence._from_trusted(
-                        {"source": source, "line": row.line, "platform": platform}
-                    ),
-                }
-            )
-        )
-
-    for index, row in enumerate(parsed.rows):
-        if row.session is not None:
-            number = row.session
-            if explicit is not None and number != explicit.number:
-                raise _row_error(
-                    parsed,
-                    path,
-                    row.line,
-                    f"session {number}, but the file was given as session {explicit.number}",
-                )
+    default_window = _window(file_session) if file_session is not None else None
+    if file_session is not None and default_window is not None:
+        windows[file_session.number] = default_window
+    for index, row in enumerate(rows):
+        if row.session is None and default_window is not None:
+            number, window = default_number, default_window
         else:
-            assert file_session is not None
-            number = file_session.number
-        window = windows.get(number)
-        if window is None:
-            session = series.session(number)
-            if session is None:
-                raise _row_error(
-                    parsed,
-                    path,
-                    row.line,
-                    f"session {number} is not in series {series.id!r} "
-                    f"(it has {len(series.sessions)})",
+            number = row.session if row.session is not None else default_number
+            found_window = windows.get(number)
+            if found_window is None:
+                found_window = windows[number] = _row_window(
+                    parsed, path, series, row, number, explicit
                 )
-            if session.starts_at is None:
-                raise _row_error(parsed, path, row.line, f"session {number} has no date yet")
-            window = windows[number] = _window(session)
+            window = found_window
         interval = intervals.get(index)
         if interval is None and row.joined is not None and row.left is not None:
-            joined = clock.on_session_day(row.joined, window.session)
-            left = clock.on_session_day(row.left, window.session)
-            if left.timestamp() < joined.timestamp():
-                left += timedelta(days=1)
-            interval = intervals[index] = (joined, left)
-        if interval is not None:
-            seconds = max(
-                0, min(_epoch(interval[1]), window.end) - max(_epoch(interval[0]), window.start)
+            joined_at = clock.on_session_day(row.joined, window.session)
+            left_at = clock.on_session_day(row.left, window.session)
+            if left_at.timestamp() < joined_at.timestamp():
+                left_at += timedelta(days=1)
+            interval = intervals[index] = (
+                joined_at,
+                left_at,
+                int(joined_at.timestamp()),
+                int(left_at.timestamp()),
             )
-        else:
-            seconds = min(row.total_seconds or 0, window.end - window.start)
-        found = matcher.match(
-            row.name,
-            email=row.email,
-            original_name=row.original_name,
-            participant_id=row.participant_id,
-        )
-        if found.participant_id is not None:
+        key = (row.name, row.email, row.original_name, row.participant_id)
+        found = matches.get(key)
+        if found is None:
+            found = matches[key] = matcher.match(
+                row.name,
+                email=row.email,
+                original_name=row.original_name,
+                participant_id=row.participant_id,
+            )
+        participant_id = found.participant_id
+        if participant_id is not None:
             if row.original_name:
-                key = normalise_name(row.original_name)
-                if key:
-                    renamed_from.setdefault(key, set()).add(found.participant_id)
+                original_key = _name_key(row.original_name)
+                owners = renamed_from.get(original_key)
+                if owners is None:
+                    renamed_from[original_key] = {participant_id}
+                else:
+                    owners.add(participant_id)
             if interval is not None:
-                add_record(found.participant_id, number, row, *interval)
+                records.append(
+                    new_record(
+                        {
+                            "participant_id": participant_id,
+                            "session": number,
+                            "joined_at": interval[0],
+                            "left_at": interval[1],
+                            "evidence": new_evidence(
+                                {"source": source, "line": row.line, "platform": platform}
+                            ),
+                        }
+                    )
+                )
             else:
-                aggregates.setdefault((found.participant_id, number), []).append(row)
+                aggregates.setdefault((participant_id, number), []).append(row)
         elif found.facilitator is not None:
             facilitators[found.facilitator] = facilitators.get(found.facilitator, 0) + 1
         elif (
@@ -874,21 +929,38 @@ def _read_parsed(
         ):
             host_rows += 1
         else:
-            unmatched_rows.append((index, number, seconds, found.reason or "no roster match"))
+            unmatched_rows.append((index, number, found.reason or "no roster match"))
 
     # A phone number (or any original name) that a later rename shows to be one person.
-    for index, number, seconds, reason in unmatched_rows:
-        row = parsed.rows[index]
+    for index, number, reason in unmatched_rows:
+        row = rows[index]
         interval = intervals.get(index)
-        owners = renamed_from.get(normalise_name(row.name)) if not row.original_name else None
+        owners = renamed_from.get(_name_key(row.name)) if not row.original_name else None
         if owners and len(owners) == 1 and interval is not None and reason == "no roster match":
             (owner,) = owners
-            add_record(owner, number, row, *interval)
+            records.append(
+                new_record(
+                    {
+                        "participant_id": owner,
+                        "session": number,
+                        "joined_at": interval[0],
+                        "left_at": interval[1],
+                        "evidence": new_evidence(
+                            {"source": source, "line": row.line, "platform": platform}
+                        ),
+                    }
+                )
+            )
             out.notes.append(
                 f"{name} line {row.line}: {shown(row.name)} counted for {owner}, who was "
                 "renamed from it later in the meeting"
             )
             continue
+        window = windows[number]
+        if interval is not None:
+            seconds = max(0, min(interval[3], window.end) - max(interval[2], window.start))
+        else:
+            seconds = min(row.total_seconds or 0, window.end - window.start)
         out.unmatched.append(
             UnmatchedRow(
                 file=name,
@@ -1054,7 +1126,11 @@ def _read_all(
             out.notes.append(f"{path}: the same bytes as {seen[digest]}; read once")
             continue
         seen[digest] = str(path)
-        sources.append(_read_one(data, path, series, matcher, session=session, zone=zone, out=out))
+        # Rows, records and evidence hold no cycles; without the pause, generation-2 passes
+        # rescan every record already built and triple the time of a large report.
+        with paused_garbage_collector():
+            source = _read_one(data, path, series, matcher, session=session, zone=zone, out=out)
+        sources.append(source)
     kinds: dict[int, set[bool]] = {}
     for source in sources:
         if source.session is not None:
