@@ -13,7 +13,7 @@ register = AttendanceRegister(
     for who, sessions in attended.items()
     for n, (joined, left) in sessions.items()
 )
-for award in award_series(series, register):
+for award in (a for a in award_series(series, register) if a.participant_id in attended):
     cells = " | ".join(f"{s.minutes:>5} min {s.credit}" for s in award.sessions)
     print(f"{award.name:<16} {award.points} credit, {award.participation_hours} h: {cells}")
     print(f"{'':<16} {'; '.join(award.shortfalls) or 'full credit'}")

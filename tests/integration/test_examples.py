@@ -43,3 +43,14 @@ def test_the_issue_s_exact_series_file_loads() -> None:
 def test_both_example_series_load() -> None:
     for path in sorted(Path(EXAMPLES).glob("*.toml")):
         assert load_series(path).id.startswith("ssvms-balint-")
+
+
+def test_example_series_and_reports_are_the_demo_s(tmp_path: Path) -> None:
+    from balint_cme.demo import DEMO_SERIES_TOML, write_demo_inputs
+    from balint_cme.io.series_file import parse_series
+
+    assert (EXAMPLES / "ssvms-balint-2020.toml").read_text(encoding="utf-8") == DEMO_SERIES_TOML
+    series = parse_series(DEMO_SERIES_TOML.encode(), Path("demo.toml"))
+    inputs = write_demo_inputs(tmp_path, series)
+    for path, _ in inputs.reports:
+        assert (EXAMPLES / "reports" / path.name).read_bytes() == path.read_bytes()

@@ -41,6 +41,7 @@ __all__ = [
     "Seal",
     "VerificationResult",
     "canonical_claims",
+    "canonical_code",
     "metadata_record",
     "normalize_code",
     "printed_claims",
@@ -198,6 +199,12 @@ def normalize_code(code: str) -> tuple[str, str] | None:
     mac = re.sub(r"[\s-]", "", mac).upper().translate(str.maketrans("018", "OIB"))
     match = _CODE.fullmatch(f"{key_id.strip().lower()}.{mac}")
     return (match.group(1), match.group(2)) if match else None
+
+
+def canonical_code(code: str) -> str | None:
+    """The code as printed ("key.ABCD-EFGH-..."), from however a person typed it; None if malformed."""
+    parts = normalize_code(code)
+    return None if parts is None else _format_code(*parts)
 
 
 def _ring(keys: KeyRing | SigningKey | Iterable[SigningKey]) -> KeyRing:

@@ -128,6 +128,16 @@ def certificate_from_row(row: Mapping[str, Any]) -> CertificateRecord:
     )
 
 
+def version_with_code(connection: sqlite3.Connection, code: str) -> dict[str, Any] | None:
+    """The version row printed with verification `code`, or None."""
+    row = connection.execute(
+        f"SELECT {_CERTIFICATE_COLUMNS} FROM certificates WHERE verification_code = ?",
+        (code,),
+    ).fetchone()
+    columns = TABLES["certificates"].columns
+    return None if row is None else dict(zip(columns, row, strict=True))
+
+
 def versions_of(connection: sqlite3.Connection, number: str) -> list[dict[str, Any]]:
     """Every version row of `number`, oldest first."""
     cursor = connection.execute(

@@ -263,6 +263,7 @@ CREATE TABLE certificates (
 CREATE INDEX certificates_by_holder ON certificates (series_id, participant_id);
 CREATE INDEX certificates_by_person ON certificates (participant_id);
 CREATE INDEX certificates_by_state ON certificates (state);
+CREATE INDEX certificates_by_code ON certificates (verification_code);
 
 CREATE TABLE consents (
     participant_id TEXT PRIMARY KEY,

@@ -571,6 +571,13 @@ class Ledger:
         return issuing.certificate_from_row(rows[-1]) if rows else None
 
     @_reading
+    def certificate_by_code(self, code: str) -> CertificateRecord | None:
+        """The certificate version printed with verification `code` (as issued), or None."""
+        with self._read() as connection:
+            row = issuing.version_with_code(connection, code.strip())
+        return None if row is None else issuing.certificate_from_row(row)
+
+    @_reading
     def certificates(
         self,
         *,

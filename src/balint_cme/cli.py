@@ -1,0 +1,788 @@
+"""The balint-cme command: argparse front end over the library.
+
+Each subcommand loads its inputs, calls the library, writes or prints, and returns an exit
+code. User mistakes (a missing file, a bad series file, an unreadable report) print one line on
+stderr and exit 1; usage errors exit 2; anything else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from tqdm import tqdm
+
+from balint_cme import __version__
+from balint_cme.certificates.keys import (
+    KeyRing,
+    SigningKey,
+    default_key_path,
+    load_key,
+    load_key_ring,
+    load_or_create_default_key,
+)
+from balint_cme.certificates.verification import (
+    CertificateClaims,
+    VerificationResult,
+    canonical_code,
+    verify_code,
+    verify_pdf,
+)
+from balint_cme.credit import build_transcript
+from balint_cme.demo import run_demo
+from balint_cme.errors import BalintCmeError, DataFileError
+from balint_cme.io.ics import format_ics
+from balint_cme.io.series_file import load_series, series_schema
+from balint_cme.ledger import CertificateRecord, Ledger, default_ledger_path
+from balint_cme.model import Series
+from balint_cme.storage import write_atomically
+from balint_cme.workflow import (
+    CertifyResult,
+    assess,
+    certify,
+    credits_document,
+    export_pars,
+    format_credits_table,
+    read_pdf_bytes,
+    transcript_history,
+)
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with examples kept as written in --help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def _out(text: str = "", *, stream: TextIO | None = None) -> None:
+    print(text, file=stream or sys.stdout)
+
+
+def _fail(message: str) -> int:
+    print(f"balint-cme: error: {message}", file=sys.stderr)
+    return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared argument handling
+
+
+def _session_and_path(text: str) -> tuple[Path, int | None]:
+    """'3=zoom.csv' → (zoom.csv, 3); 'zoom.csv' → (zoom.csv, None)."""
+    match = re.fullmatch(r"(\d{1,3})=(.+)", text)
+    if match:
+        return Path(match[2]), int(match[1])
+    return Path(text), None
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-24") from None
+
+
+def _zone(text: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - only for this check
+
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an IANA time zone such as America/Los_Angeles"
+        ) from None
+    return text
+
+
+def _checked_reports(series: Series, attendance: Sequence[str]) -> list[tuple[Path, int | None]]:
+    reports = [_session_and_path(item) for item in attendance]
+    for path, session in reports:
+        if session is not None and series.session(session) is None:
+            raise DataFileError(
+                path,
+                f"session {session} does not exist: {series.id} has {len(series.sessions)} sessions",
+            )
+    return reports
+
+
+# ---------------------------------------------------------------------------------------------
+# Subcommands
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    try:
+        series = load_series(args.series_file)
+    except DataFileError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        print(f"balint-cme: {len(err.problems)} problem(s) in {err.path}", file=sys.stderr)
+        return 1
+    dated = len(series.dated_sessions)
+    _out(
+        f"{args.series_file}: ok — {series.title} ({series.id}), {len(series.sessions)} session(s)"
+        f" ({dated} dated), {len(series.participants)} participant(s), "
+        f"maximum {series.credit.series_maximum:.2f} {series.credit.type}(s)"
+    )
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    _out(json.dumps(series_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    series = load_series(args.series_file)
+    _out(f"{series.title} ({series.id}) — times in {series.timezone}")
+    for session in series.sessions:
+        start = series.local_start(session)
+        if start is None:
+            _out(f"  {session.number}. date to be announced ({session.duration_minutes} min)")
+            continue
+        finish = start + timedelta(minutes=session.duration_minutes)
+        _out(
+            f"  {session.number}. {start:%a %Y-%m-%d %I:%M %p} - {finish:%I:%M %p %Z}, {session.credit} credit"
+        )
+    if series.schedule_note:
+        _out(f"  note: {series.schedule_note}")
+    if args.ics:
+        write_atomically(Path(args.ics), format_ics(series, generated_at=datetime.now(UTC)))
+        _out(f"wrote {args.ics} ({len(series.dated_sessions)} event(s))")
+    return 0
+
+
+def _cmd_credits(args: argparse.Namespace) -> int:
+    series = load_series(args.series_file)
+    reports = _checked_reports(series, args.attendance)
+    reading, awards = assess(series, reports, export_tz=args.export_tz)
+    if args.json:
+        _out(json.dumps(credits_document(series, awards, reading), indent=2, ensure_ascii=False))
+    else:
+        _out(format_credits_table(series, awards, reading))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Certificates, verification and the ledger
+
+
+def _actor(args: argparse.Namespace) -> str:
+    if args.by:
+        return str(args.by)
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (e.g. a container without a passwd entry)
+        return "balint-cme"
+
+
+def _open_ledger(args: argparse.Namespace, *, create: bool = True) -> Ledger:
+    return Ledger.open(args.ledger, create=create)
+
+
+def _signing_key(args: argparse.Namespace) -> SigningKey:
+    if args.key_file:
+        return load_key(Path(args.key_file))
+    key, path, created = load_or_create_default_key()
+    if created:
+        print(
+            f"balint-cme: created a signing key at {path} (owner-only); back it up: without it "
+            "no certificate can be verified",
+            file=sys.stderr,
+        )
+    else:
+        print(f"balint-cme: signing with the key at {path}", file=sys.stderr)
+    return key
+
+
+def _key_ring(args: argparse.Namespace) -> KeyRing:
+    paths = [Path(p) for p in args.key_file] if args.key_file else [default_key_path()]
+    return load_key_ring(paths)
+
+
+class _Progress:
+    """A tqdm bar on a terminal; nothing when piped or --quiet."""
+
+    def __init__(self, total: int, *, enabled: bool, what: str) -> None:
+        self._bar: tqdm[Any] | None = None
+        if enabled and total and sys.stderr.isatty():
+            self._bar = tqdm(total=total, unit=what, file=sys.stderr, leave=False)
+
+    def advance(self, count: int) -> None:
+        if self._bar is not None:
+            self._bar.update(count)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _cmd_certify(args: argparse.Namespace) -> int:
+    series = load_series(args.series_file)
+    reports = _checked_reports(series, args.attendance)
+    key = _signing_key(args)
+    # The issue date is the provider's: today in the series' time zone, unless given.
+    issued_on = args.issued_on or datetime.now(series.zone).date()
+    progress = _Progress(len(series.participants), enabled=not args.quiet, what="cert")
+    try:
+        with _open_ledger(args) as ledger:
+            result = certify(
+                args.series_file,
+                reports,
+                args.out,
+                key=key,
+                ledger=ledger,
+                issued_on=issued_on,
+                actor=_actor(args),
+                export_tz=args.export_tz,
+                merged=args.merged,
+                workers=args.workers,
+                verify_url_template=args.verify_url,
+                progress=progress.advance,
+            )
+    finally:
+        progress.close()
+    if not args.quiet:
+        _out(_certify_summary(result))
+    return 0
+
+
+def _certify_summary(result: CertifyResult) -> str:
+    lines = [f"{result.series_id}: {len(result.issued)} certificate(s) in {result.out_dir}"]
+    for item in result.issued:
+        amount = (
+            f"{item.credits} credit" if item.kind == "credit" else f"{item.hours} h (participation)"
+        )
+        lines.append(
+            f"  {item.number} v{item.version}  {item.name:<24} {amount:<22} {item.outcome:<11} {item.file}"
+        )
+    for person in result.skipped:
+        lines.append(f"  no certificate: {person.name} ({person.participant_id}): {person.reason}")
+    for warning in result.warnings:
+        lines.append(f"  warning: {warning}")
+    lines.append(f"manifest: {result.manifest} ({result.new_count} new or changed)")
+    return "\n".join(lines)
+
+
+def _claims_from_record(record: CertificateRecord) -> CertificateClaims:
+    fields = set(CertificateClaims.model_fields)
+    values = {k: v for k, v in record.claims.items() if k in fields}
+    values.update(
+        number=record.number,
+        version=record.version,
+        kind=record.kind,
+        session_dates=record.session_dates,
+        issued_on=record.issued_on,
+        credits=record.credits if record.kind == "credit" else None,
+        hours=record.credits if record.kind == "participation" else None,
+    )
+    return CertificateClaims.model_validate(values)
+
+
+def _print_claims(claims: CertificateClaims) -> None:
+    amount = (
+        f"{claims.credits} {claims.credit_type}(s)"
+        if claims.kind == "credit"
+        else f"{claims.hours} hour(s) of participation"
+    )
+    _out(f"  certificate {claims.number} (version {claims.version}), issued {claims.issued_on}")
+    _out(f"  {claims.name}{', ' + claims.credentials if claims.credentials else ''}")
+    _out(f"  {claims.series_title} ({claims.series_id}), {claims.provider}")
+    _out(f"  {amount}; sessions: {', '.join(d.isoformat() for d in claims.session_dates)}")
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    ring = _key_ring(args)
+    target = Path(args.pdf_or_code)
+    sha256: str | None = None
+    if target.is_file():
+        data = read_pdf_bytes(target)
+        sha256 = hashlib.sha256(data).hexdigest()
+        result = verify_pdf(data, ring)
+    else:
+        result = _verify_code_from_ledger(args, ring)
+    verdict: str = result.status
+    ledger_note = None
+    if result.is_valid and result.claims is not None and _ledger_exists(args):
+        with _open_ledger(args, create=False) as ledger:
+            status = ledger.status(result.claims.number, result.claims.version, pdf_sha256=sha256)
+        if status.state not in ("valid", "unknown"):
+            verdict = status.describe()
+        elif status.state == "unknown":
+            ledger_note = "not in this ledger (checked against the key only)"
+    if verdict == "valid":
+        _out("valid")
+    else:
+        _out(verdict if verdict != result.status else result.message)
+    if result.claims is not None:
+        _print_claims(result.claims)
+    for problem in result.problems if verdict != "valid" else ():
+        _out(f"  {problem}")
+    if ledger_note:
+        _out(f"  {ledger_note}")
+    return 0 if verdict == "valid" else 1
+
+
+def _ledger_exists(args: argparse.Namespace) -> bool:
+    path = Path(args.ledger) if args.ledger else default_ledger_path()
+    return path.is_file()
+
+
+def _verify_code_from_ledger(args: argparse.Namespace, ring: KeyRing) -> VerificationResult:
+    code = canonical_code(str(args.pdf_or_code))
+    if code is None:
+        raise DataFileError(
+            str(args.pdf_or_code),
+            "is neither a PDF file nor a verification code like k1a2b3c4d.ABCD-EFGH-...",
+        )
+    if not _ledger_exists(args):
+        return VerificationResult(
+            status="unknown", code=code, problems=("no ledger to look the code up in",)
+        )
+    with _open_ledger(args, create=False) as ledger:
+        record = ledger.certificate_by_code(code)
+    if record is None:
+        return VerificationResult(
+            status="unknown", code=code, problems=("no certificate with this code",)
+        )
+    return verify_code(code, _claims_from_record(record), ring)
+
+
+def _cmd_revoke(args: argparse.Namespace) -> int:
+    with _open_ledger(args, create=False) as ledger:
+        record = ledger.revoke(args.number, reason=args.reason, actor=_actor(args))
+    _out(f"revoked {record.number} (version {record.version}): {record.revoked_reason}")
+    return 0
+
+
+def _cmd_attendance(args: argparse.Namespace) -> int:
+    with _open_ledger(args, create=False) as ledger:
+        records = ledger.attendance_for(args.person)
+    if not records:
+        return _fail(f"no participation on record for {args.person!r}")
+    for record in records:
+        amount = "" if record.points is None else f", {record.points} credit"
+        hours = "" if record.participation_hours is None else f", {record.participation_hours} h"
+        _out(
+            f"{record.name} ({record.participant_id}, {record.credentials}): {record.title} "
+            f"({record.series_id}){amount}{hours}"
+        )
+        for session in record.sessions:
+            files = ", ".join(sorted({str(s.get("file")) for s in session.sources})) or "no report"
+            _out(
+                f"  session {session.session} {session.held_on}: {session.minutes} min, "
+                f"credit {session.credit}, hours {session.hours} (from {files})"
+            )
+        for certificate in record.certificates:
+            _out(
+                f"  certificate {certificate.number} v{certificate.version}: {certificate.state}, "
+                f"issued {certificate.issued_on}"
+            )
+    return 0
+
+
+def _cmd_ledger_check(args: argparse.Namespace) -> int:
+    with _open_ledger(args, create=False) as ledger:
+        report = ledger.check_chain(expected_head=args.expected_head)
+    if report.is_intact:
+        _out(
+            f"intact: {report.events_checked} audit event(s), {report.rows_checked} row(s); "
+            f"head {report.head_seq} {report.head_hash}"
+        )
+        return 0
+    _out(f"TAMPERED: {report.problem_count} problem(s)")
+    for problem in report.problems:
+        _out(f"  {problem}")
+    return 1
+
+
+def _cmd_ledger_purge(args: argparse.Namespace) -> int:
+    with _open_ledger(args, create=False) as ledger:
+        report = ledger.purge_series(args.series_id, reason=args.reason, actor=_actor(args))
+    _out(
+        f"purged {report.series_id}: {report.rows_deleted} row(s), {report.people_deleted} person(s)"
+    )
+    return 0
+
+
+def _cmd_consent(args: argparse.Namespace) -> int:
+    with _open_ledger(args, create=False) as ledger:
+        if args.withdraw:
+            record = ledger.withdraw_consent(
+                args.person, withdrawn_at=datetime.now(UTC), actor=_actor(args)
+            )
+            _out(f"consent withdrawn for {record.participant_id}")
+        else:
+            given = args.given_at or datetime.now(UTC)
+            record = ledger.record_consent(
+                args.person, wording_version=args.wording, given_at=given, actor=_actor(args)
+            )
+            _out(
+                f"consent recorded for {record.participant_id} (wording {record.wording_version}, "
+                f"{record.given_at:%Y-%m-%d})"
+            )
+    return 0
+
+
+def _cmd_transcript(args: argparse.Namespace) -> int:
+    with _open_ledger(args, create=False) as ledger:
+        history = transcript_history(ledger, args.person, [Path(p) for p in args.series_files])
+    transcript = build_transcript(
+        args.person, history, from_on=args.from_on, to_on=args.to_on, target=args.target
+    )
+    window = f"{transcript.from_on or 'start'} to {transcript.to_on or 'now'}"
+    _out(f"{transcript.name} ({transcript.participant_id}): {window}")
+    for line in transcript.lines:
+        dates = ", ".join(d.isoformat() for d in line.held_on)
+        _out(
+            f"  {line.title} ({line.series_id}), {line.accredited_provider}: {line.points} credit, "
+            f"{line.participation_hours} h — {dates}"
+        )
+    _out(
+        f"total {transcript.total_points} credit of {transcript.target} needed; "
+        + ("target met" if transcript.is_target_met else f"{transcript.remaining} still needed")
+    )
+    return 0
+
+
+def _cmd_pars_export(args: argparse.Namespace) -> int:
+    with _open_ledger(args, create=False) as ledger:
+        report = export_pars(
+            ledger, [Path(p) for p in args.series_files], args.out, columns=args.columns
+        )
+    _out(f"wrote {len(report.learners)} learner row(s) to {args.out}")
+    for problem in report.missing:
+        _out(
+            f"  not exported: {problem.name} ({problem.participant_id}, {problem.series_id}): "
+            f"missing {', '.join(problem.missing)}"
+        )
+    for series_id, participant_id in report.without_consent:
+        _out(f"  not exported: {participant_id} in {series_id}: no consent on record")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    summary = run_demo(args.out, now=datetime.now(UTC))
+    _out(summary)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser
+
+
+def _add(
+    commands: argparse._SubParsersAction[_Parser],
+    name: str,
+    handler: Handler,
+    summary: str,
+    example: str,
+) -> _Parser:
+    parser = commands.add_parser(
+        name, help=summary, description=summary, epilog=f"example:\n  {example}"
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _attendance_options(parser: _Parser, *, required: bool) -> None:
+    parser.add_argument(
+        "--attendance",
+        metavar="[SESSION=]FILE",
+        action="extend",
+        nargs="+",
+        default=[],
+        required=required,
+        help="a downloaded attendance report (Zoom CSV/JSON, Teams, sign-in CSV); "
+        "SESSION is the 1-based session number, found from the report's times when left out",
+    )
+    parser.add_argument(
+        "--export-tz",
+        metavar="ZONE",
+        type=_zone,
+        help="the time zone the report's times were written in (default: the series zone)",
+    )
+
+
+def _ledger_option(parser: _Parser) -> None:
+    parser.add_argument(
+        "--ledger",
+        metavar="FILE",
+        type=Path,
+        help="the ledger file (default: $BALINT_CME_LEDGER, else "
+        "~/.local/share/balint-cme/ledger.sqlite3)",
+    )
+
+
+def _by_option(parser: _Parser) -> None:
+    parser.add_argument(
+        "--by", metavar="NAME", help="who is acting, for the audit log (default: your login)"
+    )
+
+
+def build_parser() -> _Parser:
+    """The argument parser of balint-cme (public for documentation tools)."""
+    parser = _Parser(
+        prog="balint-cme",
+        description="Attendance, AMA PRA Category 1 credit and certificates for Balint group series.",
+        epilog="example:\n  balint-cme demo\n\nEvery subcommand has --help with an example.",
+    )
+    parser.add_argument("--version", action="version", version=f"balint-cme {__version__}")
+    commands = parser.add_subparsers(
+        title="subcommands", metavar="COMMAND", required=True, parser_class=_Parser
+    )
+
+    demo = _add(
+        commands,
+        "demo",
+        _cmd_demo,
+        "run the whole job on the built-in 2020 series and synthetic Zoom reports",
+        "balint-cme demo --out ./balint-cme-demo",
+    )
+    demo.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        default=Path("balint-cme-demo"),
+        help="where to write the inputs, certificates and report (default: ./balint-cme-demo)",
+    )
+
+    check = _add(
+        commands,
+        "check",
+        _cmd_check,
+        "validate a series file and explain every problem",
+        "balint-cme check examples/ssvms-balint-2020.toml",
+    )
+    check.add_argument("series_file", metavar="SERIES_FILE", type=Path)
+
+    _add(
+        commands,
+        "schema",
+        _cmd_schema,
+        "print the JSON Schema of the series file",
+        "balint-cme schema > series.schema.json",
+    )
+
+    schedule = _add(
+        commands,
+        "schedule",
+        _cmd_schedule,
+        "list the session dates in local time; optionally write an iCalendar file",
+        "balint-cme schedule examples/ssvms-balint-2020.toml --ics balint-2020.ics",
+    )
+    schedule.add_argument("series_file", metavar="SERIES_FILE", type=Path)
+    schedule.add_argument(
+        "--ics", metavar="FILE", type=Path, help="write the sessions as an .ics file"
+    )
+
+    credits = _add(
+        commands,
+        "credits",
+        _cmd_credits,
+        "per person and session: attended minutes and credit, totals, unmatched rows",
+        "balint-cme credits series.toml --attendance 1=zoom-sept.csv 2=zoom-oct.csv --json",
+    )
+    credits.add_argument("series_file", metavar="SERIES_FILE", type=Path)
+    _attendance_options(credits, required=False)
+    credits.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    certify = _add(
+        commands,
+        "certify",
+        _cmd_certify,
+        "write a certificate for every eligible person, a manifest, and the ledger records",
+        "balint-cme certify series.toml --attendance zoom-*.csv --out certificates/",
+    )
+    certify.add_argument("series_file", metavar="SERIES_FILE", type=Path)
+    _attendance_options(certify, required=True)
+    certify.add_argument("--out", metavar="DIR", type=Path, required=True, help="output directory")
+    certify.add_argument(
+        "--key-file",
+        metavar="FILE",
+        type=Path,
+        help="the provider's signing key (default: created once at "
+        "~/.config/balint-cme/keys/signing.key, or $BALINT_CME_KEY_FILE)",
+    )
+    certify.add_argument(
+        "--issued-on",
+        metavar="YYYY-MM-DD",
+        type=_date,
+        help="issue date printed on new certificates (default: today)",
+    )
+    certify.add_argument(
+        "--merged", action="store_true", help="one PDF with a page per certificate"
+    )
+    certify.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        choices=range(1, 17),
+        metavar="N",
+        help="processes drawing PDFs (default 2)",
+    )
+    certify.add_argument(
+        "--verify-url",
+        metavar="TEMPLATE",
+        help="URL for the QR code, e.g. https://cme.example.org/verify?code={code}",
+    )
+    certify.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    _ledger_option(certify)
+    _by_option(certify)
+
+    verify = _add(
+        commands,
+        "verify",
+        _cmd_verify,
+        "check a certificate PDF or a verification code: valid, altered, revoked, unknown",
+        "balint-cme verify certificates/BC-2026-000001-ana-ruiz.pdf",
+    )
+    verify.add_argument("pdf_or_code", metavar="PDF_OR_CODE")
+    verify.add_argument(
+        "--key-file",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        help="a key file to check with (repeat for rotated keys)",
+    )
+    _ledger_option(verify)
+
+    transcript = _add(
+        commands,
+        "transcript",
+        _cmd_transcript,
+        "a person's credit across series, against a target (50 over two years)",
+        "balint-cme transcript --person p01 --from 2025-02-01 --to 2027-01-31",
+    )
+    transcript.add_argument("--person", required=True, metavar="ID", help="the participant id")
+    transcript.add_argument(
+        "series_files",
+        metavar="SERIES_FILE",
+        nargs="*",
+        help="limit to these series (default: every series in the ledger)",
+    )
+    transcript.add_argument("--from", dest="from_on", metavar="DATE", type=_date)
+    transcript.add_argument("--to", dest="to_on", metavar="DATE", type=_date)
+    transcript.add_argument(
+        "--target",
+        type=Decimal,
+        default=Decimal(50),
+        help="credit needed in the window (default 50: California, 16 CCR § 1336)",
+    )
+    _ledger_option(transcript)
+
+    revoke = _add(
+        commands,
+        "revoke",
+        _cmd_revoke,
+        "revoke a certificate, with a reason",
+        'balint-cme revoke BC-2026-000007 --reason "issued to the wrong person"',
+    )
+    revoke.add_argument("number", metavar="NUMBER")
+    revoke.add_argument("--reason", required=True)
+    _ledger_option(revoke)
+    _by_option(revoke)
+
+    attendance = _add(
+        commands,
+        "attendance",
+        _cmd_attendance,
+        "a person's verified participation across series (for verification requests)",
+        "balint-cme attendance --person ana.ruiz@example.org",
+    )
+    attendance.add_argument("--person", required=True, metavar="ID_EMAIL_NPI_OR_NAME")
+    _ledger_option(attendance)
+
+    consent = _add(
+        commands,
+        "consent",
+        _cmd_consent,
+        "record (or withdraw) a participant's consent to report completions to ACCME PARS",
+        "balint-cme consent --person p01 --wording v1",
+    )
+    consent.add_argument("--person", required=True, metavar="ID")
+    consent.add_argument("--wording", default="v1", help="version of the consent wording agreed to")
+    consent.add_argument(
+        "--given-at",
+        type=lambda text: datetime.fromisoformat(text).astimezone(UTC),
+        metavar="ISO_TIME",
+        help="when consent was given (default: now)",
+    )
+    consent.add_argument("--withdraw", action="store_true")
+    _ledger_option(consent)
+    _by_option(consent)
+
+    pars = _add(
+        commands,
+        "pars",
+        _cmd_pars_export,
+        "export consenting physicians' completions for ACCME PARS (.txt tab-delimited or .xlsx)",
+        "balint-cme pars series.toml --out pars-learners.xlsx",
+    )
+    pars.add_argument("series_files", metavar="SERIES_FILE", nargs="+")
+    pars.add_argument("--out", required=True, type=Path, metavar="FILE", help=".txt/.tsv or .xlsx")
+    pars.add_argument(
+        "--columns", type=Path, metavar="FILE", help="a column map (default: the packaged one)"
+    )
+    _ledger_option(pars)
+
+    ledger = _add(
+        commands,
+        "ledger",
+        _cmd_ledger_check,
+        "prove the audit trail untouched (check), or purge a series after retention",
+        "balint-cme ledger check",
+    )
+    ledger_commands = ledger.add_subparsers(
+        title="ledger commands", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    check_chain = _add(
+        ledger_commands,
+        "check",
+        _cmd_ledger_check,
+        "verify the hash chain of the audit log and every row",
+        "balint-cme ledger check",
+    )
+    check_chain.add_argument("--expected-head", metavar="HASH", help="a head hash kept elsewhere")
+    _ledger_option(check_chain)
+    purge = _add(
+        ledger_commands,
+        "purge",
+        _cmd_ledger_purge,
+        "delete a series' records once six years have passed since its last session",
+        'balint-cme ledger purge ssvms-balint-2020 --reason "retention period over"',
+    )
+    purge.add_argument("series_id", metavar="SERIES_ID")
+    purge.add_argument("--reason", required=True)
+    _ledger_option(purge)
+    _by_option(purge)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run balint-cme with `argv` (default: the process arguments); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except BalintCmeError as err:
+        return _fail(str(err))
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except BrokenPipeError:
+        return 0

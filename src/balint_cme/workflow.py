@@ -1,0 +1,516 @@
+"""The whole job, as the command runs it: reports → credit → certificates → ledger → manifest.
+
+Glue above the edges (io, certificates, ledger), below the command line: each function takes
+its time, key, ledger and actor as arguments. certify() is crash-safe and idempotent through
+the ledger's two phases: a number is reserved, the PDF written atomically, then confirmed; a
+re-run issues nothing new for unchanged claims and re-writes identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from balint_cme.attendance import AttendanceRecord, AttendanceRegister
+from balint_cme.certificates.batch import render_batch
+from balint_cme.certificates.content import (
+    Certificate,
+    build_certificate,
+    eligible_awards,
+    refusal_reason,
+)
+from balint_cme.certificates.keys import SigningKey
+from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
+from balint_cme.certificates.pdf import check_renderable
+from balint_cme.credit import CreditAward, award_series
+from balint_cme.errors import DataFileError
+from balint_cme.io.pars import (
+    ParsReport,
+    build_pars_report,
+    load_pars_columns,
+    save_pars_export,
+)
+from balint_cme.io.reports import AttendanceReading, read_reports
+from balint_cme.io.series_file import load_series, parse_series, read_series_file
+from balint_cme.ledger import Ledger
+from balint_cme.model import DomainModel, Series
+from balint_cme.storage import write_atomically
+
+__all__ = [
+    "MAX_PDF_BYTES",
+    "CertifyResult",
+    "IssuedCertificate",
+    "SkippedPerson",
+    "assess",
+    "certify",
+    "credits_document",
+    "export_pars",
+    "format_credits_table",
+    "read_pdf_bytes",
+    "recorded_register",
+    "transcript_history",
+]
+
+MAX_PDF_BYTES = 20 * 1024 * 1024
+"""A certificate is about 100 KB; a file past this is not one of ours and is not read."""
+
+ProgressCallback = Callable[[int], None]
+
+# What the ledger's claims fingerprint covers besides kind, amount and dates: everything the
+# certificate states except what the ledger itself assigns (number, version, date, code).
+_LEDGER_ASSIGNED = {"number", "version", "issued_on", "seal", "verify_url"}
+_PASSED_SEPARATELY = {"kind", "credits", "hours", "session_dates"}
+
+
+class IssuedCertificate(DomainModel):
+    """One certificate written by certify(), as the manifest lists it."""
+
+    number: str
+    version: int
+    participant_id: str
+    name: str
+    kind: Literal["credit", "participation"]
+    credits: Decimal | None
+    hours: Decimal | None
+    session_dates: tuple[date, ...]
+    issued_on: date
+    file: str
+    """Relative to the output directory (the merged PDF's name when --merged)."""
+    page: int
+    sha256: str
+    verification_code: str
+    outcome: Literal["new", "new-version", "resumed", "unchanged"]
+
+
+class SkippedPerson(DomainModel):
+    """A roster person who gets no certificate, and why."""
+
+    participant_id: str
+    name: str
+    reason: str
+
+
+class CertifyResult(DomainModel):
+    """What certify() did."""
+
+    series_id: str
+    out_dir: Path
+    issued: tuple[IssuedCertificate, ...]
+    skipped: tuple[SkippedPerson, ...]
+    manifest: Path
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def new_count(self) -> int:
+        """Certificates (or versions) issued by this run."""
+        return sum(1 for item in self.issued if item.outcome != "unchanged")
+
+
+def assess(
+    series: Series, reports: Sequence[tuple[Path, int | None]], *, export_tz: str | None = None
+) -> tuple[AttendanceReading, tuple[CreditAward, ...]]:
+    """Read the reports and award credit to every roster person.
+
+    Raises:
+        DataFileError: a report is unreadable or belongs to no (or several) sessions.
+    """
+    reading = read_reports(reports, series, export_tz=export_tz)
+    return reading, award_series(series, AttendanceRegister(reading.records))
+
+
+# ---------------------------------------------------------------------------------------------
+# Credits report
+
+
+def _credit_text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def credits_document(
+    series: Series, awards: Sequence[CreditAward], reading: AttendanceReading
+) -> dict[str, Any]:
+    participants = []
+    for award in awards:
+        participants.append(
+            {
+                "id": award.participant_id,
+                "name": award.name,
+                "credentials": award.credentials,
+                "physician": award.is_physician,
+                "sessions": [
+                    {
+                        "session": s.session,
+                        "date": s.held_on.isoformat(),
+                        "minutes": float(s.minutes),
+                        "credit": _credit_text(s.credit) if award.is_physician else None,
+                        "hours": _credit_text(s.hours),
+                        "reason": s.reason,
+                    }
+                    for s in award.sessions
+                ],
+                "total_credit": _credit_text(award.points) if award.is_physician else None,
+                "participation_hours": _credit_text(award.participation_hours),
+                "certificate": award.kind,
+                "shortfalls": list(award.shortfalls),
+            }
+        )
+    return {
+        "series": series.id,
+        "title": series.title,
+        "series_maximum": _credit_text(series.credit.series_maximum),
+        "participants": participants,
+        "unmatched": [
+            {
+                "file": row.file,
+                "line": row.line,
+                "name": row.name,
+                "email": row.email,
+                "session": row.session,
+                "minutes": float(row.minutes),
+                "reason": row.reason,
+            }
+            for row in reading.unmatched
+        ],
+        "notes": list(reading.notes),
+    }
+
+
+def format_credits_table(
+    series: Series, awards: Sequence[CreditAward], reading: AttendanceReading
+) -> str:
+    numbers = [s.number for s in series.dated_sessions]
+    name_width = max([len(a.name) for a in awards] + [12])
+    header = f"{'person':<{name_width}}  {'cred.':<6}" + "".join(
+        f"  {'#' + str(n):>13}" for n in numbers
+    )
+    header += f"  {'credit':>7}  {'hours':>6}"
+    lines = [
+        f"{series.title} ({series.id}): maximum {series.credit.series_maximum:.2f} credits",
+        "",
+        header,
+    ]
+    lines.append("-" * len(header))
+    for award in awards:
+        cells = "".join(
+            f"  {s.minutes:>6} {(s.credit if award.is_physician else s.hours):>6}"
+            for s in award.sessions
+        )
+        credit = f"{award.points:.2f}" if award.is_physician else "-"
+        lines.append(
+            f"{award.name:<{name_width}}  {award.credentials[:6]:<6}{cells}  {credit:>7}  "
+            f"{award.participation_hours:>6}"
+        )
+    lines.append("")
+    lines.append("cells: attended minutes, then credit (physicians) or hours (others)")
+    if reading.unmatched:
+        lines.append("")
+        lines.append(
+            f"{len(reading.unmatched)} report row(s) matched nobody (add an alias to the roster):"
+        )
+        for row in reading.unmatched:
+            who = row.name + (f" <{row.email}>" if row.email else "")
+            lines.append(
+                f"  {row.file} line {row.line}: {who}, session {row.session}, {row.minutes} min ({row.reason})"
+            )
+    for note in reading.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Certificates
+
+
+def _ledger_claims(certificate: Certificate) -> dict[str, Any]:
+    return certificate.model_dump(mode="json", exclude=_LEDGER_ASSIGNED | _PASSED_SEPARATELY)
+
+
+def _amount(certificate: Certificate) -> Decimal:
+    amount = certificate.credits if certificate.kind == "credit" else certificate.hours
+    assert amount is not None
+    return amount
+
+
+def certify(
+    series_file: Path,
+    reports: Sequence[tuple[Path, int | None]],
+    out_dir: Path,
+    *,
+    key: SigningKey,
+    ledger: Ledger,
+    issued_on: date,
+    actor: str,
+    export_tz: str | None = None,
+    merged: bool = False,
+    workers: int = 2,
+    layout: CertificateLayout = DEFAULT_LAYOUT,
+    verify_url_template: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> CertifyResult:
+    """Certificates for every eligible person, recorded in `ledger`, plus DIR/manifest.json.
+
+    Every input is checked and every certificate is proved drawable before anything is
+    written, so a bad report or an unprintable name changes nothing. `issued_on` is used for
+    new certificates; unchanged ones keep the date they were first issued with.
+
+    Raises:
+        DataFileError: the series file or a report is unreadable.
+        CertificateError: a certificate cannot be drawn (e.g. a name no configured font covers).
+        LedgerError: the ledger refuses (e.g. the series was purged).
+    """
+    series, content = read_series_file(series_file)
+    reading, awards = assess(series, reports, export_tz=export_tz)
+    eligible = eligible_awards(series, awards)
+    chosen = {award.participant_id for award in eligible}
+    skipped = tuple(
+        SkippedPerson(
+            participant_id=award.participant_id,
+            name=award.name,
+            reason=refusal_reason(series, award) or "no certificate",
+        )
+        for award in awards
+        if award.participant_id not in chosen
+    )
+
+    # Everything that can fail on the inputs fails here, before the ledger or a file is touched.
+    drafts = [
+        build_certificate(
+            series,
+            award,
+            number="DRAFT",
+            issued_on=issued_on,
+            key=key,
+            verify_url_template=verify_url_template,
+        )
+        for award in eligible
+    ]
+    for draft in drafts:
+        check_renderable(draft, layout)
+
+    ledger.record_series(series, content=content, file_name=series_file.name, actor=actor)
+    ledger.record_attendance(
+        series.id,
+        awards,
+        reading.records,
+        sources={source.path: source.sha256 for source in reading.sources},
+        actor=actor,
+    )
+    certificates: list[Certificate] = []
+    outcomes: list[Literal["new", "new-version", "resumed", "unchanged"]] = []
+    people: list[str] = []
+    for award, draft in zip(eligible, drafts, strict=True):
+        reservation = ledger.reserve(
+            series_id=series.id,
+            participant_id=award.participant_id,
+            kind=draft.kind,
+            credits=_amount(draft),
+            session_dates=draft.session_dates,
+            claims=_ledger_claims(draft),
+            issued_on=issued_on,
+            actor=actor,
+        )
+        if reservation.outcome == "revoked":
+            skipped += (
+                SkippedPerson(
+                    participant_id=award.participant_id,
+                    name=award.name,
+                    reason=f"certificate {reservation.certificate.number} is revoked",
+                ),
+            )
+            continue
+        record = reservation.certificate
+        certificates.append(
+            build_certificate(
+                series,
+                award,
+                number=record.number,
+                version=record.version,
+                issued_on=record.issued_on,
+                key=key,
+                verify_url_template=verify_url_template,
+            )
+        )
+        outcomes.append(reservation.outcome)
+        people.append(award.participant_id)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rendered = render_batch(
+        certificates, out_dir, layout=layout, workers=workers, merged=merged, progress=progress
+    )
+    issued: list[IssuedCertificate] = []
+    warnings: list[str] = []
+    for certificate, outcome, person, file in zip(
+        certificates, outcomes, people, rendered, strict=True
+    ):
+        relative = file.path.name
+        if outcome == "unchanged":
+            on_file = ledger.certificate(certificate.number, certificate.version)
+            if not merged and on_file is not None and on_file.pdf_sha256 not in (None, file.sha256):
+                warnings.append(
+                    f"{relative}: certificate {certificate.number} v{certificate.version} was "
+                    "re-drawn with different bytes than issued (layout or software changed); "
+                    "its claims and code are unchanged"
+                )
+        else:
+            ledger.confirm(
+                certificate.number,
+                certificate.version,
+                pdf_sha256=file.sha256,
+                file_name=relative if not merged else f"{relative}#page={file.page}",
+                verification_code=certificate.verification_code,
+                actor=actor,
+            )
+        issued.append(
+            IssuedCertificate(
+                number=certificate.number,
+                version=certificate.version,
+                participant_id=person,
+                name=certificate.name,
+                kind=certificate.kind,
+                credits=certificate.credits,
+                hours=certificate.hours,
+                session_dates=certificate.session_dates,
+                issued_on=certificate.issued_on,
+                file=relative,
+                page=file.page,
+                sha256=file.sha256,
+                verification_code=certificate.verification_code,
+                outcome=outcome,
+            )
+        )
+    manifest = out_dir / "manifest.json"
+    write_atomically(manifest, _manifest_bytes(series, issued, skipped))
+    return CertifyResult(
+        series_id=series.id,
+        out_dir=out_dir,
+        issued=tuple(issued),
+        skipped=skipped,
+        manifest=manifest,
+        warnings=tuple(warnings),
+    )
+
+
+def _manifest_bytes(
+    series: Series, issued: Sequence[IssuedCertificate], skipped: Sequence[SkippedPerson]
+) -> bytes:
+    document = {
+        "series": series.id,
+        "title": series.title,
+        "certificates": [
+            {
+                "number": item.number,
+                "version": item.version,
+                "person": item.participant_id,
+                "name": item.name,
+                "kind": item.kind,
+                "credits": None if item.credits is None else f"{item.credits:.2f}",
+                "hours": None if item.hours is None else f"{item.hours:.2f}",
+                "session_dates": [d.isoformat() for d in item.session_dates],
+                "issued_on": item.issued_on.isoformat(),
+                "file": item.file,
+                "page": item.page,
+                "sha256": item.sha256,
+                "verification_code": item.verification_code,
+            }
+            for item in issued
+        ],
+        "no_certificate": [
+            {"person": s.participant_id, "name": s.name, "reason": s.reason} for s in skipped
+        ],
+    }
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification and transcripts
+
+
+def read_pdf_bytes(path: Path) -> bytes:
+    """A certificate PDF's bytes, refusing what is too large to be one.
+
+    Raises:
+        DataFileError: the file cannot be read or is larger than MAX_PDF_BYTES.
+    """
+    try:
+        size = path.stat().st_size
+        if size > MAX_PDF_BYTES:
+            raise DataFileError(path, f"is {size} bytes; a certificate PDF is far smaller")
+        return path.read_bytes()
+    except OSError as err:
+        raise DataFileError(path, f"cannot read file: {err.strerror or err}") from err
+
+
+def recorded_register(
+    ledger: Ledger, series: Series, participant_ids: Sequence[str] = ()
+) -> AttendanceRegister:
+    """The attendance the ledger holds for `series` (for the given people, default: the roster)."""
+    wanted = list(participant_ids) or [p.id for p in series.participants]
+    records: list[AttendanceRecord] = []
+    for participant_id in wanted:
+        for participation in ledger.attendance_for(participant_id):
+            if (
+                participation.series_id != series.id
+                or participation.participant_id != participant_id
+            ):
+                continue
+            records.extend(
+                AttendanceRecord(
+                    participant_id=participant_id,
+                    session=session.session,
+                    joined_at=datetime.fromisoformat(joined),
+                    left_at=datetime.fromisoformat(left),
+                )
+                for session in participation.sessions
+                for joined, left in session.intervals
+            )
+    return AttendanceRegister(records)
+
+
+def transcript_history(
+    ledger: Ledger, participant_id: str, series_files: Sequence[Path] = ()
+) -> list[tuple[Series, AttendanceRegister]]:
+    """Each series the person took part in, with their attendance as the ledger recorded it.
+
+    The series come from `series_files` when given, else from the snapshots in the ledger.
+
+    Raises:
+        DataFileError: a series file (or a snapshot) cannot be read.
+    """
+    if series_files:
+        chosen = [load_series(path) for path in series_files]
+    else:
+        chosen = []
+        seen: set[str] = set()
+        for record in ledger.attendance_for(participant_id):
+            if record.participant_id != participant_id or record.series_id in seen:
+                continue
+            seen.add(record.series_id)
+            content = ledger.series_content(record.series_id)
+            if content is not None:
+                chosen.append(parse_series(content, Path(f"{record.series_id}.toml")))
+    return [(series, recorded_register(ledger, series, [participant_id])) for series in chosen]
+
+
+def export_pars(
+    ledger: Ledger, series_files: Sequence[Path], out: Path, *, columns: Path | None = None
+) -> ParsReport:
+    """Write the ACCME PARS learner file for `series_files` from the ledger's records.
+
+    Only physicians awarded credit whose consent stands are exported; the report lists those
+    left out for a missing identifier and those without consent.
+
+    Raises:
+        DataFileError: a series file or the column map is unreadable, or `out` is not .xlsx/.txt.
+    """
+    column_map = load_pars_columns(columns)
+    activities = []
+    for path in series_files:
+        series = load_series(path)
+        activities.append((series, award_series(series, recorded_register(ledger, series))))
+    report = build_pars_report(activities, set(ledger.consenting()), columns=column_map)
+    save_pars_export(out, report, column_map)
+    return report
