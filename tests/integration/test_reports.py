@@ -524,3 +524,29 @@ def test_reading_is_independent_of_the_process_time_zone(monkeypatch: pytest.Mon
         if hasattr(time, "tzset"):
             time.tzset()
     assert os.environ.get("TZ") != "Asia/Tokyo"
+
+
+def test_sources_say_which_files_are_aggregate_and_which_zone_was_read() -> None:
+    reading = read_reports(
+        [
+            (REPORTS / "zoom-unique-2022-10.csv", None),
+            (REPORTS / "zoom-api-2020-11-pages.json", None),
+            (REPORTS / "teams-2024-06.csv", None),
+        ],
+        reports_series(),
+    )
+    assert [(s.is_aggregate, s.export_tz) for s in reading.sources] == [
+        (True, "America/Los_Angeles"),
+        (False, None),  # every API time carries "Z"
+        (False, "America/Los_Angeles"),
+    ]
+
+
+def test_a_per_join_sign_in_sheet_is_not_flagged_as_aggregate(tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_bytes(b"name,join,leave\nAna Ruiz,2022-10-12 18:45,2022-10-12 19:30\n")
+    reading = read_reports(
+        [(REPORTS / "zoom-classic-2022-10-resaved.csv", None), (sheet, None)], reports_series()
+    )
+    assert [s.is_aggregate for s in reading.sources] == [False, False]
+    assert not any("aggregate" in note for note in reading.notes)

@@ -112,6 +112,8 @@ class ReportSource:
     encoding: str
     export_tz: str | None
     """The zone naive times were read in; None when every time carries its own offset."""
+    is_aggregate: bool = False
+    """Some rows carry totals only (Zoom unique users, Teams totals, sign-in minutes)."""
 
 
 @dataclass(frozen=True)
@@ -557,6 +559,8 @@ class _Clock:
         self.clock_only: set[str] = set()
         """Times of day without a date (sign-in sheets), placed on the session's date."""
         self.meeting: tuple[datetime, datetime] | None = None
+        self.naive_seen = False
+        """Whether some time had no offset and was read as wall-clock time in `zone`."""
         rows = parsed.rows
         summary = [text for text in (parsed.meeting_start, parsed.meeting_end) if text]
 
@@ -603,6 +607,7 @@ class _Clock:
                 )
             if chosen.tzinfo is None:
                 chosen = chosen.replace(tzinfo=zone)
+                self.naive_seen = True
             self.values[text] = (chosen, int(chosen.timestamp()))
         if len(summary) == 2 and summary[0] in self.values and summary[1] in self.values:
             self.meeting = (self.values[summary[0]][0], self.values[summary[1]][0])
@@ -617,6 +622,7 @@ class _Clock:
         moment = datetime.combine(start.date(), clock, tzinfo=self.zone)
         if moment.timestamp() < start.timestamp() - 12 * 3600:
             moment = datetime.combine(start.date() + timedelta(days=1), clock, tzinfo=self.zone)
+        self.naive_seen = True
         return moment
 
 
@@ -783,8 +789,12 @@ def _read_parsed(
     session_number: int | None,
     zone: ZoneInfo,
     out: _Accumulator,
-) -> int | None:
-    """Add one parsed report's records, unmatched rows and notes to `out`; its session."""
+) -> tuple[int | None, bool]:
+    """Add one parsed report's records, unmatched rows and notes to `out`.
+
+    Returns the file's session (None when its rows name several) and whether any time in it
+    was a wall-clock time read in `zone`.
+    """
     name = str(path)
     explicit = _checked_session(series, session_number) if session_number is not None else None
     considered = [explicit] if explicit is not None else list(series.dated_sessions)
@@ -1004,7 +1014,7 @@ def _read_parsed(
             f"{name}: rows of the meeting host's account ({parsed.host_email}) that match no "
             "roster person are not attendance"
         )
-    return file_session.number if file_session is not None else None
+    return (file_session.number if file_session is not None else None), clock.naive_seen
 
 
 def _add_aggregates(
@@ -1097,7 +1107,9 @@ def _read_one(
         out.notes.append(f"{path}: not UTF-8; read as Windows-1252 (a spreadsheet re-save?)")
     for note in parsed.notes:
         out.notes.append(f"{path}: {note}")
-    placed = _read_parsed(parsed, path, series, matcher, session_number=session, zone=zone, out=out)
+    placed, naive_seen = _read_parsed(
+        parsed, path, series, matcher, session_number=session, zone=zone, out=out
+    )
     return ReportSource(
         path=str(path),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -1106,7 +1118,8 @@ def _read_one(
         session=placed,
         rows=len(parsed.rows) + len(parsed.waiting_room_lines),
         encoding=encoding,
-        export_tz=None if parsed.platform == "zoom-api" else zone.key,
+        export_tz=zone.key if naive_seen else None,
+        is_aggregate=parsed.is_aggregate,
     )
 
 
@@ -1134,8 +1147,7 @@ def _read_all(
     kinds: dict[int, set[bool]] = {}
     for source in sources:
         if source.session is not None:
-            aggregate = source.format in _FORMAT_WORDS
-            kinds.setdefault(source.session, set()).add(aggregate)
+            kinds.setdefault(source.session, set()).add(source.is_aggregate)
     for number, flags in sorted(kinds.items()):
         if flags == {True, False}:
             out.notes.append(
