@@ -42,6 +42,7 @@ __all__ = [
     "Recurrence",
     "Series",
     "SeriesId",
+    "SeriesProfile",
     "Session",
     "SessionMove",
     "Text",
@@ -377,8 +378,9 @@ class Session(DomainModel):
 # The series
 
 
-class Series(DomainModel):
-    """A Balint group series: who provides it, when it meets, who leads and who attends."""
+class SeriesProfile(DomainModel):
+    """What a series is and who provides it: the part the domain Series and the series file
+    (io/series_file.py) share, field for field."""
 
     id: SeriesId
     title: Text
@@ -395,6 +397,11 @@ class Series(DomainModel):
     provider: Provider
     credit: CreditDesignation
     policy: CreditPolicy = CreditPolicy()
+
+
+class Series(SeriesProfile):
+    """A Balint group series: who provides it, when it meets, who leads and who attends."""
+
     schedule: Recurrence | None = None
     """How the sessions were planned, when they came from a recurrence (provenance)."""
     schedule_note: str | None = None

@@ -14,7 +14,7 @@ import tomllib
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo
 
 import tomli_w
@@ -23,16 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from balint_cme.errors import BalintCmeError, DataFileError
 from balint_cme.model import (
     CreditPoints,
-    CreditPolicy,
     Facilitator,
     Participant,
-    Provider,
     Recurrence,
     Series,
-    SeriesId,
+    SeriesProfile,
     Session,
-    Text,
-    TimeZoneName,
 )
 from balint_cme.schedule import plan_sessions, planned_sessions
 from balint_cme.storage import write_atomically
@@ -58,14 +54,6 @@ class _Document(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class CreditSection(_Document):
-    """`[credit]`: the designation."""
-
-    type: Text = "AMA PRA Category 1 Credit"
-    per_session: CreditPoints
-    series_maximum: CreditPoints
-
-
 class SessionEntry(_Document):
     """`[[sessions]]`: one explicitly dated session."""
 
@@ -86,7 +74,7 @@ class PlannedSection(_Document):
     """Free text for people, e.g. "monthly, 6:45-7:45 PM Pacific; dates TBD"."""
 
 
-class SeriesDocument(_Document):
+class SeriesDocument(SeriesProfile):
     """The series file: what a coordinator writes (TOML or JSON)."""
 
     model_config = ConfigDict(
@@ -98,19 +86,6 @@ class SeriesDocument(_Document):
         },
     )
 
-    id: SeriesId
-    title: Text
-    learning_format: Text = "live activity"
-    delivery: Literal["virtual", "in-person", "hybrid"] = "virtual"
-    location: Text = "Online"
-    timezone: TimeZoneName
-    eligibility: Literal["physicians", "clinicians"] = "clinicians"
-    registration: Literal["open", "closed"] = "closed"
-    allow_late_joining: bool = False
-    members_commit_to_all_sessions: bool = True
-    provider: Provider
-    credit: CreditSection
-    policy: CreditPolicy = CreditPolicy()
     schedule: Recurrence | None = None
     sessions: tuple[SessionEntry, ...] = ()
     planned: PlannedSection | None = None
@@ -162,18 +137,15 @@ def build_series(document: SeriesDocument) -> Series:
             document.planned.count - len(sessions), document.planned.duration_minutes, per_session
         )
         sessions += tuple(s.evolve(number=s.number + len(sessions)) for s in extra)
-    fields = document.model_dump(exclude={"credit", "schedule", "sessions", "planned"})
-    fields["schedule_note"] = document.planned.note if document.planned else None
+    profile = {name: getattr(document, name) for name in SeriesProfile.model_fields}
     return Series.model_validate(
         {
-            **fields,
-            "credit": {
-                "type": document.credit.type,
-                "per_session": per_session,
-                "series_maximum": document.credit.series_maximum,
-            },
+            **profile,
             "schedule": document.schedule,
+            "schedule_note": document.planned.note if document.planned else None,
             "sessions": sessions,
+            "facilitators": document.facilitators,
+            "participants": document.participants,
         }
     )
 
@@ -184,7 +156,7 @@ def _aware(start: datetime, zone: str) -> datetime:
 
 def document_from_series(series: Series) -> SeriesDocument:
     """The file form of `series`: its recurrence when the sessions still follow it."""
-    dump = series.model_dump(exclude={"sessions", "schedule", "credit", "schedule_note"})
+    profile = {name: getattr(series, name) for name in SeriesProfile.model_fields}
     dated = series.dated_sessions
     undated = len(series.sessions) - len(dated)
     schedule: Recurrence | None = None
@@ -215,15 +187,12 @@ def document_from_series(series: Series) -> SeriesDocument:
         )
     return SeriesDocument.model_validate(
         {
-            **dump,
-            "credit": {
-                "type": series.credit.type,
-                "per_session": series.credit.per_session,
-                "series_maximum": series.credit.series_maximum,
-            },
+            **profile,
             "schedule": schedule,
             "sessions": entries,
             "planned": planned,
+            "facilitators": series.facilitators,
+            "participants": series.participants,
         }
     )
 
