@@ -35,6 +35,7 @@ __all__ = [
     "decode_report",
     "header_index",
     "is_tag",
+    "iter_table",
     "non_empty_records",
     "parse_clock_time",
     "parse_minutes",
@@ -172,17 +173,31 @@ def split_table(
     Raises:
         DataFileError: a line longer than MAX_LINE_CHARS, or a quoting error.
     """
+    return list(iter_table(lines, path, delimiter=delimiter))
+
+
+def iter_table(
+    lines: Sequence[str], path: Path | str, *, delimiter: str = ","
+) -> Iterator[TableRecord]:
+    """split_table() as a stream, so a large report's cells are never all held at once.
+
+    Raises:
+        DataFileError: (before the first record) a line longer than MAX_LINE_CHARS; (while
+            iterating) a quoting error.
+    """
     check_line_lengths(lines, path)
+    return _records(lines, path, delimiter)
+
+
+def _records(lines: Sequence[str], path: Path | str, delimiter: str) -> Iterator[TableRecord]:
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
-    records: list[TableRecord] = []
     consumed = 0
     try:
         for cells in reader:
-            records.append(TableRecord(consumed + 1, cells))
+            yield TableRecord(consumed + 1, cells)
             consumed = reader.line_num
     except csv.Error as err:
         raise DataFileError(path, f"cannot split into columns: {err}", line=consumed + 1) from err
-    return records
 
 
 def check_line_lengths(lines: Sequence[str], path: Path | str) -> None:

@@ -38,6 +38,7 @@ from balint_cme.io.report_rows import (
     check_line_length,
     decode_report,
     is_tag,
+    iter_table,
     parse_clock_time,
     parse_timestamp,
     shown,
@@ -446,7 +447,7 @@ def _parse(text: str, path: Path | str) -> ParsedReport:
     if kind == "teams":
         return parse_teams(split_table(lines, path, delimiter="\t"), path)
     if kind == "zoom-csv":
-        return parse_zoom_csv(split_table(lines, path, delimiter=","), path)
+        return parse_zoom_csv(iter_table(lines, path, delimiter=","), path)
     first = next(line for line in lines if line.strip())
     return parse_sign_in(split_table(lines, path, delimiter=sign_in_delimiter(first)), path)
 
@@ -573,20 +574,30 @@ class _Clock:
             return _Where(parsed.summary_line or 1, "the meeting's start or end time")
 
         readings: dict[str, ParsedTime] = {}
-        texts = dict.fromkeys(
-            text for row in rows for text in (row.joined, row.left) if text is not None
-        )
+        texts = dict.fromkeys([row.joined for row in rows])
+        texts.update(dict.fromkeys([row.left for row in rows]))
+        texts.pop(None, None)
+        bad: set[str] = set()
         for text in texts:
+            assert text is not None
             value = parse_timestamp(text)
-            if value is None:
-                if parsed.platform == "sign-in" and parse_clock_time(text) is not None:
-                    self.clock_only.add(text)
-                    continue
-                spot = locate(text)
-                raise _row_error(
-                    parsed, path, spot.line, f"{spot.label} {shown(text)} is not a date"
-                )
-            readings[text] = value
+            if value is not None:
+                readings[text] = value
+            elif parsed.platform == "sign-in" and parse_clock_time(text) is not None:
+                self.clock_only.add(text)
+            else:
+                bad.add(text)
+        if bad:
+            # Report the first bad value in file order.
+            for row in rows:
+                for text, label in (
+                    (row.joined, parsed.join_label),
+                    (row.left, parsed.leave_label),
+                ):
+                    if text in bad:
+                        raise _row_error(
+                            parsed, path, row.line, f"{label} {shown(text)} is not a date"
+                        )
         # The summary only helps place a totals-only report: unreadable summary times are skipped.
         summary_readings = {
             text: value
@@ -834,8 +845,11 @@ def _read_parsed(
 
     # The file's session: named, or found from the rows that do not name their own.
     file_session: Session | None = explicit
-    needing = [i for i, row in enumerate(rows) if row.session is None]
-    timed = [intervals[i] for i in needing if i in intervals]
+    if any(row.session is not None for row in rows):  # a sign-in sheet naming sessions
+        needing = [i for i, row in enumerate(rows) if row.session is None]
+        timed = [intervals[i] for i in needing if i in intervals]
+    else:
+        needing, timed = list(range(len(rows))), list(intervals.values())
     if explicit is not None:
         given = _window(explicit)
         if timed and not any(a < given.end and b > given.start for _, _, a, b in timed):

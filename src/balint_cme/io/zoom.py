@@ -12,7 +12,7 @@ Text in, rows out: times stay text until reports.py resolves them.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,6 @@ from balint_cme.io.report_rows import (
     check_value,
     header_index,
     is_tag,
-    non_empty_records,
     parse_minutes,
     shown,
     trailing_parenthetical,
@@ -90,34 +89,42 @@ def _first_of(columns: dict[str, int], names: Sequence[str]) -> int | None:
     return None
 
 
-def parse_zoom_csv(records: Sequence[TableRecord], path: Path | str) -> ParsedReport:
+def _next_non_blank(records: Iterator[TableRecord]) -> TableRecord | None:
+    for record in records:
+        if "".join(record.cells).strip():
+            return record
+    return None
+
+
+def parse_zoom_csv(records: Iterable[TableRecord], path: Path | str) -> ParsedReport:
     """Rows of a Zoom web-portal Participants export (any of its three layouts).
+
+    `records` may be a stream (iter_table): a 100,000-row export is never held as cells.
 
     Raises:
         DataFileError: no participants table, a missing column, a row without name or e-mail,
             more values than columns, or a total that is not a number of minutes.
     """
-    positions = list(non_empty_records(records))
-    if not positions:
+    stream = iter(records)
+    first = _next_non_blank(stream)
+    if first is None:
         raise DataFileError(path, "is empty")
-    at = 0
     meeting_start = meeting_end = host_email = None
     summary_line: int | None = None
-    first = records[positions[0]]
     first_columns = header_index(first.cells)
+    head: TableRecord | None = first
     if _JOIN not in first_columns and _TOTAL not in first_columns:
-        if len(positions) < 2:
+        values = _next_non_blank(stream)
+        if values is None:
             raise DataFileError(path, "the meeting summary has no values line", line=first.line)
-        values = records[positions[1]]
         summary_line = values.line
         meeting_start = cell(values.cells, first_columns.get("start time")) or None
         meeting_end = cell(values.cells, first_columns.get("end time")) or None
         host = cell(values.cells, _first_of(first_columns, ("user email", "host email", "host")))
         host_email = host.casefold() if "@" in host else None
-        at = 2
-    if at >= len(positions):
+        head = _next_non_blank(stream)
+    if head is None:
         raise DataFileError(path, "has a meeting summary but no participants table")
-    head = records[positions[at]]
     columns = header_index(head.cells)
     name_at = _first_of(columns, _NAME_COLUMNS)
     join_at, leave_at, total_at = columns.get(_JOIN), columns.get(_LEAVE), columns.get(_TOTAL)
@@ -148,8 +155,9 @@ def parse_zoom_csv(records: Sequence[TableRecord], path: Path | str) -> ParsedRe
     blank = [""] * width
     # The hot loop of a 100,000-row export: cells are indexed directly (rows shorter than the
     # header are padded) and long values are only looked for when a row is long.
-    for position in positions[at + 1 :]:
-        line, cells = records[position]
+    for line, cells in stream:
+        if not cells or (not cells[0] and not "".join(cells).strip()):
+            continue  # a blank line, or one a spreadsheet wrote as ",,,,"
         if len(cells) < width:
             cells = cells + blank[len(cells) :]
         elif len(cells) > width and any(extra.strip() for extra in cells[width:]):
