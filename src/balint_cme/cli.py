@@ -30,6 +30,7 @@ from balint_cme.certificates.keys import (
     load_key_ring,
     load_or_create_default_key,
 )
+from balint_cme.certificates.layout import DEFAULT_LAYOUT
 from balint_cme.certificates.verification import (
     CertificateClaims,
     VerificationResult,
@@ -52,6 +53,7 @@ from balint_cme.workflow import (
     credits_document,
     export_pars,
     format_credits_table,
+    load_layout,
     read_pdf_bytes,
     transcript_history,
 )
@@ -215,12 +217,16 @@ def _key_ring(args: argparse.Namespace) -> KeyRing:
 
 
 class _Progress:
-    """A tqdm bar on a terminal; nothing when piped or --quiet."""
+    """A tqdm bar on a terminal once the total is known; nothing when piped or --quiet."""
 
-    def __init__(self, total: int, *, enabled: bool, what: str) -> None:
+    def __init__(self, *, enabled: bool, what: str) -> None:
+        self._enabled = enabled and sys.stderr.isatty()
+        self._what = what
         self._bar: tqdm[Any] | None = None
-        if enabled and total and sys.stderr.isatty():
-            self._bar = tqdm(total=total, unit=what, file=sys.stderr, leave=False)
+
+    def start(self, total: int) -> None:
+        if self._enabled and total:
+            self._bar = tqdm(total=total, unit=self._what, file=sys.stderr, leave=False)
 
     def advance(self, count: int) -> None:
         if self._bar is not None:
@@ -237,7 +243,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     key = _signing_key(args)
     # The issue date is the provider's: today in the series' time zone, unless given.
     issued_on = args.issued_on or datetime.now(series.zone).date()
-    progress = _Progress(len(series.participants), enabled=not args.quiet, what="cert")
+    progress = _Progress(enabled=not args.quiet, what="cert")
+    layout = load_layout(args.layout) if args.layout else DEFAULT_LAYOUT
     try:
         with _open_ledger(args) as ledger:
             result = certify(
@@ -252,7 +259,9 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                 merged=args.merged,
                 workers=args.workers,
                 verify_url_template=args.verify_url,
+                layout=layout,
                 progress=progress.advance,
+                on_total=progress.start,
             )
     finally:
         progress.close()
@@ -639,6 +648,13 @@ def build_parser() -> _Parser:
         "--verify-url",
         metavar="TEMPLATE",
         help="URL for the QR code, e.g. https://cme.example.org/verify?code={code}",
+    )
+    certify.add_argument(
+        "--layout",
+        metavar="FILE",
+        type=Path,
+        help="a TOML file of certificate layout settings (logo, colours, "
+        "signature images, extra fonts, page size); see docs/certificates.md",
     )
     certify.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     _ledger_option(certify)

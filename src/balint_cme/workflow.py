@@ -9,11 +9,14 @@ re-run issues nothing new for unchanged claims and re-writes identical files.
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from balint_cme.attendance import AttendanceRecord, AttendanceRegister
 from balint_cme.certificates.batch import render_batch
@@ -50,6 +53,7 @@ __all__ = [
     "credits_document",
     "export_pars",
     "format_credits_table",
+    "load_layout",
     "read_pdf_bytes",
     "recorded_register",
     "transcript_history",
@@ -250,6 +254,7 @@ def certify(
     layout: CertificateLayout = DEFAULT_LAYOUT,
     verify_url_template: str | None = None,
     progress: ProgressCallback | None = None,
+    on_total: ProgressCallback | None = None,
 ) -> CertifyResult:
     """Certificates for every eligible person, recorded in `ledger`, plus DIR/manifest.json.
 
@@ -337,6 +342,8 @@ def certify(
         outcomes.append(reservation.outcome)
         people.append(award.participant_id)
 
+    if on_total is not None:
+        on_total(len(certificates))
     out_dir.mkdir(parents=True, exist_ok=True)
     rendered = render_batch(
         certificates, out_dir, layout=layout, workers=workers, merged=merged, progress=progress
@@ -514,3 +521,41 @@ def export_pars(
     report = build_pars_report(activities, set(ledger.consenting()), columns=column_map)
     save_pars_export(out, report, column_map)
     return report
+
+
+def load_layout(path: Path) -> CertificateLayout:
+    """A certificate layout from a TOML file of CertificateLayout fields.
+
+    Relative paths in it (logo, signature images, extra fonts) are relative to the file.
+
+    Raises:
+        DataFileError: the file is unreadable, not TOML, or not a valid layout.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise DataFileError(path, f"cannot read file: {err.strerror or err}") from err
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise DataFileError(path, f"not a valid TOML layout: {err}") from err
+    base = path.parent
+
+    def anchored(value: object) -> object:
+        return str(base / str(value)) if isinstance(value, str) else value
+
+    for key in ("logo", "font_cache_dir"):
+        if key in data:
+            data[key] = anchored(data[key])
+    if isinstance(data.get("extra_fonts"), list):
+        data["extra_fonts"] = [anchored(item) for item in data["extra_fonts"]]
+    for item in (
+        data.get("signature_images", []) if isinstance(data.get("signature_images"), list) else []
+    ):
+        if isinstance(item, dict) and "image" in item:
+            item["image"] = anchored(item["image"])
+    try:
+        return CertificateLayout.model_validate(data)
+    except ValidationError as err:
+        problem = err.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "layout"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        raise DataFileError(path, f"{where}: {message}") from err

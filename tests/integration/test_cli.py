@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from balint_cme.certificates.keys import create_key
 from balint_cme.cli import build_parser, main
@@ -427,3 +428,23 @@ def test_python_m_runs_the_command() -> None:
     )
     assert result.returncode == 0
     assert "ok" in result.stdout
+
+
+def test_certify_uses_a_layout_file_and_names_a_bad_one(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = workspace / "layout.toml"
+    layout.write_text('primary_colour = "#004400"\nshow_qr = false\n', encoding="utf-8")
+    out_dir = workspace / "green"
+    argv = ["certify", SERIES, "--attendance", *REPORTS, "--out", str(out_dir)]
+    code, _, err = run(capsys, *argv, "--layout", str(layout))
+    assert code == 0, err
+    assert "%" not in err  # piped: no progress bar
+    page = PdfReader(next(out_dir.glob("*.pdf"))).pages[0]
+    contents = page.get_contents()
+    assert contents is not None
+    assert b"0 .266667 0" in contents.get_data()  # #004400 as a PDF colour
+    layout.write_text('primary_colour = "green"\n', encoding="utf-8")
+    code, _, err = run(capsys, *argv, "--layout", str(layout))
+    assert code == 1
+    assert f"balint-cme: error: {layout}: primary_colour: 'green' is not a colour" in err
