@@ -431,7 +431,7 @@ def build_transcript(
             )
         )
     if name is None:
-        raise UnknownParticipantError(participant_id, series_id="any of the given series")
+        raise UnknownParticipantError(participant_id, series_id=None)
     lines.sort(key=lambda line: line.held_on[0])
     return Transcript(
         participant_id=participant_id,

@@ -92,8 +92,9 @@ class UndatedSessionError(AttendanceError):
 class UnknownParticipantError(AttendanceError, LookupError):
     """A participant id that is not on the series' roster."""
 
-    def __init__(self, participant_id: str, *, series_id: str) -> None:
-        super().__init__(f"series {series_id!r} has no participant {participant_id!r}")
+    def __init__(self, participant_id: str, *, series_id: str | None) -> None:
+        where = f"series {series_id!r} has" if series_id else "none of the given series has"
+        super().__init__(f"{where} no participant {participant_id!r}")
         self.participant_id = participant_id
         self.series_id = series_id
 
