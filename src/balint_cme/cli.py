@@ -11,6 +11,7 @@ import argparse
 import getpass
 import hashlib
 import json
+import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -196,9 +197,10 @@ def _open_ledger(args: argparse.Namespace, *, create: bool = True) -> Ledger:
     return Ledger.open(args.ledger, create=create)
 
 
-def _signing_key(args: argparse.Namespace) -> SigningKey:
+def _signing_key(args: argparse.Namespace) -> tuple[SigningKey, str | None]:
+    """The key, and a note saying which default key signed (printed once the run succeeds)."""
     if args.key_file:
-        return load_key(Path(args.key_file))
+        return load_key(Path(args.key_file)), None
     key, path, created = load_or_create_default_key()
     if created:
         print(
@@ -206,9 +208,8 @@ def _signing_key(args: argparse.Namespace) -> SigningKey:
             "no certificate can be verified",
             file=sys.stderr,
         )
-    else:
-        print(f"balint-cme: signing with the key at {path}", file=sys.stderr)
-    return key
+        return key, None
+    return key, f"balint-cme: signed with the key at {path}"
 
 
 def _key_ring(args: argparse.Namespace) -> KeyRing:
@@ -240,7 +241,7 @@ class _Progress:
 def _cmd_certify(args: argparse.Namespace) -> int:
     series = load_series(args.series_file)
     reports = _checked_reports(series, args.attendance)
-    key = _signing_key(args)
+    key, key_note = _signing_key(args)
     # The issue date is the provider's: today in the series' time zone, unless given.
     issued_on = args.issued_on or datetime.now(series.zone).date()
     progress = _Progress(enabled=not args.quiet, what="cert")
@@ -267,6 +268,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         progress.close()
     if not args.quiet:
         _out(_certify_summary(result))
+        if key_note:  # only now: a failed run's stderr is its one error line
+            print(key_note, file=sys.stderr)
     return 0
 
 
@@ -794,6 +797,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
+    # pypdf logs every oddity of a damaged file to stderr; verify reports them as its result.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         return handler(args)
     except BalintCmeError as err:

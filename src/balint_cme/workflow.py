@@ -8,9 +8,14 @@ re-run issues nothing new for unchanged claims and re-writes identical files.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
+import shutil
+import tempfile
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +24,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from balint_cme.attendance import AttendanceRecord, AttendanceRegister
-from balint_cme.certificates.batch import render_batch
+from balint_cme.certificates.batch import RenderedFile, render_batch
 from balint_cme.certificates.content import (
     Certificate,
     build_certificate,
@@ -30,7 +35,7 @@ from balint_cme.certificates.keys import SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.pdf import check_renderable
 from balint_cme.credit import CreditAward, award_series
-from balint_cme.errors import DataFileError
+from balint_cme.errors import CertificateError, DataFileError
 from balint_cme.io.pars import (
     ParsReport,
     build_pars_report,
@@ -239,6 +244,80 @@ def _amount(certificate: Certificate) -> Decimal:
     return amount
 
 
+_STAGING_PREFIX = ".balint-cme-partial-"
+
+
+def _is_running(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would end the process on Windows: keep the folder
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _remove_empty(folders: Sequence[Path]) -> None:
+    for folder in folders:  # deepest first
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+@contextlib.contextmanager
+def _staging(out_dir: Path) -> Iterator[Path]:
+    """A new hidden folder in `out_dir` to draw into, removed when the block ends; on failure
+    `out_dir` goes too (with the parents made for it) if it was made here and is empty.
+
+    Folders left by runs that were killed (their process is gone) are removed first.
+
+    Raises:
+        DataFileError: `out_dir` is not a folder, or cannot be made or written.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DataFileError(out_dir, "is not a folder; --out names the folder for certificates")
+    made = [folder for folder in (out_dir, *out_dir.parents) if not folder.exists()]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for stale in out_dir.glob(f"{_STAGING_PREFIX}*"):
+            pid = stale.name.removeprefix(_STAGING_PREFIX).split("-", 1)[0]
+            if pid.isdigit() and not _is_running(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
+    except OSError as err:
+        _remove_empty(made)
+        raise DataFileError(
+            out_dir, f"cannot write certificates here: {err.strerror or err}"
+        ) from err
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(made)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _publish(rendered: Sequence[RenderedFile], out_dir: Path) -> None:
+    """Move a complete batch from the staging folder into `out_dir`, one atomic rename each.
+
+    Raises:
+        CertificateError: a name is taken by a folder, or a file cannot be moved.
+    """
+    files = sorted({file.path for file in rendered})
+    try:
+        for path in files:  # checked first, so a blocked name moves nothing
+            if (out_dir / path.name).is_dir():
+                raise IsADirectoryError(
+                    errno.EISDIR, "a folder has the name", str(out_dir / path.name)
+                )
+        for path in files:
+            os.replace(path, out_dir / path.name)
+    except OSError as err:
+        raise CertificateError(f"cannot write certificates to {out_dir}: {err}") from err
+
+
 def certify(
     series_file: Path,
     reports: Sequence[tuple[Path, int | None]],
@@ -259,11 +338,14 @@ def certify(
     """Certificates for every eligible person, recorded in `ledger`, plus DIR/manifest.json.
 
     Every input is checked and every certificate is proved drawable before anything is
-    written, so a bad report or an unprintable name changes nothing. `issued_on` is used for
-    new certificates; unchanged ones keep the date they were first issued with.
+    written, so a bad report or an unprintable name changes nothing. The PDFs are drawn into
+    a hidden folder in `out_dir` and moved into place only once the whole batch is drawn, so a
+    failure leaves no file behind (nor `out_dir`, if this run made it); reservations it made
+    are resumed by the next run. `issued_on` is used for new certificates; unchanged ones keep
+    the date they were first issued with.
 
     Raises:
-        DataFileError: the series file or a report is unreadable.
+        DataFileError: the series file or a report is unreadable, or `out_dir` is unusable.
         CertificateError: a certificate cannot be drawn (e.g. a name no configured font covers).
         LedgerError: the ledger refuses (e.g. the series was purged).
     """
@@ -296,101 +378,108 @@ def certify(
     for draft in drafts:
         check_renderable(draft, layout)
 
-    ledger.record_series(series, content=content, file_name=series_file.name, actor=actor)
-    ledger.record_attendance(
-        series.id,
-        awards,
-        reading.records,
-        sources={source.path: source.sha256 for source in reading.sources},
-        actor=actor,
-    )
-    certificates: list[Certificate] = []
-    outcomes: list[Literal["new", "new-version", "resumed", "unchanged"]] = []
-    people: list[str] = []
-    for award, draft in zip(eligible, drafts, strict=True):
-        reservation = ledger.reserve(
-            series_id=series.id,
-            participant_id=award.participant_id,
-            kind=draft.kind,
-            credits=_amount(draft),
-            session_dates=draft.session_dates,
-            claims=_ledger_claims(draft),
-            issued_on=issued_on,
+    # An unusable --out fails here too; drawn files wait in `staging` until the batch is
+    # complete, and a failure from here on removes them (and `out_dir`, if this run made it).
+    with _staging(out_dir) as staging:
+        ledger.record_series(series, content=content, file_name=series_file.name, actor=actor)
+        ledger.record_attendance(
+            series.id,
+            awards,
+            reading.records,
+            sources={source.path: source.sha256 for source in reading.sources},
             actor=actor,
         )
-        if reservation.outcome == "revoked":
-            skipped += (
-                SkippedPerson(
-                    participant_id=award.participant_id,
-                    name=award.name,
-                    reason=f"certificate {reservation.certificate.number} is revoked",
-                ),
-            )
-            continue
-        record = reservation.certificate
-        certificates.append(
-            build_certificate(
-                series,
-                award,
-                number=record.number,
-                version=record.version,
-                issued_on=record.issued_on,
-                key=key,
-                verify_url_template=verify_url_template,
-            )
-        )
-        outcomes.append(reservation.outcome)
-        people.append(award.participant_id)
-
-    if on_total is not None:
-        on_total(len(certificates))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rendered = render_batch(
-        certificates, out_dir, layout=layout, workers=workers, merged=merged, progress=progress
-    )
-    issued: list[IssuedCertificate] = []
-    warnings: list[str] = []
-    for certificate, outcome, person, file in zip(
-        certificates, outcomes, people, rendered, strict=True
-    ):
-        relative = file.path.name
-        if outcome == "unchanged":
-            on_file = ledger.certificate(certificate.number, certificate.version)
-            if not merged and on_file is not None and on_file.pdf_sha256 not in (None, file.sha256):
-                warnings.append(
-                    f"{relative}: certificate {certificate.number} v{certificate.version} was "
-                    "re-drawn with different bytes than issued (layout or software changed); "
-                    "its claims and code are unchanged"
-                )
-        else:
-            ledger.confirm(
-                certificate.number,
-                certificate.version,
-                pdf_sha256=file.sha256,
-                file_name=relative if not merged else f"{relative}#page={file.page}",
-                verification_code=certificate.verification_code,
+        certificates: list[Certificate] = []
+        outcomes: list[Literal["new", "new-version", "resumed", "unchanged"]] = []
+        people: list[str] = []
+        for award, draft in zip(eligible, drafts, strict=True):
+            reservation = ledger.reserve(
+                series_id=series.id,
+                participant_id=award.participant_id,
+                kind=draft.kind,
+                credits=_amount(draft),
+                session_dates=draft.session_dates,
+                claims=_ledger_claims(draft),
+                issued_on=issued_on,
                 actor=actor,
             )
-        issued.append(
-            IssuedCertificate(
-                number=certificate.number,
-                version=certificate.version,
-                participant_id=person,
-                name=certificate.name,
-                kind=certificate.kind,
-                credits=certificate.credits,
-                hours=certificate.hours,
-                session_dates=certificate.session_dates,
-                issued_on=certificate.issued_on,
-                file=relative,
-                page=file.page,
-                sha256=file.sha256,
-                verification_code=certificate.verification_code,
-                outcome=outcome,
+            if reservation.outcome == "revoked":
+                skipped += (
+                    SkippedPerson(
+                        participant_id=award.participant_id,
+                        name=award.name,
+                        reason=f"certificate {reservation.certificate.number} is revoked",
+                    ),
+                )
+                continue
+            record = reservation.certificate
+            certificates.append(
+                build_certificate(
+                    series,
+                    award,
+                    number=record.number,
+                    version=record.version,
+                    issued_on=record.issued_on,
+                    key=key,
+                    verify_url_template=verify_url_template,
+                )
             )
+            outcomes.append(reservation.outcome)
+            people.append(award.participant_id)
+
+        if on_total is not None:
+            on_total(len(certificates))
+        rendered = render_batch(
+            certificates, staging, layout=layout, workers=workers, merged=merged, progress=progress
         )
-    manifest = out_dir / "manifest.json"
-    write_atomically(manifest, _manifest_bytes(series, issued, skipped))
+        _publish(rendered, out_dir)
+        issued: list[IssuedCertificate] = []
+        warnings: list[str] = []
+        for certificate, outcome, person, file in zip(
+            certificates, outcomes, people, rendered, strict=True
+        ):
+            relative = file.path.name
+            if outcome == "unchanged":
+                on_file = ledger.certificate(certificate.number, certificate.version)
+                if (
+                    not merged
+                    and on_file is not None
+                    and on_file.pdf_sha256 not in (None, file.sha256)
+                ):
+                    warnings.append(
+                        f"{relative}: certificate {certificate.number} v{certificate.version} was "
+                        "re-drawn with different bytes than issued (layout or software changed); "
+                        "its claims and code are unchanged"
+                    )
+            else:
+                ledger.confirm(
+                    certificate.number,
+                    certificate.version,
+                    pdf_sha256=file.sha256,
+                    file_name=relative if not merged else f"{relative}#page={file.page}",
+                    verification_code=certificate.verification_code,
+                    actor=actor,
+                )
+            issued.append(
+                IssuedCertificate(
+                    number=certificate.number,
+                    version=certificate.version,
+                    participant_id=person,
+                    name=certificate.name,
+                    kind=certificate.kind,
+                    credits=certificate.credits,
+                    hours=certificate.hours,
+                    session_dates=certificate.session_dates,
+                    issued_on=certificate.issued_on,
+                    file=relative,
+                    page=file.page,
+                    sha256=file.sha256,
+                    verification_code=certificate.verification_code,
+                    outcome=outcome,
+                )
+            )
+        manifest = out_dir / "manifest.json"
+        write_atomically(manifest, _manifest_bytes(series, issued, skipped))
     return CertifyResult(
         series_id=series.id,
         out_dir=out_dir,
