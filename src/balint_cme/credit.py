@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Annotated, Literal, NamedTuple
 
 from pydantic import Field
@@ -61,6 +61,8 @@ class SessionCredit(DomainModel):
     designated: CreditPoints
     reason: str | None = None
     """Why credit is below the designation, e.g. "facilitated this session"."""
+    led: bool = False
+    """Whether the person led this session as a facilitator (no learner credit or hours)."""
 
     @property
     def minutes(self) -> Decimal:
@@ -70,7 +72,7 @@ class SessionCredit(DomainModel):
     @property
     def attended(self) -> bool:
         """Whether the person was present at all (and not as this session's leader)."""
-        return self.attended_seconds > 0 and self.reason != "facilitated this session"
+        return self.attended_seconds > 0 and not self.led
 
 
 class CreditAward(DomainModel):
@@ -158,7 +160,8 @@ def _session_result(
     designated = window.designated
     hours = quarter_hours(seconds, ties=policy.tie_rule)
     reason: str | None = None
-    if participant_id in window.leaders:
+    led = participant_id in window.leaders
+    if led:
         credit, hours, reason = ZERO, ZERO, "facilitated this session"
     elif seconds == 0:
         credit, reason = ZERO, "did not attend"
@@ -195,6 +198,7 @@ def _session_result(
             "hours": hours,
             "designated": designated,
             "reason": reason,
+            "led": led,
         }
     )
 
@@ -324,7 +328,12 @@ def validate_claim(
         UnknownParticipantError: the person is not on the roster.
         ValueError: `claimed` is not a non-negative multiple of 0.25.
     """
-    amount = Decimal(str(claimed))
+    try:
+        amount = Decimal(str(claimed))
+    except InvalidOperation:
+        raise ValueError(
+            f"a claim must be a non-negative multiple of 0.25, not {claimed!r}"
+        ) from None
     if not amount.is_finite() or amount < 0 or amount % Decimal("0.25") != 0:
         raise ValueError(f"a claim must be a non-negative multiple of 0.25, not {claimed!r}")
     if series.participant(participant_id) is None:

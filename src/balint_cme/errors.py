@@ -93,8 +93,11 @@ class UnknownParticipantError(AttendanceError, LookupError):
     """A participant id that is not on the series' roster."""
 
     def __init__(self, participant_id: str, *, series_id: str | None) -> None:
-        where = f"series {series_id!r} has" if series_id else "none of the given series has"
-        super().__init__(f"{where} no participant {participant_id!r}")
+        if series_id:
+            message = f"series {series_id!r} has no participant {participant_id!r}"
+        else:
+            message = f"no participant {participant_id!r} in any of the given series"
+        super().__init__(message)
         self.participant_id = participant_id
         self.series_id = series_id
 
@@ -139,7 +142,8 @@ class UnrenderableTextError(CertificateError):
         shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in characters)
         super().__init__(
             f"{field}: the configured fonts cannot draw {shown}; "
-            "configure a font that covers them (see CertificateLayout.fonts)"
+            "add a TrueType font that covers them to the layout's extra_fonts "
+            "(certify --layout FILE; see docs/certificates.md)"
         )
         self.field = field
         self.characters = tuple(characters)

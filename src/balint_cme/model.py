@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Literal, Self
@@ -371,7 +371,10 @@ class Session(DomainModel):
         """End of the session window, or None when undated."""
         if self.starts_at is None:
             return None
-        return self.starts_at + timedelta(minutes=self.duration_minutes)
+        # Elapsed time, not wall-clock arithmetic (which aware datetimes in one zone do), so a
+        # session across a daylight-saving change ends when the credit engine says it does.
+        end = self.starts_at.astimezone(UTC) + timedelta(minutes=self.duration_minutes)
+        return end.astimezone(self.starts_at.tzinfo)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -537,17 +540,25 @@ class Series(SeriesProfile):
 
 
 def enroll(series: Series, participant: Participant, *, at: datetime) -> Series:
-    """Add `participant` to the roster as of `at`, enforcing eligibility and roster closing.
+    """Add `participant` to the roster as of `at`, enforcing registration, eligibility and
+    roster closing.
 
     Raises:
-        EnrollmentError: the person is not eligible, is already enrolled, or the roster closed
-            when the first session started and the series does not allow late joining.
+        EnrollmentError: registration is closed, the person is not eligible or is already
+            enrolled, or the roster closed when the first session started and the series does
+            not allow late joining.
     """
     if at.tzinfo is None:
         raise ValueError("enrollment time must be time-zone aware")
     if series.participant(participant.id) is not None:
         raise EnrollmentError(
             f"{participant.name} ({participant.id}) is already enrolled in {series.id!r}",
+            participant_id=participant.id,
+        )
+    if series.registration == "closed":
+        raise EnrollmentError(
+            f"{participant.name} ({participant.id}) cannot enroll in {series.id!r}: registration "
+            "is closed (add the person to the series file's roster if the group agrees)",
             participant_id=participant.id,
         )
     if series.eligibility == "physicians" and not series.policy.is_physician(participant):

@@ -7,7 +7,7 @@ Must not import the edges (certificates, io, ledger, cli).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,14 +16,24 @@ from dateutil.rrule import rrulestr
 from balint_cme.errors import ScheduleError
 from balint_cme.model import Recurrence, Session
 
-__all__ = ["MAX_PLANNED_SESSIONS", "plan_session_dates", "plan_sessions", "planned_sessions"]
+__all__ = [
+    "MAX_PLANNED_SESSIONS",
+    "place_local",
+    "plan_session_dates",
+    "plan_sessions",
+    "planned_sessions",
+]
 
 MAX_PLANNED_SESSIONS = 500
 """More sessions than any series holds; a rule that gives more is taken for a mistake."""
 
 
-def _place(local: datetime, zone: ZoneInfo) -> datetime:
-    """Attach `zone` to a naive local time, refusing one that a DST gap skips."""
+def place_local(local: datetime, zone: ZoneInfo) -> datetime:
+    """Attach `zone` to a naive local time, refusing one that a DST gap skips.
+
+    Raises:
+        ScheduleError: the wall-clock time does not exist in `zone` (spring-forward gap).
+    """
     # fold=0 picks the first of two repeated wall-clock times when clocks fall back.
     placed = local.replace(tzinfo=zone)
     round_trip = placed.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
@@ -58,7 +68,14 @@ def plan_session_dates(recurrence: Recurrence, timezone: str) -> tuple[datetime,
     except (ValueError, TypeError, OverflowError) as err:
         raise ScheduleError(f"rrule {recurrence.rrule!r} cannot be expanded: {err}") from err
 
-    by_date = {start.date(): start for start in starts}
+    by_date: dict[date, datetime] = {}
+    for start in starts:
+        if start.date() in by_date:
+            raise ScheduleError(
+                f"rrule {recurrence.rrule!r} gives two sessions on {start.date()}; "
+                "a series meets at most once a day"
+            )
+        by_date[start.date()] = start
     for cancelled in recurrence.cancelled:
         if cancelled not in by_date:
             raise ScheduleError(f"cancelled date {cancelled} is not a date the rrule gives")
@@ -67,10 +84,15 @@ def plan_session_dates(recurrence: Recurrence, timezone: str) -> tuple[datetime,
         if move.planned_on not in by_date:
             raise ScheduleError(f"moved date {move.planned_on} is not a planned session date")
         del by_date[move.planned_on]
+        if move.start.date() in by_date:
+            raise ScheduleError(
+                f"session of {move.planned_on} is moved to {move.start.date()}, "
+                "which already has a session"
+            )
         by_date[move.start.date()] = move.start.replace(tzinfo=None)
     if not by_date:
         raise ScheduleError(f"rrule {recurrence.rrule!r} gives no sessions")
-    return tuple(_place(local, zone) for local in sorted(by_date.values()))
+    return tuple(place_local(local, zone) for local in sorted(by_date.values()))
 
 
 def plan_sessions(

@@ -183,7 +183,7 @@ def test_claim_within_support_returns_the_award(series_2020: Series) -> None:
     assert validate_claim(series_2020, register, "p01", D("1.00")).points == D("1.00")
 
 
-@pytest.mark.parametrize("claim", ["0.3", "-1", "NaN"])
+@pytest.mark.parametrize("claim", ["0.3", "-1", "NaN", "abc", ""])
 def test_claim_that_is_not_a_quarter_is_refused(series_2020: Series, claim: str) -> None:
     with pytest.raises(ValueError, match=r"multiple of 0\.25"):
         validate_claim(series_2020, AttendanceRegister(), "p01", claim)

@@ -83,27 +83,32 @@ def test_enroll_refuses_non_physician_naming_person_and_rule(series_2023: Series
     with pytest.raises(
         EnrollmentError, match=r"Lena Ortiz \(p05, MFT\) cannot enroll .* physicians only"
     ):
-        enroll(series_2023, mft, at=datetime(2023, 1, 1, tzinfo=LA))
+        enroll(series_2023.evolve(registration="open"), mft, at=datetime(2023, 1, 1, tzinfo=LA))
+
+
+def test_closed_registration_refuses_enrollment(series_2020: Series) -> None:
+    newcomer = Participant(id="p09", name="Ines Sousa", credentials="MD")
+    with pytest.raises(EnrollmentError, match="registration is closed"):
+        enroll(series_2020, newcomer, at=datetime(2020, 1, 1, tzinfo=LA))
 
 
 def test_roster_closes_when_first_session_starts(series_2020: Series) -> None:
     newcomer = Participant(id="p09", name="Ines Sousa", credentials="MD")
-    first = series_2020.first_start
+    open_series = series_2020.evolve(registration="open")
+    first = open_series.first_start
     assert first is not None
-    assert (
-        enroll(series_2020, newcomer, at=first - timedelta(minutes=1)).participant("p09")
-        == newcomer
-    )
+    before = enroll(open_series, newcomer, at=first - timedelta(minutes=1))
+    assert before.participant("p09") == newcomer
     with pytest.raises(EnrollmentError, match="roster closed when the first session started"):
-        enroll(series_2020, newcomer, at=first)
-    late = series_2020.evolve(allow_late_joining=True)
+        enroll(open_series, newcomer, at=first)
+    late = open_series.evolve(allow_late_joining=True)
     assert enroll(late, newcomer, at=first + timedelta(days=40)).participant("p09") == newcomer
 
 
 def test_enrolling_twice_is_refused(series_2020: Series) -> None:
     person = series_2020.participants[0]
     with pytest.raises(EnrollmentError, match="already enrolled"):
-        enroll(series_2020, person, at=datetime(2020, 1, 1, tzinfo=LA))
+        enroll(series_2020.evolve(registration="open"), person, at=datetime(2020, 1, 1, tzinfo=LA))
 
 
 def test_sessions_out_of_order_are_refused(series_2020: Series) -> None:
@@ -138,3 +143,13 @@ def test_local_dates_use_series_zone(series_2020: Series) -> None:
     assert str(series_2020.held_on(session)) == "2020-09-09"
     assert series_2020.last_session_on is not None
     assert str(series_2020.last_session_on) == "2021-01-13"
+
+
+def test_session_end_is_elapsed_time_across_a_dst_change() -> None:
+    from balint_cme import Session
+
+    # 1:30 AM PDT on the night clocks fall back: 60 minutes later is 1:30 AM PST.
+    start = datetime(2020, 11, 1, 1, 30, tzinfo=LA)
+    session = Session(number=1, starts_at=start, duration_minutes=60, credit="1.0")
+    assert session.ends_at is not None
+    assert (session.ends_at.timestamp() - start.timestamp()) == 3600

@@ -122,3 +122,16 @@ def test_planned_dates_are_strictly_increasing_finite_and_local(recurrence: Recu
     if "COUNT=" in recurrence.rrule:
         count = int(recurrence.rrule.split("COUNT=")[1].split(";")[0])
         assert len(starts) <= count
+
+
+def test_moving_a_session_onto_another_session_s_date_is_refused() -> None:
+    rule = monthly(
+        moved=(SessionMove(planned_on=date(2020, 12, 9), start=datetime(2020, 11, 11, 19, 0)),)
+    )
+    with pytest.raises(ScheduleError, match="already has a session"):
+        plan_session_dates(rule, LA)
+
+
+def test_rule_with_two_sessions_a_day_is_refused() -> None:
+    with pytest.raises(ScheduleError, match="two sessions on 2020-09-09"):
+        plan_session_dates(monthly("FREQ=HOURLY;COUNT=3"), LA)
