@@ -182,6 +182,8 @@ def load_key(path: Path) -> SigningKey:
         # tomllib's messages carry a position, never the file's text, so no secret leaks.
         line = getattr(err, "lineno", None)
         raise DataFileError(path, "not a key file: invalid TOML", line=line) from err
+    except RecursionError as err:  # tomllib recurses once per level of nested arrays
+        raise DataFileError(path, "not a key file: nested too deeply") from err
     if fields.get("format") != _FORMAT:
         raise DataFileError(path, f'not a key file: expected format = "{_FORMAT}"')
     key_id = fields.get("key_id")

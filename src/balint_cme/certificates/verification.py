@@ -334,7 +334,7 @@ def verify_pdf(
             return _unknown(f"unsupported claims format {record.get('format')!r}")
         claims = CertificateClaims.model_validate(record["claims"])
         seal = Seal.model_validate(record["seal"])
-    except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, ValidationError):
         return VerificationResult(
             status="altered", problems=("the embedded claims are damaged or incomplete",)
         )

@@ -170,7 +170,7 @@ def _check_events(
             try:
                 for table, key, digest in loads(changes):
                     expected_rows[f"{table}\x00{key}"] = digest
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, RecursionError):
                 problems.add(f"audit event {seq} has unreadable changes")
         previous = stored
         last_seq = seq

@@ -93,7 +93,7 @@ def retention_ends_on(last_session_on: date, years: int = DEFAULT_RETENTION_YEAR
         return date(last_session_on.year + years, 3, 1)
 
 
-_DAMAGE = (ValueError, TypeError, KeyError, IndexError)
+_DAMAGE = (ValueError, TypeError, KeyError, IndexError, RecursionError)
 """What reading a stored record raises when the file was damaged or edited by hand."""
 
 
