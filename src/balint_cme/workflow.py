@@ -535,9 +535,15 @@ def read_pdf_bytes(path: Path) -> bytes:
         size = path.stat().st_size
         if size > MAX_PDF_BYTES:
             raise DataFileError(path, f"is {size} bytes; a certificate PDF is far smaller")
-        return path.read_bytes()
+        with path.open("rb") as handle:  # bounded: a device or pipe has no size to check
+            data = handle.read(MAX_PDF_BYTES + 1)
     except OSError as err:
         raise DataFileError(path, f"cannot read file: {err.strerror or err}") from err
+    if len(data) > MAX_PDF_BYTES:
+        raise DataFileError(
+            path, f"is more than {MAX_PDF_BYTES} bytes; a certificate PDF is far smaller"
+        )
+    return data
 
 
 def recorded_register(

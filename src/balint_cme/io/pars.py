@@ -158,6 +158,8 @@ class ParsColumns(BaseModel):
             raise ValueError("date_format needs at least one strftime code such as %m")
         if re.search(r"[\[\]:*?/\\]", self.sheet_name):
             raise ValueError("sheet_name cannot contain [ ] : * ? / or \\")
+        if re.search(r"[\x00-\x1f\x7f]", self.sheet_name):  # would corrupt the workbook's XML
+            raise ValueError("sheet_name cannot contain control characters")
         return self
 
 
@@ -176,9 +178,12 @@ def load_pars_columns(path: Path | None = None) -> ParsColumns:
         try:
             if path.stat().st_size > _MAX_COLUMN_FILE_BYTES:
                 raise DataFileError(path, "too large for a column map (over 256 KiB)")
-            raw = path.read_bytes()
+            with path.open("rb") as handle:  # bounded: a device or pipe has no size to check
+                raw = handle.read(_MAX_COLUMN_FILE_BYTES + 1)
         except OSError as err:
             raise DataFileError(path, f"cannot read the column map: {err.strerror}") from err
+        if len(raw) > _MAX_COLUMN_FILE_BYTES:
+            raise DataFileError(path, "too large for a column map (over 256 KiB)")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as err:

@@ -324,7 +324,8 @@ def read_series_file(path: Path | str) -> tuple[Series, bytes]:
             raise DataFileError(
                 path, f"is {size} bytes; a series file is at most {MAX_SERIES_FILE_BYTES}"
             )
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # bounded: a device or pipe has no size to check
+            data = handle.read(MAX_SERIES_FILE_BYTES + 1)
     except IsADirectoryError as err:
         raise DataFileError(path, "is a directory, not a series file") from err
     except OSError as err:
