@@ -174,8 +174,31 @@ def test_no_participation_certificate_when_the_policy_withholds_them(series_2020
 def test_no_certificate_for_a_few_minutes_of_attendance(series_2020: Series) -> None:
     register = AttendanceRegister([attend(series_2020, "p03", 1, 0, 5)])
     award = award_credit(series_2020, register, "p03")
-    with pytest.raises(CertificateError, match=r"7\.5 minutes"):
+    with pytest.raises(CertificateError, match=r"below the 7\.5-minute minimum"):
         build_certificate(series_2020, award, number="X-1", issued_on=ISSUED_ON, key=TEST_KEY)
+
+
+def test_refusal_names_the_policy_minimum_for_a_physician(series_2020: Series) -> None:
+    series = series_2020.evolve(policy=series_2020.policy.evolve(minimum_minutes=30))
+    award = award_credit(series, AttendanceRegister([attend(series, "p01", 1, 0, 20)]), "p01")
+    with pytest.raises(CertificateError, match="below the policy minimum of 30 minutes"):
+        build_certificate(series, award, number="X-1", issued_on=ISSUED_ON, key=TEST_KEY)
+
+
+def test_physician_without_credit_is_not_called_a_non_physician(series_2020: Series) -> None:
+    policy = series_2020.policy.evolve(all_or_nothing_ratio="0.9", participation_certificates=False)
+    series = series_2020.evolve(policy=policy)
+    award = award_credit(series, AttendanceRegister([attend(series, "p01", 1, 0, 50)]), "p01")
+    with pytest.raises(CertificateError, match="no credit earned, and this series gives no"):
+        build_certificate(series, award, number="X-1", issued_on=ISSUED_ON, key=TEST_KEY)
+
+
+def test_issue_date_before_the_activity_is_refused(series_2020: Series) -> None:
+    award = award_credit(series_2020, register_2020(series_2020), "p01")
+    with pytest.raises(CertificateError, match="issue date 2019-01-01 is before the last session"):
+        build_certificate(
+            series_2020, award, number="X-1", issued_on=date(2019, 1, 1), key=TEST_KEY
+        )
 
 
 def test_eligible_awards_keeps_credit_and_participation(series_2020: Series) -> None:

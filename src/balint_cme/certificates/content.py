@@ -107,6 +107,15 @@ class Certificate(DomainModel):
         return self
 
     @model_validator(mode="after")
+    def _check_issued_after_the_activity(self) -> Self:
+        if self.session_dates and self.issued_on < self.session_dates[-1]:
+            raise ValueError(
+                f"issue date {self.issued_on} is before the last session attended "
+                f"({self.session_dates[-1]})"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_dates_in_order(self) -> Self:
         if list(self.session_dates) != sorted(set(self.session_dates)):
             raise ValueError("session dates must be distinct and in order")
@@ -247,9 +256,13 @@ def refusal_reason(series: Series, award: CreditAward) -> str | None:
     if award.kind == "none":
         return "attended no session as a learner"
     if award.kind == "participation" and not series.policy.participation_certificates:
-        return "not a physician, and this series gives no certificates of participation"
+        who = "no credit earned" if award.is_physician else "not a physician"
+        return f"{who}, and this series gives no certificates of participation"
     if not any(s.hours > 0 for s in award.attended_sessions):
-        return "attended less than the 7.5 minutes that count as a quarter hour"
+        # The award's own reasons: the 7.5-minute rounding, or the policy's minimum.
+        return "no attendance that counts: " + "; ".join(
+            s.reason or "" for s in award.attended_sessions if s.reason
+        )
     return None
 
 
@@ -328,7 +341,8 @@ def build_certificate(
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "certificate"
+        message = str(first["msg"]).removeprefix("Value error, ")
         raise CertificateError(
             f"cannot build certificate {number!r} for {award.name} ({award.participant_id}): "
-            f"{where}: {first['msg']}"
+            f"{where}: {message}"
         ) from err
