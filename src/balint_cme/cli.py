@@ -100,6 +100,32 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-24") from None
 
 
+def _pair(text: str) -> str:
+    if "=" not in text or not all(part.strip() for part in text.split("=", 1)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not SERIES_ID=PARS_ID")
+    return text
+
+
+def _credit_amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        value = Decimal("NaN")
+    if not value.is_finite() or value <= 0 or value % Decimal("0.25") != 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive multiple of 0.25")
+    return value
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or time like 2026-11-24 or 2026-11-24T18:45-08:00"
+        ) from None
+    return moment.astimezone(UTC)  # a time without an offset is this computer's local time
+
+
 def _zone(text: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - only for this check
 
@@ -164,7 +190,11 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     if series.schedule_note:
         _out(f"  note: {series.schedule_note}")
     if args.ics:
-        write_atomically(Path(args.ics), format_ics(series, generated_at=datetime.now(UTC)))
+        try:
+            write_atomically(Path(args.ics), format_ics(series, generated_at=datetime.now(UTC)))
+        except OSError as err:
+            reason = f"cannot write the calendar: {err.strerror or err}"
+            raise DataFileError(args.ics, reason) from err
         _out(f"wrote {args.ics} ({len(series.dated_sessions)} event(s))")
     return 0
 
@@ -331,19 +361,25 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     ledger_note = None
     if result.is_valid and result.claims is not None and _ledger_exists(args):
         with _open_ledger(args, create=False) as ledger:
-            status = ledger.status(result.claims.number, result.claims.version, pdf_sha256=sha256)
+            # The seal and the page text are already proved; the ledger adds what happened
+            # since issue (superseded, revoked). A file re-drawn after a layout change has
+            # other bytes but the same sealed claims, so its hash is a note, not a verdict.
+            status = ledger.status(result.claims.number, result.claims.version)
         if status.state not in ("valid", "unknown"):
             verdict = status.describe()
         elif status.state == "unknown":
             ledger_note = "not in this ledger (checked against the key only)"
+        elif status.certificate is not None and status.certificate.pdf_sha256 not in (
+            None,
+            sha256,
+        ):
+            ledger_note = "these bytes differ from the file recorded at issue (re-drawn); the claims are sealed and unchanged"
     if verdict == "valid":
         _out("valid")
     else:
         _out(verdict if verdict != result.status else result.message)
     if result.claims is not None:
         _print_claims(result.claims)
-    for problem in result.problems if verdict != "valid" else ():
-        _out(f"  {problem}")
     if ledger_note:
         _out(f"  {ledger_note}")
     return 0 if verdict == "valid" else 1
@@ -451,6 +487,8 @@ def _cmd_consent(args: argparse.Namespace) -> int:
 
 
 def _cmd_transcript(args: argparse.Namespace) -> int:
+    if args.from_on and args.to_on and args.from_on > args.to_on:
+        return _fail(f"--from {args.from_on} is after --to {args.to_on}")
     with _open_ledger(args, create=False) as ledger:
         history = transcript_history(ledger, args.person, [Path(p) for p in args.series_files])
     transcript = build_transcript(
@@ -472,10 +510,16 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
 
 
 def _cmd_pars_export(args: argparse.Namespace) -> int:
+    activity_ids = dict(item.split("=", 1) for item in args.activity_id)
     with _open_ledger(args, create=False) as ledger:
-        report = export_pars(
-            ledger, [Path(p) for p in args.series_files], args.out, columns=args.columns
+        export = export_pars(
+            ledger,
+            [Path(p) for p in args.series_files],
+            args.out,
+            columns=args.columns,
+            activity_ids=activity_ids,
         )
+    report = export.report
     _out(f"wrote {len(report.learners)} learner row(s) to {args.out}")
     for problem in report.missing:
         _out(
@@ -484,6 +528,8 @@ def _cmd_pars_export(args: argparse.Namespace) -> int:
         )
     for series_id, participant_id in report.without_consent:
         _out(f"  not exported: {participant_id} in {series_id}: no consent on record")
+    for series_id, participant_id, why in export.uncertified:
+        _out(f"  not exported: {participant_id} in {series_id}: {why}")
     return 0
 
 
@@ -698,7 +744,7 @@ def build_parser() -> _Parser:
     transcript.add_argument("--to", dest="to_on", metavar="DATE", type=_date)
     transcript.add_argument(
         "--target",
-        type=Decimal,
+        type=_credit_amount,
         default=Decimal(50),
         help="credit needed in the window (default 50: California, 16 CCR § 1336)",
     )
@@ -737,7 +783,7 @@ def build_parser() -> _Parser:
     consent.add_argument("--wording", default="v1", help="version of the consent wording agreed to")
     consent.add_argument(
         "--given-at",
-        type=lambda text: datetime.fromisoformat(text).astimezone(UTC),
+        type=_instant,
         metavar="ISO_TIME",
         help="when consent was given (default: now)",
     )
@@ -754,6 +800,14 @@ def build_parser() -> _Parser:
     )
     pars.add_argument("series_files", metavar="SERIES_FILE", nargs="+")
     pars.add_argument("--out", required=True, type=Path, metavar="FILE", help=".txt/.tsv or .xlsx")
+    pars.add_argument(
+        "--activity-id",
+        metavar="SERIES_ID=PARS_ID",
+        action="append",
+        default=[],
+        type=_pair,
+        help="the activity's ID in PARS (repeat per series; default: the series id)",
+    )
     pars.add_argument(
         "--columns", type=Path, metavar="FILE", help="a column map (default: the packaged one)"
     )

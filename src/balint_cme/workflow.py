@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +52,7 @@ __all__ = [
     "MAX_PDF_BYTES",
     "CertifyResult",
     "IssuedCertificate",
+    "ParsExport",
     "SkippedPerson",
     "assess",
     "certify",
@@ -350,7 +351,16 @@ def certify(
         LedgerError: the ledger refuses (e.g. the series was purged).
     """
     series, content = read_series_file(series_file)
-    reading, awards = assess(series, reports, export_tz=export_tz)
+    reading = read_reports(reports, series, export_tz=export_tz)
+    # Sessions this run's reports cover replace what the ledger holds for them; attendance
+    # already on record for other sessions stays and counts (certify as each report arrives).
+    covered = {source.session for source in reading.sources if source.session is not None}
+    covered |= {record.session for record in reading.records}
+    on_record = recorded_register(ledger, series)
+    register = AttendanceRegister(
+        (*reading.records, *(r for r in on_record.records if r.session not in covered))
+    )
+    awards = award_series(series, register)
     eligible = eligible_awards(series, awards)
     chosen = {award.participant_id for award in eligible}
     skipped = tuple(
@@ -387,6 +397,7 @@ def certify(
             awards,
             reading.records,
             sources={source.path: source.sha256 for source in reading.sources},
+            only_sessions=covered,
             actor=actor,
         )
         certificates: list[Certificate] = []
@@ -593,29 +604,61 @@ def transcript_history(
             seen.add(record.series_id)
             content = ledger.series_content(record.series_id)
             if content is not None:
-                chosen.append(parse_series(content, Path(f"{record.series_id}.toml")))
+                # The snapshot is the file as used: JSON if it starts like JSON, else TOML.
+                suffix = ".json" if content.lstrip()[:1] in (b"{", b"[") else ".toml"
+                chosen.append(parse_series(content, Path(f"{record.series_id}{suffix}")))
     return [(series, recorded_register(ledger, series, [participant_id])) for series in chosen]
 
 
+class ParsExport(DomainModel):
+    """What export_pars() wrote, and who was left out and why."""
+
+    report: ParsReport
+    uncertified: tuple[tuple[str, str, str], ...]
+    """(series id, participant id, why) of physicians with credit but no valid certificate
+    (revoked, superseded and pending ones are never reported)."""
+
+
 def export_pars(
-    ledger: Ledger, series_files: Sequence[Path], out: Path, *, columns: Path | None = None
-) -> ParsReport:
+    ledger: Ledger,
+    series_files: Sequence[Path],
+    out: Path,
+    *,
+    columns: Path | None = None,
+    activity_ids: Mapping[str, str] | None = None,
+) -> ParsExport:
     """Write the ACCME PARS learner file for `series_files` from the ledger's records.
 
-    Only physicians awarded credit whose consent stands are exported; the report lists those
-    left out for a missing identifier and those without consent.
+    A row is a consenting physician's completion backed by a currently valid certificate of
+    credit, with that certificate's credits; learners missing an identifier, without consent
+    or without a valid certificate are listed instead. `activity_ids` maps series ids to PARS
+    activity IDs (the series id is used where none is given).
 
     Raises:
         DataFileError: a series file or the column map is unreadable, or `out` is not .xlsx/.txt.
     """
     column_map = load_pars_columns(columns)
     activities = []
+    uncertified: list[tuple[str, str, str]] = []
     for path in series_files:
         series = load_series(path)
-        activities.append((series, award_series(series, recorded_register(ledger, series))))
-    report = build_pars_report(activities, set(ledger.consenting()), columns=column_map)
+        certified = []
+        for award in award_series(series, recorded_register(ledger, series)):
+            if award.kind != "credit":
+                continue
+            record = ledger.certificate_for(series.id, award.participant_id)
+            if record is None or record.state != "issued" or record.kind != "credit":
+                why = "no certificate issued" if record is None else f"certificate {record.state}"
+                uncertified.append((series.id, award.participant_id, why))
+                continue
+            # The certificate is the record of what was awarded.
+            certified.append(award.evolve(points=record.credits))
+        activities.append((series, certified))
+    report = build_pars_report(
+        activities, set(ledger.consenting()), activity_ids=activity_ids, columns=column_map
+    )
     save_pars_export(out, report, column_map)
-    return report
+    return ParsExport(report=report, uncertified=tuple(uncertified))
 
 
 def load_layout(path: Path) -> CertificateLayout:

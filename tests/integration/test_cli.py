@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -448,3 +449,142 @@ def test_certify_uses_a_layout_file_and_names_a_bad_one(
     code, _, err = run(capsys, *argv, "--layout", str(layout))
     assert code == 1
     assert f"balint-cme: error: {layout}: primary_colour: 'green' is not a colour" in err
+
+
+def _certify(
+    capsys: pytest.CaptureFixture[str], series: str, out: Path, *reports: str
+) -> dict[str, Any]:
+    code, _, err = run(
+        capsys,
+        "certify",
+        series,
+        "--attendance",
+        *reports,
+        "--out",
+        str(out),
+        "--issued-on",
+        "2021-02-01",
+    )
+    assert code == 0, err
+    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return manifest
+
+
+def test_certify_with_one_new_report_keeps_the_attendance_on_record(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _certify(capsys, SERIES, workspace / "c", *REPORTS[:4])
+    assert {c["person"]: c["credits"] for c in first["certificates"]}["p01"] == "3.75"
+    later = _certify(capsys, SERIES, workspace / "c", REPORTS[4])  # session 5's report arrives
+    by_person = {c["person"]: c for c in later["certificates"]}
+    assert by_person["p01"]["credits"] == "4.75"
+    assert by_person["p01"]["version"] == 2
+    again = _certify(capsys, SERIES, workspace / "c", REPORTS[4])  # the same report again
+    assert [c["version"] for c in again["certificates"]] == [
+        c["version"] for c in later["certificates"]
+    ]
+    code, out, _ = run(capsys, "attendance", "--person", "p01")
+    assert code == 0
+    assert out.count("min, credit") == 5
+
+
+def test_pars_leaves_out_revoked_certificates_and_uses_the_activity_id(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    series = workspace / "series.toml"
+    text = Path(SERIES).read_text(encoding="utf-8")
+    for email in ("ana.ruiz@example.org", "jose.nunez@example.org"):
+        text = text.replace(
+            f'email = "{email}"\n',
+            f'email = "{email}"\nnpi = "1234567893"\nbirth_month = 4\nbirth_day = 17\n',
+        )
+    series.write_text(text, encoding="utf-8")
+    manifest = _certify(capsys, str(series), workspace / "c", *REPORTS)
+    numbers = {c["person"]: c["number"] for c in manifest["certificates"]}
+    for person in ("p01", "p04"):
+        run(capsys, "consent", "--person", person)
+    run(capsys, "revoke", numbers["p04"], "--reason", "issued to the wrong person")
+    out_file = workspace / "pars.txt"
+    code, out, _ = run(
+        capsys,
+        "pars",
+        str(series),
+        "--out",
+        str(out_file),
+        "--activity-id",
+        "ssvms-balint-2020=A-20201",
+    )
+    assert code == 0
+    rows = out_file.read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 2
+    assert rows[1].startswith("A-20201\tAna\tRuiz")
+    assert "not exported: p04 in ssvms-balint-2020: certificate revoked" in out
+
+
+def test_verify_accepts_a_certificate_redrawn_with_another_layout(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _certify(capsys, SERIES, workspace / "c", *REPORTS)
+    layout = workspace / "layout.toml"
+    layout.write_text('primary_colour = "#000000"\n', encoding="utf-8")
+    code, out, _ = run(
+        capsys,
+        "certify",
+        SERIES,
+        "--attendance",
+        *REPORTS,
+        "--out",
+        str(workspace / "c"),
+        "--layout",
+        str(layout),
+    )
+    assert code == 0
+    assert "re-drawn with different bytes" in out
+    code, out, _ = run(capsys, "verify", str(next((workspace / "c").glob("*.pdf"))))
+    assert code == 0
+    assert out.startswith("valid")
+    assert "differ from the file recorded at issue" in out
+
+
+def test_transcript_reads_a_series_certified_from_json(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from balint_cme.io.series_file import load_series, save_series
+
+    as_json = workspace / "series.json"
+    save_series(load_series(SERIES), as_json)
+    _certify(capsys, str(as_json), workspace / "c", *REPORTS)
+    code, out, err = run(capsys, "transcript", "--person", "p01")
+    assert code == 0, err
+    assert "total 4.75 credit" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["transcript", "--person", "p01", "--target", "abc"], "not a positive multiple of 0.25"),
+        (["consent", "--person", "p01", "--given-at", "yesterday"], "is not a date or time"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_transcript_window_backwards_and_ics_into_missing_folder_are_one_line(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _certify(capsys, SERIES, workspace / "c", *REPORTS)
+    code, _, err = run(
+        capsys, "transcript", "--person", "p01", "--from", "2022-01-01", "--to", "2021-01-01"
+    )
+    assert code == 1
+    assert err == "balint-cme: error: --from 2022-01-01 is after --to 2021-01-01\n"
+    code, _, err = run(capsys, "schedule", SERIES, "--ics", str(workspace / "no" / "x.ics"))
+    assert code == 1
+    assert "cannot write the calendar" in err
+    assert err.count("\n") == 1

@@ -15,7 +15,7 @@ import os
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -370,6 +370,7 @@ class Ledger:
         records: Iterable[AttendanceRecord],
         *,
         sources: Mapping[str, str] | None = None,
+        only_sessions: Collection[int] | None = None,
         actor: str,
     ) -> int:
         """Keep the attendance evidence and credit results behind `awards`.
@@ -377,7 +378,9 @@ class Ledger:
         For each enrolled person: their award (kind, points, hours, shortfalls) and, per
         attended session, the minutes, credit, the join/leave intervals used and their sources
         (file name, its SHA-256 from `sources`, platform, line numbers). Sessions no longer
-        attended are removed. Unchanged data writes nothing. Returns how many people changed.
+        attended are removed. With `only_sessions`, only those sessions' evidence is written
+        or removed (the reports of this run cover them); the rest stays as recorded.
+        Unchanged data writes nothing. Returns how many people changed.
 
         Raises:
             LedgerError: the series is not recorded (or was purged), or a person is not enrolled.
@@ -422,6 +425,8 @@ class Ledger:
                 )
                 kept: set[int] = set()
                 for result in award.sessions:
+                    if only_sessions is not None and result.session not in only_sessions:
+                        continue
                     evidence = by_session.get((pid, result.session), [])
                     if result.attended_seconds == 0 and not evidence:
                         continue
@@ -434,7 +439,7 @@ class Ledger:
                     "SELECT session FROM attendance WHERE series_id = ? AND participant_id = ?",
                     (series_id, pid),
                 ).fetchall():
-                    if session not in kept:
+                    if session not in kept and (only_sessions is None or session in only_sessions):
                         changed |= writer.delete("attendance", [series_id, pid, session])
                 if changed:
                     changed_people += 1
