@@ -34,6 +34,7 @@ from balint_cme.certificates.content import (
 from balint_cme.certificates.keys import SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.pdf import check_renderable
+from balint_cme.certificates.verification import MAX_PDF_BYTES
 from balint_cme.credit import CreditAward, award_series
 from balint_cme.errors import CertificateError, DataFileError
 from balint_cme.io.pars import (
@@ -49,7 +50,6 @@ from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
 
 __all__ = [
-    "MAX_PDF_BYTES",
     "CertifyResult",
     "IssuedCertificate",
     "ParsExport",
@@ -65,8 +65,6 @@ __all__ = [
     "transcript_history",
 ]
 
-MAX_PDF_BYTES = 20 * 1024 * 1024
-"""A certificate is about 100 KB; a file past this is not one of ours and is not read."""
 
 ProgressCallback = Callable[[int], None]
 

@@ -145,3 +145,17 @@ def test_schema_describes_the_file() -> None:
     assert schema["title"] == "balint_cme series file"
     assert {"id", "title", "timezone", "provider", "credit"} <= set(schema["required"])
     json.dumps(schema)  # serialisable as published
+
+
+def test_explicit_session_in_a_daylight_saving_gap_names_the_time(tmp_path: Path) -> None:
+    text = (EXAMPLES / "ssvms-balint-2020.toml").read_text(encoding="utf-8")
+    head, _, tail = text.partition("[schedule]")
+    tail = tail.split("[[facilitators]]", 1)[1]
+    text = head.replace('series_maximum = "5.0"', 'series_maximum = "1.0"')
+    text += "[[sessions]]\nstart = 2021-03-14T02:30:00\n\n[[facilitators]]" + tail
+    path = tmp_path / "gap.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(
+        DataFileError, match="2021-03-14 02:30 does not exist in America/Los_Angeles"
+    ):
+        load_series(path)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from pydantic import Field, StringConstraints, ValidationError, model_validator
 
-from balint_cme.certificates.formatting import credit_phrase, format_amount
+from balint_cme.certificates.formatting import credit_phrase, format_amount, join_names
 from balint_cme.certificates.keys import SigningKey
 from balint_cme.certificates.verification import CertificateClaims, Seal, seal_claims
 from balint_cme.credit import CreditAward
@@ -205,13 +205,6 @@ def _sentence_start(name: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _join(names: Iterable[str]) -> str:
-    items = list(names)
-    if len(items) <= 2:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def designation_statement(series: Series) -> str:
     """The AMA designation statement, with the credit phrase as the template writes it."""
     provider = _the(series.provider.accredited)
@@ -233,7 +226,7 @@ def accreditation_statement(provider: Provider) -> str:
         return (
             "This activity has been planned and implemented in accordance with the "
             f"accreditation requirements and policies of the {accreditor} through the joint "
-            f"providership of {_join([accredited, *provider.joint])}. "
+            f"providership of {join_names([accredited, *provider.joint])}. "
             f"{_sentence_start(accredited)} is accredited by the {short} to provide continuing "
             "medical education for physicians."
         )

@@ -17,6 +17,7 @@ __all__ = [
     "format_date",
     "format_dates",
     "format_hours",
+    "join_names",
 ]
 
 _MONTHS = (
@@ -67,7 +68,8 @@ def format_date(day: date) -> str:
     return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
-def _join(parts: Sequence[str]) -> str:
+def join_names(parts: Sequence[str]) -> str:
+    """ "A", "A and B", "A, B and C": how the certificate lists names and dates."""
     if len(parts) <= 2:
         return " and ".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -79,5 +81,5 @@ def format_dates(days: Sequence[date]) -> str:
     groups = []
     for year, in_year in itertools.groupby(sorted(days), key=lambda d: d.year):
         parts = [f"{_MONTHS[d.month - 1]} {d.day}" for d in in_year]
-        groups.append(f"{_join(parts)}, {year}")
+        groups.append(f"{join_names(parts)}, {year}")
     return "; ".join(groups)

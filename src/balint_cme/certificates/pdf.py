@@ -37,6 +37,7 @@ from balint_cme.certificates.formatting import (
     format_date,
     format_dates,
     format_hours,
+    join_names,
 )
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.verification import metadata_record
@@ -421,7 +422,8 @@ class _Page:
             block(
                 [
                     Span(
-                        "in joint providership with " + _join(certificate.joint_providers), "italic"
+                        "in joint providership with " + join_names(certificate.joint_providers),
+                        "italic",
                     )
                 ],
                 10.5,
@@ -723,12 +725,6 @@ def _delivery(delivery: str) -> str:
         "in-person": "in person",
         "hybrid": "in person and live virtual",
     }[delivery]
-
-
-def _join(names: Sequence[str]) -> str:
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _italicise(text: str, phrase: str) -> list[Span]:

@@ -36,6 +36,7 @@ from balint_cme.model import CreditPoints, DomainModel, Text
 __all__ = [
     "CLAIMS_FORMAT",
     "CLAIM_NAMES",
+    "MAX_PDF_BYTES",
     "METADATA_KEY",
     "CertificateClaims",
     "Seal",
@@ -54,7 +55,7 @@ CLAIMS_FORMAT = "balint-cme/certificate-claims/1"
 METADATA_KEY = "/BalintCmeCertificate"
 """The PDF document-information entry that holds the claims and seal as JSON."""
 
-_MAX_PDF_BYTES = 20 * 1024 * 1024
+MAX_PDF_BYTES = 20 * 1024 * 1024
 _CODE_MAC_BYTES = 15  # 120 bits: 24 base32 characters, printed in six groups of four
 _TAG_BYTES = 10
 _KEY_CHECK_BYTES = 5
@@ -317,8 +318,8 @@ def verify_pdf(
     page); "wrong-key" when it was sealed with a key not among `keys`; or "unknown" when the
     data is not a readable balint-cme certificate.
     """
-    if len(data) > _MAX_PDF_BYTES:
-        return _unknown(f"larger than {_MAX_PDF_BYTES // (1024 * 1024)} MB: not a certificate")
+    if len(data) > MAX_PDF_BYTES:
+        return _unknown(f"larger than {MAX_PDF_BYTES // (1024 * 1024)} MB: not a certificate")
     try:
         reader = PdfReader(io.BytesIO(data))
         info = reader.metadata

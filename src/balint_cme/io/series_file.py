@@ -30,7 +30,7 @@ from balint_cme.model import (
     SeriesProfile,
     Session,
 )
-from balint_cme.schedule import plan_sessions, planned_sessions
+from balint_cme.schedule import place_local, plan_sessions, planned_sessions
 from balint_cme.storage import write_atomically
 
 __all__ = [
@@ -151,7 +151,7 @@ def build_series(document: SeriesDocument) -> Series:
 
 
 def _aware(start: datetime, zone: str) -> datetime:
-    return start if start.tzinfo is not None else start.replace(tzinfo=ZoneInfo(zone))
+    return start if start.tzinfo is not None else place_local(start, ZoneInfo(zone))
 
 
 def document_from_series(series: Series) -> SeriesDocument:
