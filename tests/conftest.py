@@ -6,7 +6,7 @@ HYPOTHESIS_PROFILE picks the profile: "dev" (fast, the default) or "ci" (derando
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,13 +48,8 @@ def attend(
     series: Series, participant_id: str, session: int, start_minute: float, end_minute: float
 ) -> AttendanceRecord:
     """A record from minutes relative to the session's start (negative = before it)."""
-    starts_at = series.sessions[session - 1].starts_at
-    assert starts_at is not None
-    return AttendanceRecord(
-        participant_id=participant_id,
-        session=session,
-        joined_at=starts_at + timedelta(minutes=start_minute),
-        left_at=starts_at + timedelta(minutes=end_minute),
+    return AttendanceRecord.in_session(
+        series.sessions[session - 1], participant_id, start_minute, end_minute
     )
 
 

@@ -215,7 +215,3 @@ class AttendanceRegister:
     def sessions_mentioned(self) -> set[int]:
         """Every session number some record refers to."""
         return {session for _, session in self._index}
-
-    def participants_mentioned(self) -> set[str]:
-        """Every participant id some record refers to."""
-        return {participant_id for participant_id, _ in self._index}

@@ -170,6 +170,9 @@ def quarter_hours(seconds: int, *, ties: Literal["down", "up"] = "down") -> Deci
     return (QUARTER * quarters).quantize(Decimal("0.01"))
 
 
+_NOT_YET_QUALIFIED = frozenset({"CANDIDATE", "STUDENT", "C", "EXPECTED"})
+
+
 @lru_cache(maxsize=256)
 def _credential_tokens(credentials: str) -> frozenset[str]:
     return frozenset(
@@ -210,7 +213,9 @@ class CreditPolicy(DomainModel):
         if isinstance(participant, Participant) and participant.physician is not None:
             return participant.physician
         allowed = _normalised_credentials(self.physician_credentials)
-        return bool(_credential_tokens(participant.credentials) & allowed)
+        tokens = _credential_tokens(participant.credentials)
+        # "MD candidate", "DO student": a qualifier that says the degree is not held yet.
+        return bool(tokens & allowed) and not tokens & _NOT_YET_QUALIFIED
 
 
 # ---------------------------------------------------------------------------------------------
@@ -529,13 +534,6 @@ class Series(SeriesProfile):
         for participant in self.participants:
             if participant.id == participant_id:
                 return participant
-        return None
-
-    def facilitator_of(self, participant_id: str, number: int) -> Facilitator | None:
-        """The facilitator entry if `participant_id` leads session `number`."""
-        for facilitator in self.facilitators:
-            if facilitator.participant_id == participant_id and facilitator.leads_session(number):
-                return facilitator
         return None
 
 

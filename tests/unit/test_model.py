@@ -53,6 +53,8 @@ def test_no_field_anywhere_for_case_content() -> None:
         ("MFT", False),
         ("NP", False),
         ("PhD", False),
+        ("MD candidate", False),
+        ("DO (student)", False),
     ],
 )
 def test_physician_is_decided_by_policy_credentials(credentials: str, is_physician: bool) -> None:

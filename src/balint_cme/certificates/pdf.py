@@ -45,7 +45,6 @@ from balint_cme.errors import CertificateError, UnrenderableTextError
 
 __all__ = [
     "check_renderable",
-    "render_merged_pdf",
     "render_pages",
     "render_pdf",
     "text_boxes",
@@ -954,14 +953,3 @@ def render_pages(
         )
         canvas.save()
     return buffer.getvalue()
-
-
-def render_merged_pdf(
-    certificates: Iterable[Certificate], layout: CertificateLayout = DEFAULT_LAYOUT
-) -> bytes:
-    """All certificates as one PDF in memory (see batch.render_batch for large batches).
-
-    Raises:
-        UnrenderableTextError, CertificateError: as render_pdf.
-    """
-    return render_pages(certificates, layout)
