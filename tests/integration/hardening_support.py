@@ -51,16 +51,21 @@ def assert_one_line_error(err: str, *, naming: str | Path | None = None) -> None
 
 
 def roster_series_toml(
-    names: Sequence[str], *, extra: Sequence[str] = (), series_id: str = "ssvms-balint-2020"
+    names: Sequence[str],
+    *,
+    extra: Sequence[str] = (),
+    series_id: str = "ssvms-balint-2020",
+    first: int = 1,
 ) -> str:
-    """The 2020 example's settings with a roster of physicians named `names` (ids p0001...).
+    """The 2020 example's settings with a roster of physicians named `names` (ids p0001...,
+    from p{first:04d}).
 
     `extra` holds TOML lines added to every participant (e.g. 'birth_month = 4').
     """
     head = SERIES_2020.read_text(encoding="utf-8").split("[[facilitators]]", 1)[0]
     head = head.replace('id = "ssvms-balint-2020"', f'id = "{series_id}"', 1)
     people = []
-    for index, name in enumerate(names, start=1):
+    for index, name in enumerate(names, start=first):
         person = [
             "[[participants]]",
             f'id = "p{index:04d}"',
@@ -72,10 +77,10 @@ def roster_series_toml(
     return head + "\n\n".join(people) + "\n"
 
 
-def sign_in_csv(people: int, *, sessions: Sequence[int] = (1, 2, 3, 4, 5)) -> str:
-    """A sign-in sheet where p0001..p{people} attend each of `sessions` in full."""
+def sign_in_csv(people: int, *, sessions: Sequence[int] = (1, 2, 3, 4, 5), first: int = 1) -> str:
+    """A sign-in sheet where `people` people from p{first:04d} attend each of `sessions` in full."""
     lines = ["participant_id,session,join,leave"]
-    for index in range(1, people + 1):
+    for index in range(first, first + people):
         for session in sessions:
             day = SESSION_STARTS[session - 1]
             lines.append(f"p{index:04d},{session},{day} 18:45,{day} 19:45")
@@ -83,17 +88,24 @@ def sign_in_csv(people: int, *, sessions: Sequence[int] = (1, 2, 3, 4, 5)) -> st
 
 
 def write_roster(
-    directory: Path, names: Sequence[str], *, extra: Sequence[str] = (), series_id: str = ""
+    directory: Path,
+    names: Sequence[str],
+    *,
+    extra: Sequence[str] = (),
+    series_id: str = "",
+    first: int = 1,
 ) -> tuple[Path, Path]:
     """A series file and a matching sign-in sheet in `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     series = directory / "series.toml"
     series.write_text(
-        roster_series_toml(names, extra=extra, series_id=series_id or "ssvms-balint-2020"),
+        roster_series_toml(
+            names, extra=extra, series_id=series_id or "ssvms-balint-2020", first=first
+        ),
         encoding="utf-8",
     )
     sheet = directory / "sign-in.csv"
-    sheet.write_text(sign_in_csv(len(names)), encoding="utf-8")
+    sheet.write_text(sign_in_csv(len(names), first=first), encoding="utf-8")
     return series, sheet
 
 
