@@ -264,3 +264,29 @@ def test_any_bytes_given_to_verify_print_unknown_and_exit_1(
     assert code == 1
     assert out.startswith("unknown")
     assert err == ""  # the reason is the result, on stdout; no library chatter on stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Output paths that cannot be written
+
+
+@pytest.mark.parametrize("command", ["demo", "certify", "schedule --ics", "pars --out"])
+def test_an_output_path_blocked_by_a_file_is_one_line(
+    workspace: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    blocker = workspace / "a-file"
+    blocker.write_text("keep me\n", encoding="utf-8")
+    target = blocker / "below"
+    argv: dict[str, list[str | Path]] = {
+        "demo": ["demo", "--out", target],
+        "certify": ["certify", SERIES_2020, "--attendance", *REPORTS_2020, "--out", target],
+        "schedule --ics": ["schedule", SERIES_2020, "--ics", target / "x.ics"],
+        "pars --out": ["pars", SERIES_2020, "--out", target / "pars.txt"],
+    }
+    if command == "pars --out":
+        _answered(capsys, target, *argv["certify"][:-1], workspace / "out", count=False)
+    capsys.readouterr()
+    code, _, err = run(capsys, *argv[command])  # (schedule prints the dates before it writes)
+    assert code == 1
+    assert_one_line_error(err, naming=blocker)
+    assert blocker.read_text(encoding="utf-8") == "keep me\n"
