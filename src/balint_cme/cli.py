@@ -8,6 +8,7 @@ stderr and exit 1; usage errors exit 2; anything else is a bug and shows its tra
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import hashlib
 import json
@@ -30,6 +31,8 @@ from balint_cme.certificates.keys import (
     load_key,
     load_key_ring,
     load_or_create_default_key,
+    load_retired_keys,
+    retired_key,
 )
 from balint_cme.certificates.layout import DEFAULT_LAYOUT
 from balint_cme.certificates.verification import (
@@ -227,10 +230,10 @@ def _open_ledger(args: argparse.Namespace, *, create: bool = True) -> Ledger:
     return Ledger.open(args.ledger, create=create)
 
 
-def _signing_key(args: argparse.Namespace) -> tuple[SigningKey, str | None]:
-    """The key, and a note saying which default key signed (printed once the run succeeds)."""
+def _signing_key(args: argparse.Namespace) -> tuple[SigningKey, Path, str | None]:
+    """The key, its file, and a note saying which default key signed (printed on success)."""
     if args.key_file:
-        return load_key(Path(args.key_file)), None
+        return load_key(Path(args.key_file)), Path(args.key_file), None
     key, path, created = load_or_create_default_key()
     if created:
         print(
@@ -238,13 +241,16 @@ def _signing_key(args: argparse.Namespace) -> tuple[SigningKey, str | None]:
             "no certificate can be verified",
             file=sys.stderr,
         )
-        return key, None
-    return key, f"balint-cme: signed with the key at {path}"
+        return key, path, None
+    return key, path, f"balint-cme: signed with the key at {path}"
 
 
 def _key_ring(args: argparse.Namespace) -> KeyRing:
-    paths = [Path(p) for p in args.key_file] if args.key_file else [default_key_path()]
-    return load_key_ring(paths)
+    if args.key_file:
+        return load_key_ring([Path(p) for p in args.key_file])
+    # The default key and the keys rotated out beside it: old certificates keep verifying.
+    path = default_key_path()
+    return KeyRing([load_key(path), *load_retired_keys(path)])
 
 
 class _Progress:
@@ -271,7 +277,7 @@ class _Progress:
 def _cmd_certify(args: argparse.Namespace) -> int:
     series = load_series(args.series_file)
     reports = _checked_reports(series, args.attendance)
-    key, key_note = _signing_key(args)
+    key, key_path, key_note = _signing_key(args)
     # The issue date is the provider's: today in the series' time zone, unless given.
     issued_on = args.issued_on or datetime.now(series.zone).date()
     progress = _Progress(enabled=not args.quiet, what="cert")
@@ -283,6 +289,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                 reports,
                 args.out,
                 key=key,
+                retired_keys=functools.partial(retired_key, key_path),
                 ledger=ledger,
                 issued_on=issued_on,
                 actor=_actor(args),

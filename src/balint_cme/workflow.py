@@ -36,7 +36,7 @@ from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.pdf import check_renderable
 from balint_cme.certificates.verification import MAX_PDF_BYTES
 from balint_cme.credit import CreditAward, award_series
-from balint_cme.errors import CertificateError, DataFileError
+from balint_cme.errors import CertificateError, DataFileError, VerificationError
 from balint_cme.io.pars import (
     ParsReport,
     build_pars_report,
@@ -45,7 +45,7 @@ from balint_cme.io.pars import (
 )
 from balint_cme.io.reports import AttendanceReading, read_reports
 from balint_cme.io.series_file import load_series, parse_series, read_series_file
-from balint_cme.ledger import Ledger
+from balint_cme.ledger import CertificateRecord, Ledger
 from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
 
@@ -317,6 +317,27 @@ def _publish(rendered: Sequence[RenderedFile], out_dir: Path) -> None:
         raise CertificateError(f"cannot write certificates to {out_dir}: {err}") from err
 
 
+def _sealing_key(
+    record: CertificateRecord,
+    outcome: str,
+    key: SigningKey,
+    retired_keys: Callable[[str], SigningKey | None] | None,
+) -> SigningKey:
+    """The key an unchanged certificate was sealed with (after a rotation: a retired one)."""
+    code = record.verification_code
+    if outcome != "unchanged" or not code or code.split(".", 1)[0] == key.key_id:
+        return key
+    key_id = code.split(".", 1)[0]
+    retired = retired_keys(key_id) if retired_keys is not None else None
+    if retired is None:
+        raise VerificationError(
+            f"certificate {record.number} (version {record.version}) was sealed with key "
+            f"{key_id!r}, not the signing key {key.key_id!r}: put the retired key file "
+            f"{key_id}.key back beside the signing key to re-draw it as issued"
+        )
+    return retired
+
+
 def certify(
     series_file: Path,
     reports: Sequence[tuple[Path, int | None]],
@@ -326,6 +347,7 @@ def certify(
     ledger: Ledger,
     issued_on: date,
     actor: str,
+    retired_keys: Callable[[str], SigningKey | None] | None = None,
     export_tz: str | None = None,
     merged: bool = False,
     workers: int = 2,
@@ -341,12 +363,15 @@ def certify(
     a hidden folder in `out_dir` and moved into place only once the whole batch is drawn, so a
     failure leaves no file behind (nor `out_dir`, if this run made it); reservations it made
     are resumed by the next run. `issued_on` is used for new certificates; unchanged ones keep
-    the date they were first issued with.
+    the date they were first issued with, and their seal: one sealed before a key rotation is
+    re-drawn with the retired key that `retired_keys(key_id)` returns, so its file and code
+    stay those issued.
 
     Raises:
         DataFileError: the series file or a report is unreadable, or `out_dir` is unusable.
         CertificateError: a certificate cannot be drawn (e.g. a name no configured font covers).
         LedgerError: the ledger refuses (e.g. the series was purged).
+        VerificationError: an unchanged certificate was sealed with a key that is not given.
     """
     series, content = read_series_file(series_file)
     reading = read_reports(reports, series, export_tz=export_tz)
@@ -429,7 +454,7 @@ def certify(
                     number=record.number,
                     version=record.version,
                     issued_on=record.issued_on,
-                    key=key,
+                    key=_sealing_key(record, reservation.outcome, key, retired_keys),
                     verify_url_template=verify_url_template,
                 )
             )

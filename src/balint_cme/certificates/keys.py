@@ -34,6 +34,8 @@ __all__ = [
     "load_key",
     "load_key_ring",
     "load_or_create_default_key",
+    "load_retired_keys",
+    "retired_key",
     "rotate_key",
 ]
 
@@ -262,6 +264,41 @@ def load_key_ring(paths: Iterable[Path]) -> KeyRing:
         else:
             keys.append(load_key(entry))
     return KeyRing(keys)
+
+
+def retired_key(path: Path, key_id: str) -> SigningKey | None:
+    """The key rotate_key() retired from `path` under `key_id` (`<key id>.key` beside it).
+
+    Returns None when there is no such file.
+
+    Raises:
+        VerificationError, DataFileError: as load_key(); the file holds another key id.
+    """
+    if not _KEY_ID.fullmatch(key_id):
+        return None
+    candidate = Path(path).with_name(f"{key_id}.key")
+    if not candidate.is_file():
+        return None
+    key = load_key(candidate)
+    if key.key_id != key_id:
+        raise VerificationError(f"key file {candidate} holds key {key.key_id!r}, not {key_id!r}")
+    return key
+
+
+def load_retired_keys(path: Path) -> tuple[SigningKey, ...]:
+    """Every key rotate_key() retired from `path`: the `<key id>.key` files beside it.
+
+    Raises:
+        VerificationError, DataFileError: as retired_key().
+    """
+    path = Path(path)
+    found = []
+    for candidate in sorted(path.parent.glob("*.key")):
+        if candidate.name != path.name and _KEY_ID.fullmatch(candidate.stem):
+            key = retired_key(path, candidate.stem)
+            if key is not None:
+                found.append(key)
+    return tuple(found)
 
 
 def rotate_key(path: Path, *, key_id: str | None = None) -> tuple[SigningKey, Path]:
