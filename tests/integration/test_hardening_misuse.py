@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from pypdf import PdfReader
 from balint_cme.certificates.keys import create_key
 from balint_cme.certificates.verification import CLAIM_NAMES, METADATA_KEY
 from balint_cme.io.pars import PARS_FIELDS
+from balint_cme.ledger import Ledger
 from tests.integration.hardening_support import (
     REPORTS_2020,
     SERIES_2020,
@@ -474,3 +476,22 @@ def test_each_code_verifies_only_its_own_certificate(
     code, stdout, _ = run(capsys, "verify", swapped)
     assert code == 1
     assert stdout.startswith("altered")
+
+
+# ---------------------------------------------------------------------------------------------
+# Owner-only files
+
+
+def test_the_ledger_its_journal_and_its_folder_are_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "ledger.sqlite3"
+    with Ledger.open(path) as ledger:
+        assert ledger.check_chain().is_intact  # open: its WAL files exist now
+        journal = sorted(path.parent.iterdir())
+        assert [p.name for p in journal] == [
+            "ledger.sqlite3",
+            "ledger.sqlite3-shm",
+            "ledger.sqlite3-wal",
+        ]
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in journal}
+    assert set(modes.values()) == {0o600}, modes
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
