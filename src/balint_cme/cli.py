@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import functools
 import getpass
-import hashlib
 import json
 import logging
 import re
@@ -24,6 +23,7 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from balint_cme import __version__
+from balint_cme.certificates.formatting import credit_phrase
 from balint_cme.certificates.keys import (
     KeyRing,
     SigningKey,
@@ -37,17 +37,13 @@ from balint_cme.certificates.keys import (
 from balint_cme.certificates.layout import DEFAULT_LAYOUT
 from balint_cme.certificates.verification import (
     CertificateClaims,
-    VerificationResult,
-    canonical_code,
-    verify_code,
-    verify_pdf,
 )
 from balint_cme.credit import build_transcript
 from balint_cme.demo import run_demo
 from balint_cme.errors import BalintCmeError, DataFileError
 from balint_cme.io.ics import format_ics
 from balint_cme.io.series_file import load_series, series_schema
-from balint_cme.ledger import CertificateRecord, Ledger, default_ledger_path
+from balint_cme.ledger import Ledger, default_ledger_path
 from balint_cme.model import Series
 from balint_cme.storage import write_atomically
 from balint_cme.workflow import (
@@ -58,8 +54,8 @@ from balint_cme.workflow import (
     export_pars,
     format_credits_table,
     load_layout,
-    read_pdf_bytes,
     transcript_history,
+    verify_certificate,
 )
 
 __all__ = ["main"]
@@ -327,24 +323,9 @@ def _certify_summary(result: CertifyResult) -> str:
     return "\n".join(lines)
 
 
-def _claims_from_record(record: CertificateRecord) -> CertificateClaims:
-    fields = set(CertificateClaims.model_fields)
-    values = {k: v for k, v in record.claims.items() if k in fields}
-    values.update(
-        number=record.number,
-        version=record.version,
-        kind=record.kind,
-        session_dates=record.session_dates,
-        issued_on=record.issued_on,
-        credits=record.credits if record.kind == "credit" else None,
-        hours=record.credits if record.kind == "participation" else None,
-    )
-    return CertificateClaims.model_validate(values)
-
-
 def _print_claims(claims: CertificateClaims) -> None:
     amount = (
-        f"{claims.credits} {claims.credit_type}(s)"
+        f"{claims.credits} {credit_phrase(claims.credit_type, plural=claims.credits != 1)}"
         if claims.kind == "credit"
         else f"{claims.hours} hour(s) of participation"
     )
@@ -356,65 +337,22 @@ def _print_claims(claims: CertificateClaims) -> None:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     ring = _key_ring(args)
-    target = Path(args.pdf_or_code)
-    sha256: str | None = None
-    if target.is_file():
-        data = read_pdf_bytes(target)
-        sha256 = hashlib.sha256(data).hexdigest()
-        result = verify_pdf(data, ring)
-    else:
-        result = _verify_code_from_ledger(args, ring)
-    verdict: str = result.status
-    ledger_note = None
-    if result.is_valid and result.claims is not None and _ledger_exists(args):
+    if _ledger_exists(args):
         with _open_ledger(args, create=False) as ledger:
-            # The seal and the page text are already proved; the ledger adds what happened
-            # since issue (superseded, revoked). A file re-drawn after a layout change has
-            # other bytes but the same sealed claims, so its hash is a note, not a verdict.
-            status = ledger.status(result.claims.number, result.claims.version)
-        if status.state not in ("valid", "unknown"):
-            verdict = status.describe()
-        elif status.state == "unknown":
-            ledger_note = "not in this ledger (checked against the key only)"
-        elif status.certificate is not None and status.certificate.pdf_sha256 not in (
-            None,
-            sha256,
-        ):
-            ledger_note = "these bytes differ from the file recorded at issue (re-drawn); the claims are sealed and unchanged"
-    if verdict == "valid":
-        _out("valid")
+            verdict = verify_certificate(args.pdf_or_code, ring, ledger)
     else:
-        _out(verdict if verdict != result.status else result.message)
-    if result.claims is not None:
-        _print_claims(result.claims)
-    if ledger_note:
-        _out(f"  {ledger_note}")
-    return 0 if verdict == "valid" else 1
+        verdict = verify_certificate(args.pdf_or_code, ring, None)
+    _out(verdict.headline)
+    if verdict.claims is not None:
+        _print_claims(verdict.claims)
+    for note in verdict.notes:
+        _out(f"  {note}")
+    return 0 if verdict.is_valid else 1
 
 
 def _ledger_exists(args: argparse.Namespace) -> bool:
     path = Path(args.ledger) if args.ledger else default_ledger_path()
     return path.is_file()
-
-
-def _verify_code_from_ledger(args: argparse.Namespace, ring: KeyRing) -> VerificationResult:
-    code = canonical_code(str(args.pdf_or_code))
-    if code is None:
-        raise DataFileError(
-            str(args.pdf_or_code),
-            "is neither a PDF file nor a verification code like k1a2b3c4d.ABCD-EFGH-...",
-        )
-    if not _ledger_exists(args):
-        return VerificationResult(
-            status="unknown", code=code, problems=("no ledger to look the code up in",)
-        )
-    with _open_ledger(args, create=False) as ledger:
-        record = ledger.certificate_by_code(code)
-    if record is None:
-        return VerificationResult(
-            status="unknown", code=code, problems=("no certificate with this code",)
-        )
-    return verify_code(code, _claims_from_record(record), ring)
 
 
 def _cmd_revoke(args: argparse.Namespace) -> int:

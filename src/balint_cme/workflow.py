@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -31,10 +32,17 @@ from balint_cme.certificates.content import (
     eligible_awards,
     refusal_reason,
 )
-from balint_cme.certificates.keys import SigningKey
+from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.pdf import check_renderable
-from balint_cme.certificates.verification import MAX_PDF_BYTES
+from balint_cme.certificates.verification import (
+    MAX_PDF_BYTES,
+    CertificateClaims,
+    VerificationResult,
+    canonical_code,
+    verify_code,
+    verify_pdf,
+)
 from balint_cme.credit import CreditAward, award_series
 from balint_cme.errors import CertificateError, DataFileError, VerificationError
 from balint_cme.io.pars import (
@@ -54,8 +62,10 @@ __all__ = [
     "IssuedCertificate",
     "ParsExport",
     "SkippedPerson",
+    "Verdict",
     "assess",
     "certify",
+    "claims_from_record",
     "credits_document",
     "export_pars",
     "format_credits_table",
@@ -63,6 +73,7 @@ __all__ = [
     "read_pdf_bytes",
     "recorded_register",
     "transcript_history",
+    "verify_certificate",
 ]
 
 
@@ -720,3 +731,88 @@ def load_layout(path: Path) -> CertificateLayout:
         where = ".".join(str(part) for part in problem["loc"]) or "layout"
         message = str(problem["msg"]).removeprefix("Value error, ")
         raise DataFileError(path, f"{where}: {message}") from err
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification requests
+
+
+class Verdict(DomainModel):
+    """The answer to "is this certificate genuine and current?" for a person."""
+
+    is_valid: bool
+    headline: str
+    """"valid", "altered: ...", "wrong-key: ...", "unknown: ...", "superseded by version 2",
+    "revoked: <reason>"."""
+    claims: CertificateClaims | None = None
+    notes: tuple[str, ...] = ()
+
+
+def claims_from_record(record: CertificateRecord) -> CertificateClaims:
+    """The claims a ledger record of a certificate version states."""
+    fields = set(CertificateClaims.model_fields)
+    values = {k: v for k, v in record.claims.items() if k in fields}
+    values.update(
+        number=record.number,
+        version=record.version,
+        kind=record.kind,
+        session_dates=record.session_dates,
+        issued_on=record.issued_on,
+        credits=record.credits if record.kind == "credit" else None,
+        hours=record.credits if record.kind == "participation" else None,
+    )
+    return CertificateClaims.model_validate(values)
+
+
+def verify_certificate(target: str | Path, keys: KeyRing, ledger: Ledger | None) -> Verdict:
+    """Check a certificate PDF, or a verification code looked up in `ledger`.
+
+    The key proves the claims (and, for a PDF, that the page shows them); the ledger then says
+    whether that version was superseded or revoked since. A file re-drawn after a layout change
+    has other bytes but the same sealed claims: its differing hash is a note, not "altered".
+
+    Raises:
+        DataFileError: `target` is neither a readable PDF nor something shaped like a code.
+    """
+    path = Path(target)
+    sha256: str | None = None
+    if path.is_file():
+        data = read_pdf_bytes(path)
+        sha256 = hashlib.sha256(data).hexdigest()
+        result = verify_pdf(data, keys)
+    else:
+        code = canonical_code(str(target))
+        if code is None:
+            raise DataFileError(
+                str(target),
+                "is neither a PDF file nor a verification code like k1a2b3c4d.ABCD-EFGH-...",
+            )
+        record = ledger.certificate_by_code(code) if ledger is not None else None
+        if record is None:
+            why = (
+                "no ledger to look the code up in"
+                if ledger is None
+                else "no certificate with this code"
+            )
+            result = VerificationResult(status="unknown", code=code, problems=(why,))
+        else:
+            result = verify_code(code, claims_from_record(record), keys)
+    if not result.is_valid or result.claims is None:
+        return Verdict(is_valid=False, headline=result.message, claims=result.claims)
+    notes: list[str] = []
+    if ledger is not None:
+        status = ledger.status(result.claims.number, result.claims.version)
+        if status.state not in ("valid", "unknown"):
+            return Verdict(is_valid=False, headline=status.describe(), claims=result.claims)
+        if status.state == "unknown":
+            notes.append("not in this ledger (checked against the key only)")
+        elif (
+            sha256 is not None
+            and status.certificate is not None
+            and status.certificate.pdf_sha256 not in (None, sha256)
+        ):
+            notes.append(
+                "these bytes differ from the file recorded at issue (re-drawn); "
+                "the claims are sealed and unchanged"
+            )
+    return Verdict(is_valid=True, headline="valid", claims=result.claims, notes=tuple(notes))
