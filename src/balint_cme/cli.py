@@ -42,6 +42,7 @@ from balint_cme.credit import build_transcript
 from balint_cme.demo import run_demo
 from balint_cme.errors import BalintCmeError, DataFileError
 from balint_cme.io.ics import format_ics
+from balint_cme.io.reports import read_reports
 from balint_cme.io.series_file import load_series, series_schema
 from balint_cme.ledger import Ledger, default_ledger_path
 from balint_cme.model import Series
@@ -76,7 +77,8 @@ def _out(text: str = "", *, stream: TextIO | None = None) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"balint-cme: error: {message}", file=sys.stderr)
+    one_line = " ".join(message.split())  # a message quoting file content stays one line
+    print(f"balint-cme: error: {one_line}", file=sys.stderr)
     return 1
 
 
@@ -273,6 +275,9 @@ class _Progress:
 def _cmd_certify(args: argparse.Namespace) -> int:
     series = load_series(args.series_file)
     reports = _checked_reports(series, args.attendance)
+    # Reports are read before a first run creates the key or the ledger, so bad input
+    # leaves neither behind.
+    reading = read_reports(reports, series, export_tz=args.export_tz)
     key, key_path, key_note = _signing_key(args)
     # The issue date is the provider's: today in the series' time zone, unless given.
     issued_on = args.issued_on or datetime.now(series.zone).date()
@@ -296,6 +301,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                 layout=layout,
                 progress=progress.advance,
                 on_total=progress.start,
+                reading=reading,
             )
     finally:
         progress.close()

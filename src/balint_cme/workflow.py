@@ -366,6 +366,7 @@ def certify(
     verify_url_template: str | None = None,
     progress: ProgressCallback | None = None,
     on_total: ProgressCallback | None = None,
+    reading: AttendanceReading | None = None,
 ) -> CertifyResult:
     """Certificates for every eligible person, recorded in `ledger`, plus DIR/manifest.json.
 
@@ -376,7 +377,9 @@ def certify(
     are resumed by the next run. `issued_on` is used for new certificates; unchanged ones keep
     the date they were first issued with, and their seal: one sealed before a key rotation is
     re-drawn with the retired key that `retired_keys(key_id)` returns, so its file and code
-    stay those issued.
+    stay those issued. `on_total` is told how many certificates will be drawn, `progress` how
+    many were just drawn. `reading` is the reports already read by a caller that checked them
+    first (they are read here otherwise).
 
     Raises:
         DataFileError: the series file or a report is unreadable, or `out_dir` is unusable.
@@ -385,7 +388,8 @@ def certify(
         VerificationError: an unchanged certificate was sealed with a key that is not given.
     """
     series, content = read_series_file(series_file)
-    reading = read_reports(reports, series, export_tz=export_tz)
+    if reading is None:
+        reading = read_reports(reports, series, export_tz=export_tz)
     # Sessions this run's reports cover replace what the ledger holds for them; attendance
     # already on record for other sessions stays and counts (certify as each report arrives).
     covered = {source.session for source in reading.sources if source.session is not None}

@@ -588,3 +588,20 @@ def test_transcript_window_backwards_and_ics_into_missing_folder_are_one_line(
     assert code == 1
     assert "cannot write the calendar" in err
     assert err.count("\n") == 1
+
+
+def test_first_certify_with_a_bad_report_creates_no_key_and_no_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BALINT_CME_LEDGER", str(tmp_path / "ledger.sqlite3"))
+    monkeypatch.setenv("BALINT_CME_KEY_FILE", str(tmp_path / "keys" / "signing.key"))
+    junk = tmp_path / "zoom.csv"
+    junk.write_text("Name,Something\nnot,a report\n", encoding="utf-8")
+    code, out, err = run(
+        capsys, "certify", SERIES, "--attendance", str(junk), "--out", str(tmp_path / "c")
+    )
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert not (tmp_path / "ledger.sqlite3").exists()
+    assert not (tmp_path / "keys").exists()
