@@ -27,6 +27,30 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def _certify(
+    capsys: pytest.CaptureFixture[str],
+    series: str,
+    out: Path,
+    *reports: str,
+    issued_on: str = "2021-01-20",
+) -> dict[str, Any]:
+    """Run certify into `out`; return its manifest."""
+    code, _, err = run(
+        capsys,
+        "certify",
+        series,
+        "--attendance",
+        *reports,
+        "--out",
+        str(out),
+        "--issued-on",
+        issued_on,
+    )
+    assert code == 0, err
+    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return manifest
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private ledger and key, so no test touches the user's real ones."""
@@ -223,17 +247,7 @@ def test_verify_reports_valid_revoked_and_altered(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = workspace / "certificates"
-    run(
-        capsys,
-        "certify",
-        SERIES,
-        "--attendance",
-        *REPORTS,
-        "--out",
-        str(out_dir),
-        "--issued-on",
-        "2021-01-20",
-    )
+    _certify(capsys, SERIES, out_dir, *REPORTS)
     manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     first = manifest["certificates"][0]
     pdf = out_dir / first["file"]
@@ -270,17 +284,7 @@ def test_corrected_name_issues_a_new_version_that_supersedes(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = workspace / "certificates"
-    run(
-        capsys,
-        "certify",
-        SERIES,
-        "--attendance",
-        *REPORTS,
-        "--out",
-        str(out_dir),
-        "--issued-on",
-        "2021-01-20",
-    )
+    _certify(capsys, SERIES, out_dir, *REPORTS)
     old_pdf = (
         out_dir
         / json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))["certificates"][0][
@@ -319,17 +323,7 @@ def test_corrected_name_issues_a_new_version_that_supersedes(
 def test_attendance_transcript_and_ledger_check(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(
-        capsys,
-        "certify",
-        SERIES,
-        "--attendance",
-        *REPORTS,
-        "--out",
-        str(workspace / "c"),
-        "--issued-on",
-        "2021-01-20",
-    )
+    _certify(capsys, SERIES, workspace / "c", *REPORTS)
     code, out, _ = run(capsys, "attendance", "--person", "ana.ruiz@example.org")
     assert code == 0
     assert "session 1 2020-09-09: 52.00 min, credit 0.75" in out
@@ -449,25 +443,6 @@ def test_certify_uses_a_layout_file_and_names_a_bad_one(
     code, _, err = run(capsys, *argv, "--layout", str(layout))
     assert code == 1
     assert f"balint-cme: error: {layout}: primary_colour: 'green' is not a colour" in err
-
-
-def _certify(
-    capsys: pytest.CaptureFixture[str], series: str, out: Path, *reports: str
-) -> dict[str, Any]:
-    code, _, err = run(
-        capsys,
-        "certify",
-        series,
-        "--attendance",
-        *reports,
-        "--out",
-        str(out),
-        "--issued-on",
-        "2021-02-01",
-    )
-    assert code == 0, err
-    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    return manifest
 
 
 def test_certify_with_one_new_report_keeps_the_attendance_on_record(

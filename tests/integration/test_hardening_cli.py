@@ -22,6 +22,7 @@ from tests.integration.hardening_support import (
     run,
     tree,
 )
+from tests.strategies import mutate_bytes
 
 FIXTURES = ROOT / "tests" / "fixtures" / "reports"
 FIXTURE_SERIES = FIXTURES / "series-reports.toml"
@@ -41,21 +42,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _mutate(data: st.DataObject, raw: bytes) -> bytes:
     """A few changes only, so that some mutated files are still usable (exit 0)."""
-    mutated = bytearray(raw)
-    for _ in range(data.draw(st.integers(1, 3), label="mutations")):
-        if not mutated:
-            break
-        at = data.draw(st.integers(0, len(mutated) - 1), label="at")
-        action = data.draw(st.sampled_from(["flip", "delete", "insert", "truncate"]))
-        if action == "flip":
-            mutated[at] = data.draw(st.integers(0, 255), label="byte")
-        elif action == "delete":
-            del mutated[at : at + data.draw(st.integers(1, 40), label="width")]
-        elif action == "insert":
-            mutated[at:at] = data.draw(st.binary(min_size=1, max_size=12), label="inserted")
-        else:
-            del mutated[at:]
-    return bytes(mutated)
+    return mutate_bytes(data, raw, most=3, widest=40)
 
 
 def _answered(

@@ -51,27 +51,9 @@ from balint_cme.workflow import certify, read_pdf_bytes
 from tests.certificate_helpers import OTHER_KEY, TEST_KEY, certificate_for
 from tests.conftest import ROOT
 from tests.integration.hardening_support import REPORTS_2020, SERIES_2020
+from tests.strategies import mutate_bytes
 
 _SCRATCH = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-def _mutate(data: st.DataObject, raw: bytes, *, most: int = 8) -> bytes:
-    """Flip, delete, insert or cut bytes of `raw` at drawn places."""
-    mutated = bytearray(raw)
-    for _ in range(data.draw(st.integers(1, most), label="mutations")):
-        if not mutated:
-            break
-        at = data.draw(st.integers(0, len(mutated) - 1), label="at")
-        action = data.draw(st.sampled_from(["flip", "delete", "insert", "truncate"]))
-        if action == "flip":
-            mutated[at] = data.draw(st.integers(0, 255), label="byte")
-        elif action == "delete":
-            del mutated[at : at + data.draw(st.integers(1, 16), label="width")]
-        elif action == "insert":
-            mutated[at:at] = data.draw(st.binary(min_size=1, max_size=12), label="inserted")
-        else:
-            del mutated[at:]
-    return bytes(mutated)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +112,7 @@ def test_any_bytes_as_a_key_file_raise_only_our_errors(scratch: Path, data: byte
 def test_a_mutated_key_file_raises_only_our_errors_and_never_shows_the_secret(
     scratch: Path, data: st.DataObject
 ) -> None:
-    path = _private_file(scratch, "mutated.key", _mutate(data, KEY_FILE))
+    path = _private_file(scratch, "mutated.key", mutate_bytes(data, KEY_FILE))
     key = _load_key_or_refuse(path)
     event("refused" if key is None else "loaded")
     if key is not None:  # a comment or spacing changed, or the secret became another secret
@@ -245,7 +227,9 @@ def test_any_bytes_as_a_column_map_raise_only_data_file_error(scratch: Path, dat
 def test_a_mutated_column_map_is_refused_or_exports_safely(
     scratch: Path, data: st.DataObject
 ) -> None:
-    _columns_or_refusal(_private_file(scratch, "mutated.toml", _mutate(data, PACKAGED_COLUMNS)))
+    _columns_or_refusal(
+        _private_file(scratch, "mutated.toml", mutate_bytes(data, PACKAGED_COLUMNS))
+    )
 
 
 _TOML_VALUES = st.recursive(
@@ -371,7 +355,7 @@ def test_any_bytes_given_to_verify_are_unknown(data: bytes) -> None:
 def test_a_mutated_certificate_never_verifies_other_claims(
     genuine_pdf: bytes, data: st.DataObject
 ) -> None:
-    _verify_never_raises(_mutate(data, genuine_pdf, most=6), genuine_pdf)
+    _verify_never_raises(mutate_bytes(data, genuine_pdf, most=6), genuine_pdf)
 
 
 def _pdf_with_claims(record: str) -> bytes:

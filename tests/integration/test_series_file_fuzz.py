@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from balint_cme.errors import DataFileError
 from balint_cme.io.series_file import MAX_SERIES_FILE_BYTES, load_series, parse_series
 from tests.conftest import EXAMPLES
+from tests.strategies import mutate_bytes
 
 VALID_TOML = (EXAMPLES / "ssvms-balint-2020.toml").read_bytes()
 
@@ -38,21 +39,7 @@ def test_random_bytes_raise_only_data_file_error(data: bytes, name: str) -> None
 
 @given(st.data())
 def test_mutated_valid_file_raises_only_data_file_error(data: st.DataObject) -> None:
-    raw = bytearray(VALID_TOML)
-    for _ in range(data.draw(st.integers(1, 8))):
-        position = data.draw(st.integers(0, len(raw) - 1))
-        action = data.draw(st.sampled_from(["flip", "delete", "insert", "truncate"]))
-        if action == "flip":
-            raw[position] = data.draw(st.integers(0, 255))
-        elif action == "delete":
-            del raw[position]
-        elif action == "insert":
-            raw[position:position] = data.draw(st.binary(min_size=1, max_size=8))
-        else:
-            del raw[position:]
-        if not raw:
-            break
-    _parse_or_data_error(bytes(raw), "mutated.toml")
+    _parse_or_data_error(mutate_bytes(data, VALID_TOML, widest=1), "mutated.toml")
 
 
 @given(st.text(max_size=300))
