@@ -15,7 +15,7 @@ Needs hypothesis (`pip install "balint-cme[testing]"`). Not imported by `import 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -127,10 +127,13 @@ def series(draw: st.DrawFn, *, max_sessions: int = 6, max_participants: int = 5)
     zone_name = draw(st.sampled_from(TIME_ZONES))
     zone = ZoneInfo(zone_name)
     count = draw(st.integers(1, max_sessions))
-    first = draw(
-        # Naive bounds on purpose: a wall-clock time that the series zone is then attached to.
-        st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2027, 12, 31))  # noqa: DTZ001
-    ).replace(second=0, microsecond=0, tzinfo=zone)
+    # Drawn as UTC instants and shown in the zone, so no start falls in a daylight-saving gap
+    # (a wall-clock time that does not exist, which series files refuse).
+    first = (
+        draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2027, 12, 31)))  # noqa: DTZ001
+        .replace(second=0, microsecond=0, tzinfo=UTC)
+        .astimezone(zone)
+    )
     gaps = draw(st.lists(st.integers(1, 45), min_size=count, max_size=count))
     sessions = []
     start = first
@@ -140,7 +143,7 @@ def series(draw: st.DrawFn, *, max_sessions: int = 6, max_participants: int = 5)
         sessions.append(
             Session(number=number, starts_at=start, duration_minutes=duration, credit=credit)
         )
-        start = start + timedelta(days=gap)
+        start = (start.astimezone(UTC) + timedelta(days=gap)).astimezone(zone)
     designated = sum((s.credit for s in sessions), Decimal(0))
     maximum_quarters = draw(st.integers(1, int(designated / Decimal("0.25"))))
     roster_size = draw(st.integers(1, max_participants))
