@@ -419,14 +419,15 @@ def _cmd_ledger_purge(args: argparse.Namespace) -> int:
 
 
 def _cmd_consent(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    if args.given_at is not None and args.given_at > now:
+        return _fail(f"--given-at {args.given_at:%Y-%m-%d %H:%M} UTC is in the future")
     with _open_ledger(args, create=False) as ledger:
         if args.withdraw:
-            record = ledger.withdraw_consent(
-                args.person, withdrawn_at=datetime.now(UTC), actor=_actor(args)
-            )
+            record = ledger.withdraw_consent(args.person, withdrawn_at=now, actor=_actor(args))
             _out(f"consent withdrawn for {record.participant_id}")
         else:
-            given = args.given_at or datetime.now(UTC)
+            given = args.given_at or now
             record = ledger.record_consent(
                 args.person, wording_version=args.wording, given_at=given, actor=_actor(args)
             )

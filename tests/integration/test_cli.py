@@ -580,3 +580,15 @@ def test_first_certify_with_a_bad_report_creates_no_key_and_no_ledger(
     assert err.count("\n") == 1
     assert not (tmp_path / "ledger.sqlite3").exists()
     assert not (tmp_path / "keys").exists()
+
+
+def test_consent_given_in_the_future_is_refused(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _certify(capsys, SERIES, workspace / "c", *REPORTS)
+    code, _, err = run(capsys, "consent", "--person", "p01", "--given-at", "2999-01-01")
+    assert code == 1
+    assert "is in the future" in err
+    code, out, _ = run(capsys, "consent", "--person", "p01", "--given-at", "2021-01-20")
+    assert code == 0
+    assert "consent recorded for p01 (wording v1, 2021-01-20)" in out
