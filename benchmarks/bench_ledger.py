@@ -25,6 +25,7 @@ from typing import Any
 
 from balint_cme.ledger import Ledger
 from balint_cme.ledger.chain import canonical_json, event_hash, event_json, row_hash, row_key
+from balint_cme.ledger.issuing import pending_certificate_row
 from balint_cme.ledger.schema import TABLES
 
 SERIES = 1_000
@@ -94,31 +95,21 @@ def certificate_row(
     number: str, version: int, series_id: str, pid: str, dates: list[str], name: str, at: str
 ) -> dict[str, Any]:
     claims = canonical_json({"name": name, "title": f"Balint group {series_id}"})
-    return {
-        "number": number,
-        "version": version,
-        "series_id": series_id,
-        "participant_id": pid,
-        "kind": "credit",
-        "credits": "5.00",
-        "session_dates": canonical_json(dates),
-        "issued_on": dates[-1],
-        "claims": claims,
-        "claims_fingerprint": hashlib.sha256(claims.encode()).hexdigest(),
-        "series_sha256": "0" * 64,
-        "reason": None if version == 1 else "changed: name",
-        "state": "pending",
-        "reserved_at": at,
-        "confirmed_at": None,
-        "verification_code": None,
-        "pdf_sha256": None,
-        "file_name": None,
-        "superseded_by": None,
-        "superseded_at": None,
-        "revoked_at": None,
-        "revoked_reason": None,
-        "revoked_by": None,
-    }
+    return pending_certificate_row(
+        number=number,
+        version=version,
+        series_id=series_id,
+        participant_id=pid,
+        kind="credit",
+        credits="5.00",
+        session_dates=dates,
+        issued_on=dates[-1],
+        claims=claims,
+        claims_fingerprint=hashlib.sha256(claims.encode()).hexdigest(),
+        series_sha256="0" * 64,
+        reason=None if version == 1 else "changed: name",
+        reserved_at=at,
+    )
 
 
 def build(path: Path, target_events: int) -> tuple[list[str], int]:

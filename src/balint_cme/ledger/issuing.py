@@ -36,6 +36,7 @@ __all__ = [
     "confirm",
     "format_number",
     "normalise_number",
+    "pending_certificate_row",
     "prepare_claims",
     "read_status",
     "reserve",
@@ -195,6 +196,50 @@ def check_confirmation(pdf_sha256: str, file_name: str, verification_code: str) 
         raise ValueError("verification_code must be 1-500 characters")
 
 
+def pending_certificate_row(
+    *,
+    number: str,
+    version: int,
+    series_id: str,
+    participant_id: str,
+    kind: str,
+    credits: str,
+    session_dates: Sequence[str],
+    issued_on: str,
+    claims: str,
+    claims_fingerprint: str,
+    series_sha256: str,
+    reason: str | None,
+    reserved_at: str,
+) -> dict[str, object]:
+    """A `certificates` row for a newly reserved (pending) version, in stored form."""
+    return {
+        "number": number,
+        "version": version,
+        "series_id": series_id,
+        "participant_id": participant_id,
+        "kind": kind,
+        "credits": credits,
+        "session_dates": canonical_json(list(session_dates)),
+        "issued_on": issued_on,
+        "claims": claims,
+        "claims_fingerprint": claims_fingerprint,
+        "series_sha256": series_sha256,
+        "reason": reason,
+        "state": "pending",
+        "reserved_at": reserved_at,
+        "confirmed_at": None,
+        "verification_code": None,
+        "pdf_sha256": None,
+        "file_name": None,
+        "superseded_by": None,
+        "superseded_at": None,
+        "revoked_at": None,
+        "revoked_reason": None,
+        "revoked_by": None,
+    }
+
+
 def reserve(
     writer: Writer,
     prepared: PreparedClaims,
@@ -218,31 +263,21 @@ def reserve(
         raise LedgerError(f"{participant_id!r} is not enrolled in series {series_id!r}")
 
     def new_row(number: str, version: int) -> dict[str, object]:
-        return {
-            "number": number,
-            "version": version,
-            "series_id": series_id,
-            "participant_id": participant_id,
-            "kind": kind,
-            "credits": credits_text,
-            "session_dates": canonical_json(dates),
-            "issued_on": issued_on.isoformat(),
-            "claims": claims_text,
-            "claims_fingerprint": fingerprint,
-            "series_sha256": series["current_sha256"],
-            "reason": reason,
-            "state": "pending",
-            "reserved_at": writer.at,
-            "confirmed_at": None,
-            "verification_code": None,
-            "pdf_sha256": None,
-            "file_name": None,
-            "superseded_by": None,
-            "superseded_at": None,
-            "revoked_at": None,
-            "revoked_reason": None,
-            "revoked_by": None,
-        }
+        return pending_certificate_row(
+            number=number,
+            version=version,
+            series_id=series_id,
+            participant_id=participant_id,
+            kind=kind,
+            credits=credits_text,
+            session_dates=dates,
+            issued_on=issued_on.isoformat(),
+            claims=claims_text,
+            claims_fingerprint=fingerprint,
+            series_sha256=series["current_sha256"],
+            reason=reason,
+            reserved_at=writer.at,
+        )
 
     holder = connection.execute(
         "SELECT number FROM numbers WHERE series_id = ? AND participant_id = ?",
