@@ -45,7 +45,7 @@ from balint_cme.io.ics import format_ics
 from balint_cme.io.reports import read_reports
 from balint_cme.io.series_file import load_series, series_schema
 from balint_cme.ledger import Ledger, default_ledger_path
-from balint_cme.model import Series
+from balint_cme.model import Series, facilitator_links
 from balint_cme.storage import write_atomically
 from balint_cme.workflow import (
     CertifyResult,
@@ -168,6 +168,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         f" ({dated} dated), {len(series.participants)} participant(s), "
         f"maximum {series.credit.series_maximum:.2f} {series.credit.type}(s)"
     )
+    for link in facilitator_links(series):
+        _out(f"  {link.describe()}")
     return 0
 
 

@@ -29,6 +29,7 @@ from balint_cme.model import (
     Participant,
     Series,
     Text,
+    facilitator_links,
     quarter_hours,
 )
 
@@ -125,15 +126,16 @@ class _Window(NamedTuple):
 
 def _windows(series: Series) -> tuple[_Window, ...]:
     zone = series.zone
+    # Leaders on the roster, however the file links them (participant_id, e-mail or name).
+    led = [
+        (link.participant_id, series.led_sessions(link.facilitator))
+        for link in facilitator_links(series)
+    ]
     windows = []
     for session in series.dated_sessions:
         assert session.starts_at is not None
         start = int(session.starts_at.timestamp())
-        leaders = frozenset(
-            f.participant_id
-            for f in series.facilitators
-            if f.participant_id is not None and f.leads_session(session.number)
-        )
+        leaders = frozenset(pid for pid, numbers in led if session.number in numbers)
         windows.append(
             _Window(
                 number=session.number,

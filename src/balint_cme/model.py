@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, NamedTuple, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -36,6 +37,7 @@ __all__ = [
     "CreditPolicy",
     "DomainModel",
     "Facilitator",
+    "FacilitatorLink",
     "Participant",
     "ParticipantId",
     "Provider",
@@ -47,7 +49,10 @@ __all__ = [
     "SessionMove",
     "Text",
     "TimeZoneName",
+    "SessionKey",
     "enroll",
+    "facilitator_links",
+    "person_name_key",
     "quarter_hours",
 ]
 
@@ -291,19 +296,145 @@ class Participant(DomainModel):
         return self
 
 
+SessionKey = Annotated[int, Field(ge=1)] | date
+"""How a facilitator's `leads` names a session: its planned local date (stable: cancelling or
+moving another session never changes it) or, where no session is cancelled or moved, its
+1-based number."""
+
+
 class Facilitator(DomainModel):
     """A group leader. Leaders get no learner credit for a session they lead (DOMAIN.md §2)."""
 
     name: Text
     credentials: Text
+    email: Email | None = None
+    """Links the leader to the roster entry with this e-mail (see facilitator_links)."""
     participant_id: ParticipantId | None = None
     """The roster id when the leader is also enrolled as a learner for other sessions."""
-    leads: tuple[Annotated[int, Field(ge=1)], ...] = ()
-    """1-based session numbers this person leads; empty means every session."""
+    leads: tuple[SessionKey, ...] = ()
+    """The sessions this person leads, by planned date ("2021-01-13") or, in a schedule with
+    no cancelled or moved session, by 1-based number; empty means every session."""
 
-    def leads_session(self, number: int) -> bool:
-        """Whether this facilitator leads session `number`."""
-        return not self.leads or number in self.leads
+
+class FacilitatorLink(NamedTuple):
+    """A facilitator who is also on the roster: they get no learner credit for what they lead."""
+
+    facilitator: Facilitator
+    participant_id: str
+    via: Literal["participant_id", "email", "name"]
+    """How the link was made: the file's `participant_id`, the e-mail, or the normalised name."""
+
+    def describe(self) -> str:
+        """One line for `check`: who is linked to which roster entry, and how."""
+        how = {
+            "participant_id": "by participant_id",
+            "email": "by e-mail",
+            "name": "by name",
+        }[self.via]
+        return (
+            f"facilitator {self.facilitator.name} is roster entry {self.participant_id} ({how}): "
+            "no learner credit for the sessions they lead"
+        )
+
+
+_TITLE = re.compile(r"^(?:dr|doctor|prof|professor)\b\.?\s+", re.IGNORECASE)
+_CREDENTIAL_SUFFIXES = frozenset(
+    {
+        *DEFAULT_PHYSICIAN_CREDENTIALS,
+        *("PHD", "MFT", "LMFT", "NP", "RN", "LCSW", "PSYD", "MPH", "DNP", "PA", "PAC", "FNP"),
+    }
+)
+
+
+def person_name_key(name: str) -> str:
+    """A name as facilitator linking compares it: case, accents, punctuation, spacing, a
+    "Dr." title and credential suffixes (", MD", " M.D.") ignored; word order kept."""
+    text = " ".join(unicodedata.normalize("NFKC", name).split())
+    text = _TITLE.sub("", text)
+    parts = [part.strip() for part in text.split(",")]
+    while len(parts) > 1 and all(
+        re.sub(r"[^A-Z]", "", token.upper()) in _CREDENTIAL_SUFFIXES for token in parts[-1].split()
+    ):
+        parts.pop()
+    tokens = " ".join(parts).split()
+    while (
+        len(tokens) > 2
+        and tokens[-1].replace(".", "").isupper()
+        and re.sub(r"[^A-Z]", "", tokens[-1]) in _CREDENTIAL_SUFFIXES
+    ):
+        tokens.pop()
+    text = unicodedata.normalize("NFKD", " ".join(tokens).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+def _roster_emails(participant: Participant) -> set[str]:
+    emails = {participant.email.casefold()} if participant.email else set()
+    emails.update(
+        alias.strip().casefold()
+        for alias in participant.aliases
+        if "@" in alias and " " not in alias.strip()
+    )
+    return emails
+
+
+def _link_facilitators(
+    facilitators: tuple[Facilitator, ...], participants: tuple[Participant, ...]
+) -> tuple[tuple[FacilitatorLink, ...], tuple[str, ...]]:
+    """The links and the problems (ambiguous or contradictory matches) of the rule below."""
+    links: list[FacilitatorLink] = []
+    problems: list[str] = []
+    ids = {p.id for p in participants}
+    for facilitator in facilitators:
+        by_email = (
+            sorted(p.id for p in participants if facilitator.email.casefold() in _roster_emails(p))
+            if facilitator.email
+            else []
+        )
+        if facilitator.participant_id is not None:
+            if facilitator.participant_id not in ids:
+                problems.append(
+                    f"facilitator {facilitator.name} names participant "
+                    f"{facilitator.participant_id!r}, who is not on the roster"
+                )
+            elif by_email and by_email != [facilitator.participant_id]:
+                problems.append(
+                    f"facilitator {facilitator.name} names participant "
+                    f"{facilitator.participant_id!r}, but their e-mail {facilitator.email} is "
+                    f"{', '.join(by_email)}'s: correct one of them"
+                )
+            else:
+                links.append(
+                    FacilitatorLink(facilitator, facilitator.participant_id, "participant_id")
+                )
+            continue
+        via: Literal["email", "name"] = "email"
+        found = by_email
+        if not found:
+            via = "name"
+            key = person_name_key(facilitator.name)
+            found = sorted(p.id for p in participants if key and person_name_key(p.name) == key)
+        if len(found) == 1:
+            links.append(FacilitatorLink(facilitator, found[0], via))
+        elif found:
+            problems.append(
+                f"facilitator {facilitator.name} matches several roster entries by {via} "
+                f"({', '.join(found)}): set participant_id to the one they are"
+            )
+    return tuple(links), tuple(problems)
+
+
+def facilitator_links(series: Series) -> tuple[FacilitatorLink, ...]:
+    """Which facilitators are also on the roster, so they earn nothing for what they lead.
+
+    The rule (pure; used by the credit engine, certify and check alike): a facilitator's
+    `participant_id` links them to that roster entry; otherwise their e-mail (case-folded)
+    matching exactly one roster entry's e-mail or e-mail alias links them; otherwise their
+    normalised name (person_name_key) matching exactly one roster entry's name does. A match
+    with several entries, or a participant_id contradicted by the e-mail, is refused when the
+    Series is built, so a valid Series always links unambiguously.
+    """
+    return _link_facilitators(series.facilitators, series.participants)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,19 +594,36 @@ class Series(SeriesProfile):
 
     @model_validator(mode="after")
     def _check_facilitators_lead_existing_sessions(self) -> Self:
-        ids = {p.id for p in self.participants}
+        planned = self._sessions_by_planned_date()
+        cancelled = set(self.schedule.cancelled) if self.schedule is not None else set()
+        shifting = self.schedule is not None and bool(
+            self.schedule.cancelled or self.schedule.moved
+        )
         for facilitator in self.facilitators:
-            for number in facilitator.leads:
-                if number > len(self.sessions):
+            for key in facilitator.leads:
+                if isinstance(key, date):
+                    if key not in planned and key not in cancelled:
+                        raise ValueError(
+                            f"facilitator {facilitator.name} leads the session of {key}, but no "
+                            "session is planned on that date"
+                        )
+                    continue
+                if key > len(self.sessions):
                     raise ValueError(
-                        f"facilitator {facilitator.name} leads session {number}, "
+                        f"facilitator {facilitator.name} leads session {key}, "
                         f"but the series has {len(self.sessions)}"
                     )
-            if facilitator.participant_id is not None and facilitator.participant_id not in ids:
-                raise ValueError(
-                    f"facilitator {facilitator.name} names participant "
-                    f"{facilitator.participant_id!r}, who is not on the roster"
-                )
+                if shifting:
+                    held = self.held_on(self.sessions[key - 1])
+                    raise ValueError(
+                        f"facilitator {facilitator.name} leads session {key} by number, but this "
+                        "schedule cancels or moves sessions, which shifts the numbers: name the "
+                        f'session by its planned date instead, e.g. leads = ["{held}"] '
+                        f"(session {key} is now held on {held})"
+                    )
+        problems = _link_facilitators(self.facilitators, self.participants)[1]
+        if problems:
+            raise ValueError(problems[0])
         return self
 
     @model_validator(mode="after")
@@ -528,6 +676,35 @@ class Series(SeriesProfile):
         if 1 <= number <= len(self.sessions):
             return self.sessions[number - 1]
         return None
+
+    def _sessions_by_planned_date(self) -> dict[date, int]:
+        """Session number by local date: the date held, and for a moved session also the date
+        the schedule planned it for."""
+        by_date: dict[date, int] = {}
+        for session in self.sessions:
+            held = self.held_on(session)
+            if held is not None:
+                by_date[held] = session.number
+        if self.schedule is not None:
+            for move in self.schedule.moved:
+                number = by_date.get(move.start.date())
+                if number is not None:
+                    by_date.setdefault(move.planned_on, number)
+        return by_date
+
+    def led_sessions(self, facilitator: Facilitator) -> frozenset[int]:
+        """The numbers of the sessions `facilitator` leads (a cancelled date leads nothing)."""
+        if not facilitator.leads:
+            return frozenset(s.number for s in self.sessions)
+        planned = self._sessions_by_planned_date()
+        numbers: set[int] = set()
+        for key in facilitator.leads:
+            if isinstance(key, date):
+                if key in planned:
+                    numbers.add(planned[key])
+            else:
+                numbers.add(key)
+        return frozenset(numbers)
 
     def participant(self, participant_id: str) -> Participant | None:
         """The roster entry with this id, or None."""

@@ -49,7 +49,7 @@ from balint_cme.io.report_rows import (
 from balint_cme.io.signin_csv import is_sign_in_header, parse_sign_in, sign_in_delimiter
 from balint_cme.io.teams import is_teams_header, parse_teams
 from balint_cme.io.zoom import is_zoom_csv_header, parse_zoom_api_json, parse_zoom_csv
-from balint_cme.model import Series, Session
+from balint_cme.model import Series, Session, facilitator_links
 
 __all__ = [
     "MAX_REPORT_BYTES",
@@ -304,9 +304,14 @@ class RosterMatcher:
                 else:
                     self._index(alias, participant.id, aliases)
             self._index(participant.name, participant.id, names)
+        linked = {id(link.facilitator): link.participant_id for link in facilitator_links(series)}
         for facilitator in series.facilitators:
-            target = facilitator.participant_id or f"{_FACILITATOR}{facilitator.name}"
+            # A facilitator on the roster (linked by participant_id, e-mail or name) is that
+            # roster entry; the credit engine withholds credit for the sessions they lead.
+            target = linked.get(id(facilitator)) or f"{_FACILITATOR}{facilitator.name}"
             self._index(facilitator.name, target, names)
+            if facilitator.email and target.startswith(_FACILITATOR):
+                self._emails.setdefault(facilitator.email.casefold(), set()).add(target)
         for index in (aliases, names):
             for key, targets in index.items():
                 loose.setdefault(key, set()).update(targets)
