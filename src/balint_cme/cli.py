@@ -44,7 +44,7 @@ from balint_cme.errors import BalintCmeError, DataFileError
 from balint_cme.io.ics import format_ics
 from balint_cme.io.reports import read_reports
 from balint_cme.io.series_file import load_series, series_schema
-from balint_cme.ledger import Ledger, default_ledger_path
+from balint_cme.ledger import Ledger, PersonRecord, default_ledger_path
 from balint_cme.model import Series, facilitator_links
 from balint_cme.storage import write_atomically
 from balint_cme.workflow import (
@@ -60,6 +60,11 @@ from balint_cme.workflow import (
 )
 
 __all__ = ["main"]
+
+_PERSON_HELP = (
+    "the person: ledger person id (P000001), SERIES:ROSTER_ID, NPI, e-mail, a roster id "
+    "(when only one person uses it), or a name; an ambiguous match lists the candidates"
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -372,9 +377,11 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
 
 def _cmd_attendance(args: argparse.Namespace) -> int:
     with _open_ledger(args, create=False) as ledger:
-        records = ledger.attendance_for(args.person)
+        person = ledger.resolve_person(args.person)
+        records = ledger.attendance_for(person.person_id)
     if not records:
         return _fail(f"no participation on record for {args.person!r}")
+    _out(f"ledger person {person.describe()}")
     for record in records:
         amount = "" if record.points is None else f", {record.points} credit"
         hours = "" if record.participation_hours is None else f", {record.participation_hours} h"
@@ -425,31 +432,48 @@ def _cmd_consent(args: argparse.Namespace) -> int:
     if args.given_at is not None and args.given_at > now:
         return _fail(f"--given-at {args.given_at:%Y-%m-%d %H:%M} UTC is in the future")
     with _open_ledger(args, create=False) as ledger:
+        # Consent is a person's own: never matched by name, and an ambiguous id is an error.
+        person = ledger.resolve_person(args.person, by_name=False)
         if args.withdraw:
-            record = ledger.withdraw_consent(args.person, withdrawn_at=now, actor=_actor(args))
-            _out(f"consent withdrawn for {record.participant_id}")
+            record = ledger.withdraw_consent(person.person_id, withdrawn_at=now, actor=_actor(args))
+            _out(f"consent withdrawn for {_who(person)}")
         else:
             given = args.given_at or now
             record = ledger.record_consent(
-                args.person, wording_version=args.wording, given_at=given, actor=_actor(args)
+                person.person_id,
+                wording_version=args.wording,
+                given_at=given,
+                actor=_actor(args),
             )
             _out(
-                f"consent recorded for {record.participant_id} (wording {record.wording_version}, "
+                f"consent recorded for {_who(person)} (wording {record.wording_version}, "
                 f"{record.given_at:%Y-%m-%d})"
             )
     return 0
+
+
+def _who(person: PersonRecord) -> str:
+    """"ledger person P000001 (ssvms-balint-2020:p01)": ids only, no personal data."""
+    where = ", ".join(f"{series}:{roster}" for series, roster in person.roster_ids)
+    return f"ledger person {person.person_id}" + (f" ({where})" if where else "")
 
 
 def _cmd_transcript(args: argparse.Namespace) -> int:
     if args.from_on and args.to_on and args.from_on > args.to_on:
         return _fail(f"--from {args.from_on} is after --to {args.to_on}")
     with _open_ledger(args, create=False) as ledger:
-        history = transcript_history(ledger, args.person, [Path(p) for p in args.series_files])
+        person = ledger.resolve_person(args.person)
+        history = transcript_history(ledger, person, [Path(p) for p in args.series_files])
     transcript = build_transcript(
-        args.person, history, from_on=args.from_on, to_on=args.to_on, target=args.target
+        person.person_id,
+        history,
+        from_on=args.from_on,
+        to_on=args.to_on,
+        target=args.target,
+        roster_ids=dict(person.roster_ids),
     )
     window = f"{transcript.from_on or 'start'} to {transcript.to_on or 'now'}"
-    _out(f"{transcript.name} ({transcript.participant_id}): {window}")
+    _out(f"{transcript.name} (ledger person {person.describe()}): {window}")
     for line in transcript.lines:
         dates = ", ".join(d.isoformat() for d in line.held_on)
         _out(
@@ -687,7 +711,7 @@ def build_parser() -> _Parser:
         "a person's credit across series, against a target (50 over two years)",
         "balint-cme transcript --person p01 --from 2025-02-01 --to 2027-01-31",
     )
-    transcript.add_argument("--person", required=True, metavar="ID", help="the participant id")
+    transcript.add_argument("--person", required=True, metavar="PERSON", help=_PERSON_HELP)
     transcript.add_argument(
         "series_files",
         metavar="SERIES_FILE",
@@ -723,7 +747,7 @@ def build_parser() -> _Parser:
         "a person's verified participation across series (for verification requests)",
         "balint-cme attendance --person ana.ruiz@example.org",
     )
-    attendance.add_argument("--person", required=True, metavar="ID_EMAIL_NPI_OR_NAME")
+    attendance.add_argument("--person", required=True, metavar="PERSON", help=_PERSON_HELP)
     _ledger_option(attendance)
 
     consent = _add(
@@ -733,7 +757,12 @@ def build_parser() -> _Parser:
         "record (or withdraw) a participant's consent to report completions to ACCME PARS",
         "balint-cme consent --person p01 --wording v1",
     )
-    consent.add_argument("--person", required=True, metavar="ID")
+    consent.add_argument(
+        "--person",
+        required=True,
+        metavar="PERSON",
+        help="as for attendance, but never by name (consent is a person's own)",
+    )
     consent.add_argument("--wording", default="v1", help="version of the consent wording agreed to")
     consent.add_argument(
         "--given-at",

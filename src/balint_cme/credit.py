@@ -8,7 +8,7 @@ files, no clock, no edges.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Annotated, Literal, NamedTuple
@@ -401,8 +401,13 @@ def build_transcript(
     from_on: date | None = None,
     to_on: date | None = None,
     target: Decimal = Decimal(50),
+    roster_ids: Mapping[str, str] | None = None,
 ) -> Transcript:
     """One person's credit across `history`, counting sessions held within [from_on, to_on].
+
+    `roster_ids` maps a series id to the person's roster id in that series, for a person
+    whose files give them different ids (the ledger links them); by default the person is
+    `participant_id` in every series.
 
     Credit inside the window is the sum of that window's session credits, capped at each
     series' maximum. Series where the person is not enrolled are left out.
@@ -417,11 +422,12 @@ def build_transcript(
     lines: list[TranscriptLine] = []
     name: str | None = None
     for series, register in history:
-        participant = series.participant(participant_id)
+        roster_id = (roster_ids or {}).get(series.id, participant_id)
+        participant = series.participant(roster_id)
         if participant is None:
             continue
         name = name or participant.name
-        award = award_credit(series, register, participant_id)
+        award = award_credit(series, register, roster_id)
         inside: Sequence[SessionCredit] = [
             s
             for s in award.attended_sessions

@@ -53,7 +53,7 @@ from balint_cme.io.pars import (
 )
 from balint_cme.io.reports import AttendanceReading, read_reports
 from balint_cme.io.series_file import load_series, parse_series, read_series_file
-from balint_cme.ledger import CertificateRecord, Ledger
+from balint_cme.ledger import CertificateRecord, Ledger, PersonRecord
 from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
 
@@ -398,6 +398,9 @@ def certify(
     register = AttendanceRegister(
         (*reading.records, *(r for r in on_record.records if r.session not in covered))
     )
+    # A roster entry that contradicts the people on record is refused before anything is
+    # written (no PDF, no ledger row).
+    ledger.check_roster(series)
     awards = award_series(series, register)
     eligible = eligible_awards(series, awards)
     chosen = {award.participant_id for award in eligible}
@@ -602,7 +605,8 @@ def recorded_register(
     wanted = list(participant_ids) or [p.id for p in series.participants]
     records: list[AttendanceRecord] = []
     for participant_id in wanted:
-        for participation in ledger.attendance_for(participant_id):
+        # SERIES:ROSTER_ID names exactly this roster entry, whoever else uses the roster id.
+        for participation in ledger.attendance_for(f"{series.id}:{participant_id}"):
             if (
                 participation.series_id != series.id
                 or participation.participant_id != participant_id
@@ -622,30 +626,31 @@ def recorded_register(
 
 
 def transcript_history(
-    ledger: Ledger, participant_id: str, series_files: Sequence[Path] = ()
+    ledger: Ledger, person: PersonRecord, series_files: Sequence[Path] = ()
 ) -> list[tuple[Series, AttendanceRegister]]:
-    """Each series the person took part in, with their attendance as the ledger recorded it.
+    """Each series `person` (a ledger person) took part in, with their attendance as the
+    ledger recorded it; pass `dict(person.roster_ids)` to build_transcript as `roster_ids`.
 
-    The series come from `series_files` when given, else from the snapshots in the ledger.
+    The series come from `series_files` when given (those the person is not linked to in the
+    ledger are left out), else from the snapshots in the ledger.
 
     Raises:
         DataFileError: a series file (or a snapshot) cannot be read.
     """
+    roster_ids = dict(person.roster_ids)
     if series_files:
-        chosen = [load_series(path) for path in series_files]
+        chosen = [series for series in map(load_series, series_files) if series.id in roster_ids]
     else:
         chosen = []
-        seen: set[str] = set()
-        for record in ledger.attendance_for(participant_id):
-            if record.participant_id != participant_id or record.series_id in seen:
-                continue
-            seen.add(record.series_id)
-            content = ledger.series_content(record.series_id)
+        for series_id in roster_ids:
+            content = ledger.series_content(series_id)
             if content is not None:
                 # The snapshot is the file as used: JSON if it starts like JSON, else TOML.
                 suffix = ".json" if content.lstrip()[:1] in (b"{", b"[") else ".toml"
-                chosen.append(parse_series(content, Path(f"{record.series_id}{suffix}")))
-    return [(series, recorded_register(ledger, series, [participant_id])) for series in chosen]
+                chosen.append(parse_series(content, Path(f"{series_id}{suffix}")))
+    return [
+        (series, recorded_register(ledger, series, [roster_ids[series.id]])) for series in chosen
+    ]
 
 
 class ParsExport(DomainModel):
@@ -692,8 +697,15 @@ def export_pars(
             # The certificate is the record of what was awarded.
             certified.append(award.evolve(points=record.credits))
         activities.append((series, certified))
+    # Consent belongs to the person who gave it: each series' roster id is looked up through
+    # the ledger person it is, so one consent never releases another person's row.
+    consenting = {
+        (series.id, roster_id)
+        for series, _ in activities
+        for roster_id in ledger.consenting(series_id=series.id)
+    }
     report = build_pars_report(
-        activities, set(ledger.consenting()), activity_ids=activity_ids, columns=column_map
+        activities, consenting, activity_ids=activity_ids, columns=column_map
     )
     save_pars_export(out, report, column_map)
     return ParsExport(report=report, uncertified=tuple(uncertified))

@@ -22,31 +22,14 @@ from balint_cme.ledger.records import (
 )
 from balint_cme.ledger.schema import TABLES
 from balint_cme.ledger.writer import fetch_row, parse_time
-from balint_cme.model import Participant
 
 __all__ = [
     "attendance_row",
     "consent_from_row",
     "participation",
     "person_from_row",
-    "person_row",
     "records_of",
 ]
-
-
-def person_row(participant: Participant) -> dict[str, object]:
-    return {
-        "participant_id": participant.id,
-        "name": participant.name,
-        "credentials": participant.credentials,
-        "email": participant.email,
-        "npi": participant.npi,
-        "license_state": participant.license_state,
-        "license_number": participant.license_number,
-        "birth_month": participant.birth_month,
-        "birth_day": participant.birth_day,
-        "aliases": canonical_json(list(participant.aliases)),
-    }
 
 
 def records_of(
@@ -100,15 +83,19 @@ def attendance_row(
     }
 
 
-def person_from_row(row: Mapping[str, Any]) -> PersonRecord:
-    return PersonRecord(**{**row, "aliases": tuple(json.loads(row["aliases"]))})
+def person_from_row(
+    row: Mapping[str, Any], roster_ids: Sequence[tuple[str, str]] = ()
+) -> PersonRecord:
+    return PersonRecord(
+        **{**row, "aliases": tuple(json.loads(row["aliases"])), "roster_ids": tuple(roster_ids)}
+    )
 
 
 def consent_from_row(row: Mapping[str, Any]) -> ConsentRecord:
     given = parse_time(row["given_at"])
     assert given is not None
     return ConsentRecord(
-        participant_id=row["participant_id"],
+        person_id=row["person_id"],
         wording_version=row["wording_version"],
         given_at=given,
         withdrawn_at=parse_time(row["withdrawn_at"]),
@@ -119,10 +106,11 @@ def participation(
     connection: sqlite3.Connection,
     who: PersonRecord,
     series_id: str,
+    roster_id: str,
     title: str,
     last_session_on: date | None,
 ) -> ParticipationRecord:
-    award = fetch_row(connection, "awards", [series_id, who.participant_id])
+    award = fetch_row(connection, "awards", [series_id, roster_id])
     sessions = tuple(
         SessionAttendance(
             session=session,
@@ -137,7 +125,7 @@ def participation(
         for session, held_on, seconds, credit, hours, reason, intervals, sources in connection.execute(
             "SELECT session, held_on, attended_seconds, credit, hours, reason, intervals, sources "
             "FROM attendance WHERE series_id = ? AND participant_id = ? ORDER BY session",
-            (series_id, who.participant_id),
+            (series_id, roster_id),
         )
     )
     columns = TABLES["certificates"].columns
@@ -146,13 +134,14 @@ def participation(
         for row in connection.execute(
             f"SELECT {', '.join(columns)} FROM certificates "
             "WHERE series_id = ? AND participant_id = ? ORDER BY version",
-            (series_id, who.participant_id),
+            (series_id, roster_id),
         )
     )
     return ParticipationRecord(
         series_id=series_id,
         title=title,
-        participant_id=who.participant_id,
+        participant_id=roster_id,
+        person_id=who.person_id,
         name=who.name,
         credentials=who.credentials,
         kind=award["kind"] if award else None,
