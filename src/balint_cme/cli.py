@@ -378,7 +378,7 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
 def _cmd_attendance(args: argparse.Namespace) -> int:
     with _open_ledger(args, create=False) as ledger:
         person = ledger.resolve_person(args.person)
-        records = ledger.attendance_for(person.person_id)
+        records = ledger.attendance_of(person.person_id)
     if not records:
         return _fail(f"no participation on record for {args.person!r}")
     _out(f"ledger person {person.describe()}")
@@ -453,7 +453,7 @@ def _cmd_consent(args: argparse.Namespace) -> int:
 
 
 def _who(person: PersonRecord) -> str:
-    """"ledger person P000001 (ssvms-balint-2020:p01)": ids only, no personal data."""
+    """ "ledger person P000001 (ssvms-balint-2020:p01)": ids only, no personal data."""
     where = ", ".join(f"{series}:{roster}" for series, roster in person.roster_ids)
     return f"ledger person {person.person_id}" + (f" ({where})" if where else "")
 

@@ -77,10 +77,8 @@ def _row_emails(row: Mapping[str, Any]) -> set[str]:
 
 
 def describe_person(row: Mapping[str, Any]) -> str:
-    """ "ledger person P000001 (Ana Ruiz, NPI 1234567893, ana@example.org)"."""
+    """ "ledger person P000001 (Ana Ruiz, ana@example.org)". An NPI is never printed."""
     details = [str(row["name"])]
-    if row["npi"]:
-        details.append(f"NPI {row['npi']}")
     if row["email"]:
         details.append(str(row["email"]))
     return f"ledger person {row['person_id']} ({', '.join(details)})"

@@ -777,30 +777,42 @@ class Ledger:
 
     @_reading
     def attendance_for(self, person: str) -> tuple[ParticipationRecord, ...]:
-        """A person's verified participation across series (see find_people for `person`).
+        """Participation across series of everyone `person` names (see find_people); for
+        one person exactly, resolve_person() then attendance_of().
 
         For verification requests: each series with its sessions (dates, minutes, credit),
-        the award and every certificate version; oldest series first. The same person is found
-        in every series whose roster entry is linked to them (same NPI or e-mail), whatever
-        roster ids the files use.
+        the award and every certificate version; oldest series first.
         """
         people = self.find_people(person)
-        results: list[ParticipationRecord] = []
         with self._read() as connection:
-            for who in people:
-                for series_id, roster_id, title, last_on in connection.execute(
-                    "SELECT s.series_id, l.participant_id, s.title, s.last_session_on "
-                    "FROM person_links l JOIN series s ON s.series_id = l.series_id "
-                    "WHERE l.person_id = ? AND s.purged_at IS NULL",
-                    (who.person_id,),
-                ).fetchall():
-                    results.append(
-                        participation(
-                            connection, who, series_id, roster_id, title, parse_date(last_on)
-                        )
-                    )
+            results = [r for who in people for r in self._participation(connection, who)]
         results.sort(key=lambda r: (r.last_session_on or date.max, r.series_id, r.participant_id))
         return tuple(results)
+
+    @_reading
+    def attendance_of(self, person_id: str) -> tuple[ParticipationRecord, ...]:
+        """One ledger person's participation in every series whose roster entry is linked to
+        them (same NPI or e-mail), whatever roster ids the files use; oldest series first."""
+        who = self.person(person_id)
+        if who is None:
+            return ()
+        with self._read() as connection:
+            results = self._participation(connection, who)
+        results.sort(key=lambda r: (r.last_session_on or date.max, r.series_id, r.participant_id))
+        return tuple(results)
+
+    def _participation(
+        self, connection: sqlite3.Connection, who: PersonRecord
+    ) -> list[ParticipationRecord]:
+        return [
+            participation(connection, who, series_id, roster_id, title, parse_date(last_on))
+            for series_id, roster_id, title, last_on in connection.execute(
+                "SELECT s.series_id, l.participant_id, s.title, s.last_session_on "
+                "FROM person_links l JOIN series s ON s.series_id = l.series_id "
+                "WHERE l.person_id = ? AND s.purged_at IS NULL",
+                (who.person_id,),
+            ).fetchall()
+        ]
 
     # -- consent ---------------------------------------------------------------------------
 
@@ -837,9 +849,7 @@ class Ledger:
                 writer.event("consent.given", person_id, {"wording_version": wording})
         return consent_from_row(row)
 
-    def withdraw_consent(
-        self, person: str, *, withdrawn_at: datetime, actor: str
-    ) -> ConsentRecord:
+    def withdraw_consent(self, person: str, *, withdrawn_at: datetime, actor: str) -> ConsentRecord:
         """Record that a person (as for record_consent) withdrew consent to PARS reporting.
 
         Raises:
