@@ -232,7 +232,10 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def _open_ledger(args: argparse.Namespace, *, create: bool = True) -> Ledger:
-    return Ledger.open(args.ledger, create=create)
+    ledger = Ledger.open(args.ledger, create=create)
+    for note in ledger.upgrade_notes:  # what upgrading a file from an older version changed
+        print(f"balint-cme: ledger upgraded: {note}", file=sys.stderr)
+    return ledger
 
 
 def _signing_key(args: argparse.Namespace) -> tuple[SigningKey, Path, str | None]:

@@ -346,6 +346,15 @@ def test_a_schema1_ledger_that_joined_two_people_is_split_on_upgrade(
     code, out, _ = run(capsys, "transcript", "--person", "bo.li@example.org")
     assert code == 0
     assert "Ana" not in out
+    # The command says what an upgrade changed.
+    fresh = tmp_path / "fresh.sqlite3"
+    shutil.copyfile(FIXTURES / "schema1-joined-p01.sqlite3", fresh)
+    fresh.chmod(0o600)
+    code, _, err = run(
+        capsys, "attendance", "--person", "bo.li@example.org", "--ledger", str(fresh)
+    )
+    assert code == 0
+    assert "ledger upgraded: roster id p01 named different people" in err
 
 
 # -- never merged, whatever ids the files use -------------------------------------------------
