@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from balint_cme import __version__
+from balint_cme import __version__, places
 from balint_cme.certificates.formatting import credit_phrase
 from balint_cme.certificates.keys import (
     KeyRing,
@@ -38,6 +38,7 @@ from balint_cme.certificates.layout import DEFAULT_LAYOUT
 from balint_cme.certificates.verification import (
     CertificateClaims,
 )
+from balint_cme.completion import SHELLS, completion_script
 from balint_cme.credit import build_transcript
 from balint_cme.demo import run_demo
 from balint_cme.errors import BalintCmeError, DataFileError
@@ -485,6 +486,31 @@ def _cmd_pars_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_paths(args: argparse.Namespace) -> int:
+    found = places.user_places()
+    if args.json:
+        document = {
+            "version": 1,
+            "places": [
+                {"name": p.name, "path": str(p.path), "source": p.source, "exists": p.path.exists()}
+                for p in found
+            ],
+        }
+        _out(json.dumps(document, indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(p.name) for p in found)
+    for place in found:
+        origin = "" if place.source == "default" else f"  (from ${place.source})"
+        missing = "" if place.path.exists() else "  (not created yet)"
+        _out(f"{place.name:<{width}}  {place.path}{origin}{missing}")
+    return 0
+
+
+def _cmd_completion(args: argparse.Namespace) -> int:
+    _out(completion_script(build_parser(), args.shell).rstrip("\n"))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     summary = run_demo(args.out, now=datetime.now(UTC))
     _out(summary)
@@ -533,8 +559,8 @@ def _ledger_option(parser: _Parser) -> None:
         "--ledger",
         metavar="FILE",
         type=Path,
-        help="the ledger file (default: $BALINT_CME_LEDGER, else "
-        "~/.local/share/balint-cme/ledger.sqlite3)",
+        help="the ledger file (default: $BALINT_CME_LEDGER, else ledger.sqlite3 in the "
+        "per-user data folder; `balint-cme paths` shows it)",
     )
 
 
@@ -625,8 +651,8 @@ def build_parser() -> _Parser:
         "--key-file",
         metavar="FILE",
         type=Path,
-        help="the provider's signing key (default: created once at "
-        "~/.config/balint-cme/keys/signing.key, or $BALINT_CME_KEY_FILE)",
+        help="the provider's signing key (default: $BALINT_CME_KEY_FILE, else created once as "
+        "keys/signing.key in the per-user config folder; `balint-cme paths` shows it)",
     )
     certify.add_argument(
         "--issued-on",
@@ -795,6 +821,23 @@ def build_parser() -> _Parser:
     purge.add_argument("--reason", required=True)
     _ledger_option(purge)
     _by_option(purge)
+
+    paths = _add(
+        commands,
+        "paths",
+        _cmd_paths,
+        "show where the signing key, the ledger and the font cache are, and what set each",
+        "balint-cme paths",
+    )
+    paths.add_argument("--json", action="store_true", help="print a JSON document instead")
+    completion = _add(
+        commands,
+        "completion",
+        _cmd_completion,
+        "print a shell completion script for bash, zsh, tcsh or fish",
+        "balint-cme completion bash > ~/.local/share/bash-completion/completions/balint-cme",
+    )
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     return parser
 
 
