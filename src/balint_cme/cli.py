@@ -179,6 +179,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 def _cmd_schedule(args: argparse.Namespace) -> int:
     series = load_series(args.series_file)
+    # Made first, so a calendar that cannot be made is refused before anything is printed.
+    calendar = format_ics(series, generated_at=datetime.now(UTC)) if args.ics else None
     _out(f"{series.title} ({series.id}) — times in {series.timezone}")
     for session in series.sessions:
         start = series.local_start(session)
@@ -191,9 +193,9 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
         )
     if series.schedule_note:
         _out(f"  note: {series.schedule_note}")
-    if args.ics:
+    if args.ics and calendar is not None:
         try:
-            write_atomically(Path(args.ics), format_ics(series, generated_at=datetime.now(UTC)))
+            write_atomically(Path(args.ics), calendar)
         except OSError as err:
             reason = f"cannot write the calendar: {err.strerror or err}"
             raise DataFileError(args.ics, reason) from err
