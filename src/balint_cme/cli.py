@@ -38,6 +38,7 @@ from balint_cme.certificates.layout import DEFAULT_LAYOUT
 from balint_cme.certificates.verification import (
     CertificateClaims,
 )
+from balint_cme.commitment import plan_follow_ups
 from balint_cme.completion import SHELLS, completion_script
 from balint_cme.credit import build_transcript
 from balint_cme.demo import run_demo
@@ -211,6 +212,51 @@ def _cmd_credits(args: argparse.Namespace) -> int:
         _out(json.dumps(credits_document(series, awards, reading), indent=2, ensure_ascii=False))
     else:
         _out(format_credits_table(series, awards, reading))
+    return 0
+
+
+def _cmd_commitments(args: argparse.Namespace) -> int:
+    series = load_series(args.series_file)
+    reading, awards = assess(
+        series, _checked_reports(series, args.attendance), export_tz=args.export_tz
+    )
+    held = {s.session for s in reading.sources if s.session is not None}
+    held |= {record.session for record in reading.records}
+    follow_ups = plan_follow_ups(series, awards, held)
+    not_yet = [s.number for s in series.dated_sessions if s.number not in held]
+    if args.json:
+        document = {
+            "version": 1,
+            "series": series.id,
+            "members_commit_to_all_sessions": series.members_commit_to_all_sessions,
+            "sessions_with_attendance": sorted(held),
+            "sessions_without_report": not_yet,
+            "follow_ups": [f.model_dump(mode="json") for f in follow_ups],
+        }
+        _out(json.dumps(document, indent=2, ensure_ascii=False))
+        return 0
+    promise = (
+        "members commit to every session"
+        if series.members_commit_to_all_sessions
+        else "this series does not ask members to commit to every session"
+    )
+    _out(f"{series.title} ({series.id}): {promise}")
+    if not_yet:
+        _out(f"no report yet for session(s) {', '.join(map(str, not_yet))}: not counted")
+    for follow_up in follow_ups:
+        parts = [
+            f"#{a.session} {a.held_on.isoformat()} "
+            + (
+                "missed"
+                if a.status == "missed"
+                else f"partial, {a.attended_seconds // 60} of {a.session_seconds // 60} min"
+            )
+            for a in follow_up.absences
+        ]
+        contact = f" <{follow_up.email}>" if follow_up.email else ""
+        _out(f"  {follow_up.name}{contact}: {'; '.join(parts)}")
+    if not follow_ups:
+        _out("  everyone attended every session with a report")
     return 0
 
 
@@ -638,6 +684,17 @@ def build_parser() -> _Parser:
     credits.add_argument("series_file", metavar="SERIES_FILE", type=Path)
     _attendance_options(credits, required=False)
     credits.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    commitments = _add(
+        commands,
+        "commitments",
+        _cmd_commitments,
+        "members commit to every session: who missed (or left part of) which session, to follow up",
+        "balint-cme commitments series.toml --attendance zoom-*.csv",
+    )
+    commitments.add_argument("series_file", metavar="SERIES_FILE", type=Path)
+    _attendance_options(commitments, required=True)
+    commitments.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     certify = _add(
         commands,
