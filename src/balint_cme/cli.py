@@ -12,6 +12,7 @@ import functools
 import getpass
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -46,6 +47,7 @@ from balint_cme.errors import BalintCmeError, DataFileError
 from balint_cme.io.ics import format_ics
 from balint_cme.io.reports import read_reports
 from balint_cme.io.series_file import load_series, series_schema
+from balint_cme.io.settings_file import Settings, find_settings, load_settings, user_settings_file
 from balint_cme.ledger import Ledger, default_ledger_path
 from balint_cme.model import Series
 from balint_cme.storage import write_atomically
@@ -535,7 +537,9 @@ def _cmd_pars_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_paths(args: argparse.Namespace) -> int:
-    found = places.user_places()
+    settings = args.settings_file or user_settings_file()
+    source = "--settings" if args.settings else "default"
+    found = (*places.user_places(), places.Place("settings file", settings, source))
     if args.json:
         document = {
             "version": 1,
@@ -548,7 +552,11 @@ def _cmd_paths(args: argparse.Namespace) -> int:
         return 0
     width = max(len(p.name) for p in found)
     for place in found:
-        origin = "" if place.source == "default" else f"  (from ${place.source})"
+        origin = (
+            ""
+            if place.source == "default"
+            else f"  (from {place.source if place.source.startswith('-') else '$' + place.source})"
+        )
         missing = "" if place.path.exists() else "  (not created yet)"
         _out(f"{place.name:<{width}}  {place.path}{origin}{missing}")
     return 0
@@ -626,6 +634,13 @@ def build_parser() -> _Parser:
         epilog="example:\n  balint-cme demo\n\nEvery subcommand has --help with an example.",
     )
     parser.add_argument("--version", action="version", version=f"balint-cme {__version__}")
+    parser.add_argument(
+        "--settings",
+        metavar="FILE",
+        type=Path,
+        help="the society's settings file (default: balint-cme.toml beside the series file, "
+        "else in the per-user config folder; options given here override it)",
+    )
     commands = parser.add_subparsers(
         title="subcommands", metavar="COMMAND", required=True, parser_class=_Parser
     )
@@ -900,6 +915,44 @@ def build_parser() -> _Parser:
     return parser
 
 
+def _apply_settings(args: argparse.Namespace) -> None:
+    """Fill options left out on the command line from the settings file (balint-cme.toml).
+
+    Precedence: command line, then environment variable (ledger, key), then settings file.
+    """
+    series_file = getattr(args, "series_file", None) or next(
+        iter(getattr(args, "series_files", None) or ()), None
+    )
+    path = find_settings(
+        explicit=args.settings, series_file=None if series_file is None else Path(series_file)
+    )
+    settings = load_settings(path) if path is not None else Settings()
+    args.settings_file = path
+    if hasattr(args, "by") and not args.by and settings.by:
+        args.by = settings.by
+    if (
+        hasattr(args, "ledger")
+        and args.ledger is None
+        and not os.environ.get(places.LEDGER_FILE_ENV)
+    ):
+        args.ledger = settings.ledger
+    if (
+        hasattr(args, "key_file")
+        and not args.key_file
+        and not os.environ.get(places.KEY_FILE_ENV)
+        and settings.key_file is not None
+    ):
+        repeated = args.handler is _cmd_verify  # verify takes several key files
+        args.key_file = [settings.key_file] if repeated else settings.key_file
+    if hasattr(args, "layout") and args.layout is None:
+        args.layout = settings.layout
+    if hasattr(args, "export_tz") and args.export_tz is None:
+        args.export_tz = settings.export_tz
+    if hasattr(args, "activity_id"):
+        given = [f"{series}={pars_id}" for series, pars_id in settings.pars_activity_ids.items()]
+        args.activity_id = [*given, *args.activity_id]  # later entries (the command line) win
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run balint-cme with `argv` (default: the process arguments); return the exit code."""
     parser = build_parser()
@@ -908,6 +961,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pypdf logs every oddity of a damaged file to stderr; verify reports them as its result.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
+        _apply_settings(args)
         return handler(args)
     except BalintCmeError as err:
         return _fail(str(err))
