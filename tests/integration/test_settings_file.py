@@ -69,7 +69,8 @@ def test_environment_beats_the_settings_file_for_the_ledger_and_key(
     args = _args("certify", series, "--attendance", "x.csv", "--out", "o")
     assert vars(args)["ledger"] is None  # left to the environment variable
     assert vars(args)["key_file"] == folder / "k.key"
-    verify = _args("verify", "BC-2021-000001")
+    # verify reads no series file: the settings file is named (or found in the user folder).
+    verify = _args("--settings", str(folder / "balint-cme.toml"), "verify", "BC-2021-000001")
     assert vars(verify)["key_file"] == [folder / "k.key"]  # verify takes a list of keys
 
 
