@@ -355,6 +355,16 @@ def test_a_schema1_ledger_that_joined_two_people_is_split_on_upgrade(
     )
     assert code == 0
     assert "ledger upgraded: roster id p01 named different people" in err
+    # Ana's ledger id is still "p01", and Bo's roster id too: "p01" is ambiguous.
+    code, _, err = run(capsys, "consent", "--person", "p01", "--ledger", str(fresh))
+    assert code == 1
+    assert "names 2 people" in err
+    code, out, _ = run(capsys, "consent", "--person", "bo.li@example.org", "--ledger", str(fresh))
+    assert code == 0
+    with Ledger.open(fresh, create=False) as ledger:
+        (bo,) = ledger.find_people("bo.li@example.org")
+        assert set(ledger.consenting()) == {bo.person_id}
+        assert set(ledger.consenting(series_id="ssvms-balint-2020")) == set()
 
 
 # -- never merged, whatever ids the files use -------------------------------------------------

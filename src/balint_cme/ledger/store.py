@@ -813,7 +813,10 @@ class Ledger:
     # -- consent ---------------------------------------------------------------------------
 
     def _consenter(self, person: str) -> str:
-        """The ledger person id `person` names, never by name (consent is a person's own)."""
+        """The ledger person id `person` is (an exact ledger person id names that person), else
+        the one person it names other than by name (consent is a person's own)."""
+        if self.person(person) is not None:
+            return person
         return self.resolve_person(person, by_name=False).person_id
 
     def record_consent(
@@ -822,8 +825,8 @@ class Ledger:
         """Record that a person agreed (at `given_at`, to wording `wording_version`) to have
         completions reported to ACCME PARS. Replaces an earlier consent or withdrawal.
 
-        `person` is anything resolve_person() takes except a name: a ledger person id,
-        SERIES:ROSTER_ID, NPI, e-mail, or a roster id only one person uses. The consent is
+        `person` is a ledger person id, or anything else resolve_person() takes except a
+        name: SERIES:ROSTER_ID, NPI, e-mail, or a roster id only one person uses. The consent is
         that person's, in every series they are linked to, and nobody else's.
 
         Raises:
@@ -866,10 +869,10 @@ class Ledger:
     @_reading
     def consent(self, person: str) -> ConsentRecord | None:
         """The person's consent record (given or withdrawn), or None (also for no person)."""
-        found = self.find_people(person, by_name=False)
-        if len(found) != 1:
+        try:
+            person_id = self._consenter(person)
+        except LedgerError:
             return None
-        person_id = found[0].person_id
         with self._read() as connection:
             row = fetch_row(connection, "consents", [person_id])
         return None if row is None else consent_from_row(row)
