@@ -34,7 +34,9 @@ def test_each_certificate_gets_a_verified_file_named_from_its_number(
 ) -> None:
     certificates = _many(series_2020, 5)
     done: list[int] = []
-    rendered = render_batch(certificates, tmp_path, workers=1, chunk_size=2, progress=done.append)
+    rendered = render_batch(
+        certificates, tmp_path, workers=1, chunk_size=2, progress=done.append, key=TEST_KEY
+    )
     assert [r.path.name for r in rendered] == [f"fmms-2020-{i:04d}.pdf" for i in range(5)]
     assert sum(done) == 5
     for certificate, result in zip(certificates, rendered, strict=True):

@@ -357,9 +357,13 @@ def verify_pdf(
     try:
         inspected = inspect_certificate_pdf(data)
     except NotACertificateError as err:
-        if str(err).startswith(("not a PDF", "not a readable", "larger than")):
+        if METADATA_KEY.encode("ascii") not in data or str(err).startswith("larger than"):
+            # No claims anywhere in the file: not (a copy of) a balint-cme certificate.
             return _unknown(str(err))
-        return VerificationResult(status=VerificationStatus.ALTERED, problems=(str(err),))
+        return VerificationResult(
+            status=VerificationStatus.ALTERED,
+            problems=(f"not the file as issued: {err}",),
+        )
     raw = inspected.info.get(METADATA_KEY)
     if raw is None:
         return _unknown("the PDF carries no balint-cme certificate claims")
