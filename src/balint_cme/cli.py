@@ -12,7 +12,6 @@ import functools
 import getpass
 import json
 import logging
-import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -392,19 +391,23 @@ def _verify_json(result: VerificationResult | None, exit_code: int, error: str =
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 
-def _verify_ledger_path(args: argparse.Namespace) -> tuple[Path | None, bool]:
-    """The ledger to consult and whether it was asked for (--ledger or $BALINT_CME_LEDGER)."""
+def _verify_ledger_path(args: argparse.Namespace) -> Path | None:
+    """The ledger to consult: --ledger (which must exist), else the default one if it exists.
+
+    The default ($BALINT_CME_LEDGER, else the per-user file) is a setting shared by every
+    command, so its absence only means "no ledger here": the result then says revocation was
+    not checked (exit 4), which scripts tell apart from "valid" (exit 0).
+    """
     if args.ledger:
-        return Path(args.ledger), True
-    explicit = bool(os.environ.get("BALINT_CME_LEDGER"))
+        return Path(args.ledger)
     path = default_ledger_path()
-    return (path, True) if explicit or path.is_file() else (None, False)
+    return path if path.is_file() else None
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     try:
         ring = _key_ring(args)
-        path, _ = _verify_ledger_path(args)
+        path = _verify_ledger_path(args)
         if path is None:
             result = verify_certificate(args.pdf_or_code, ring, None)
         else:

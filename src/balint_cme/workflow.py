@@ -835,18 +835,23 @@ def verify_certificate_pdf(
                 f"version {claims.version}: " + "; ".join(problems),
             ),
         )
-    if record.pdf_sha256 != hashlib.sha256(pdf_bytes).hexdigest():
-        why = (
-            "its page seal is genuine, but these bytes are not the file recorded at issue for "
-            "this number and version (a copy re-saved by another program or re-drawn by "
-            "another version of balint-cme cannot be proven against the ledger; ask the "
-            "provider for the issued file)"
-            if result.page_sealed
-            else "these bytes are not the file recorded at issue, and the file has no page seal"
-        )
-        return checked.evolve(status=VerificationStatus.ALTERED, problems=(why,))
     notes = list(result.notes)
-    if not result.page_sealed:
+    if record.pdf_sha256 != hashlib.sha256(pdf_bytes).hexdigest():
+        if not result.page_sealed:
+            return checked.evolve(
+                status=VerificationStatus.ALTERED,
+                problems=(
+                    "these bytes are not the file recorded at issue, and the file has no page "
+                    "seal that could prove its page",
+                ),
+            )
+        # A legitimately re-drawn copy (another layout or balint-cme version, a re-save): the
+        # page seal proves what it shows, and the claims and code are the ledger's.
+        notes.append(
+            "these bytes differ from the file recorded at issue (re-drawn or re-saved); the "
+            "page seal proves the page shows exactly the claims recorded for this number"
+        )
+    elif not result.page_sealed:
         notes.append("issued before page seals: proven by the file recorded in the ledger")
     status = ledger.status(claims.number, claims.version)
     if status.state in _LEDGER_STATES:

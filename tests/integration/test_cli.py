@@ -274,10 +274,13 @@ def test_verify_reports_valid_revoked_and_altered(
     assert out.startswith("revoked: issued in error")
 
 
-def test_verify_unknown_code_exits_1(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_code_without_a_ledger_could_not_be_checked_exit_3(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "verify", "test.AAAA-BBBB-CCCC-DDDD-EEEE-FFFF")
-    assert code == 1
-    assert out.startswith("unknown")
+    assert code == 3
+    assert out.startswith("could-not-check")
+    assert "ledger" in out
 
 
 def test_corrected_name_issues_a_new_version_that_supersedes(

@@ -167,7 +167,10 @@ class VerificationResult(DomainModel):
         if self.status == VerificationStatus.VALID:
             assert self.claims is not None
             return f"valid: certificate {self.claims.number} for {self.claims.name}"
-        return f"{self.status}: " + "; ".join(self.problems or ("no details",))
+        details = "; ".join(self.problems or ("no details",))
+        if self.status in (VerificationStatus.SUPERSEDED, VerificationStatus.REVOKED):
+            return details  # the ledger's own words: "superseded by version 2", "revoked: ..."
+        return f"{self.status}: {details}"
 
 
 def _nfc(value: Any) -> Any:
