@@ -27,9 +27,13 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
+    BooleanObject,
     DictionaryObject,
+    FloatObject,
     IndirectObject,
     NameObject,
+    NullObject,
+    NumberObject,
     PdfObject,
     StreamObject,
 )
@@ -53,12 +57,13 @@ __all__ = [
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_OBJECTS = 2_000
 """Indirect objects a certificate may hold (a genuine one has a few dozen)."""
-_MAX_ENTRIES = 200_000
+_MAX_ENTRIES = 50_000
 """Dictionary entries and array items walked in all (a genuine certificate: a few thousand)."""
 _MAX_DEPTH = 48
 """Nesting of direct arrays and dictionaries inside one object."""
-_MAX_OBJECT_HEAD = 256 * 1024
-"""Bytes an object may span before its stream data (if any) starts."""
+_MAX_PARSED_BYTES = 128 * 1024
+"""Bytes of objects (stream data aside) parsed in all: a genuine certificate has about 5 KB
+(pypdf parses some 50,000 tokens a second on a busy machine, so this bounds the time)."""
 
 PAGE_SEAL_KEY = "/BalintCmePageSeal"
 """The document-information entry that holds the page seal."""
@@ -133,17 +138,31 @@ def _check_bytes(data: bytes) -> None:
         raise NotACertificateError(f"more than {MAX_OBJECTS} objects: not a certificate")
 
 
-def _object_spans(reader: PdfReader, data: bytes) -> None:
-    """Refuse an object whose dictionary part is huge (parsing it would take long)."""
+_STREAM_HEAD = re.compile(rb"\s*\d+\s+\d+\s+obj\s*<<[^()]{0,4096}?>>\s*stream\r?\n")
+
+
+def _check_object_sizes(reader: PdfReader, data: bytes) -> None:
+    """Bound the parsing: the bytes pypdf will parse as objects (everything but stream data).
+
+    A stream whose dictionary (no strings, at most 4 KB) is followed by `stream` counts only
+    its dictionary; any other object counts all its bytes, up to the next object. An object
+    listed under several numbers counts once per number.
+    """
     offsets = sorted(
-        offset for table in reader.xref.values() for offset in table.values() if offset
+        {offset for table in reader.xref.values() for offset in table.values() if offset}
     )
-    offsets.append(len(data))
-    for start, end in zip(offsets, offsets[1:], strict=False):
-        if end - start > _MAX_OBJECT_HEAD:
-            head = data[start : start + _MAX_OBJECT_HEAD]
-            if b"stream" not in head:
-                raise NotACertificateError("an object is too large for a certificate")
+    ends = dict(zip(offsets, [*offsets[1:], len(data)], strict=True))
+    parsed = 0
+    for table in reader.xref.values():
+        for offset in table.values():
+            if not offset:
+                continue
+            if not 0 < offset < len(data):
+                raise NotACertificateError("the cross-reference table points outside the file")
+            head = _STREAM_HEAD.match(data, offset, min(ends[offset], offset + 8192))
+            parsed += head.end() - offset if head else ends[offset] - offset
+            if parsed > _MAX_PARSED_BYTES:
+                raise NotACertificateError("too many or too large objects for a certificate")
 
 
 class _Walker:
@@ -199,9 +218,18 @@ class _Walker:
             for item in obj:
                 self.value(item, depth + 1)
             update(b"]")
-        elif obj is None:
+        elif obj is None or isinstance(obj, NullObject):
             update(b"null;")
-        else:
+        elif isinstance(obj, BooleanObject):
+            update(b"true;" if obj else b"false;")
+        elif isinstance(obj, NumberObject):
+            update(b"i%d;" % obj)
+        elif isinstance(obj, FloatObject):
+            update(b"f" + repr(float(obj)).encode("ascii") + b";")
+        elif isinstance(obj, NameObject):
+            encoded = obj.encode("utf-8", "surrogatepass")
+            update(b"n%d:" % len(encoded) + encoded)
+        else:  # strings: as pypdf writes them (a function of their bytes)
             buffer = io.BytesIO()
             obj.write_to_stream(buffer)
             encoded = buffer.getvalue()
@@ -282,7 +310,7 @@ def inspect_certificate_pdf(data: bytes) -> InspectedPdf:
     _check_bytes(data)
     try:
         reader = PdfReader(io.BytesIO(data), strict=True)
-        _object_spans(reader, data)
+        _check_object_sizes(reader, data)
         trailer = reader.trailer
         for key in trailer:
             if str(key) not in _TRAILER_KEYS:
