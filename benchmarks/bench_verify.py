@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, NameObject
@@ -77,10 +78,15 @@ def raw_pdf(objects: list[bytes], *, info: bytes, root: int = 1) -> bytes:
 
 
 def stream(data: bytes, extra: bytes = b"") -> bytes:
-    return b"<< /Length %d /Filter /FlateDecode %s >>\nstream\n" % (
-        len(data),
-        extra,
-    ) + data + b"\nendstream"
+    return (
+        b"<< /Length %d /Filter /FlateDecode %s >>\nstream\n"
+        % (
+            len(data),
+            extra,
+        )
+        + data
+        + b"\nendstream"
+    )
 
 
 def ten_pages_one_stream(record: bytes) -> bytes:
@@ -105,8 +111,7 @@ def one_page(record: bytes, contents: bytes, extra_objects: list[bytes] = ()) ->
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources 5 0 R >>",
         contents,
         *(list(extra_objects) or [b"<< >>"]),
     ]
@@ -123,7 +128,7 @@ def genuine_plus_image(pdf: bytes, size: int) -> bytes:
             NameObject("/Subtype"): NameObject("/Image"),
         }
     )
-    resources = writer.pages[0]["/Resources"].get_object()
+    resources: Any = writer.pages[0]["/Resources"].get_object()
     resources.setdefault(NameObject("/XObject"), writer._add_object(type(resources)()))
     resources["/XObject"].get_object()[NameObject("/Im9")] = writer._add_object(image)
     out = io.BytesIO()
@@ -198,17 +203,29 @@ def main() -> int:
     record = claims_record(pdf)
     cases: list[tuple[str, Callable[[], bytes]]] = [
         ("genuine certificate", lambda: pdf),
-        ("10 pages sharing one Flate stream of text operators", lambda: ten_pages_one_stream(record)),
+        (
+            "10 pages sharing one Flate stream of text operators",
+            lambda: ten_pages_one_stream(record),
+        ),
         ("genuine page + 13.8 MB image (one page)", lambda: genuine_plus_image(pdf, 13_800_000)),
-        ("genuine page + image up to the 20 MB limit", lambda: genuine_plus_image(pdf, MAX_PDF_BYTES - 60_000)),
+        (
+            "genuine page + image up to the 20 MB limit",
+            lambda: genuine_plus_image(pdf, MAX_PDF_BYTES - 60_000),
+        ),
         ("Flate bomb: 1 GiB of operators in a small stream", lambda: flate_bomb(record)),
         ("arrays nested 100,000 deep", lambda: deep_nesting(record)),
         ("chain of 1,990 indirect objects (at the cap)", lambda: object_chain(record, 1_990)),
         ("chain of 50,000 indirect objects", lambda: object_chain(record, 50_000)),
         ("cross-reference table of 900,000 entries", lambda: huge_xref(record, 900_000)),
         ("one dictionary of 1,000,000 entries", lambda: huge_dictionary(record, 1_000_000)),
-        ("array of 2,000,000 numbers in a stream dictionary", lambda: huge_array_in_a_stream(record, 2_000_000)),
-        ("30 arrays of 1,000 numbers (at the 128 KB parse budget)", lambda: arrays_at_the_parse_budget(record)),
+        (
+            "array of 2,000,000 numbers in a stream dictionary",
+            lambda: huge_array_in_a_stream(record, 2_000_000),
+        ),
+        (
+            "30 arrays of 1,000 numbers (at the 128 KB parse budget)",
+            lambda: arrays_at_the_parse_budget(record),
+        ),
         ("incremental update adding a page", lambda: incremental(pdf)),
     ]
     print(f"{'case':<55} {'size':>10} {'max s':>7}  result")

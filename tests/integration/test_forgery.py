@@ -73,7 +73,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
 
 @pytest.fixture(autouse=True)
 def _no_default_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """"Without the ledger" means none at all: not the per-user default of this machine."""
+    """ "Without the ledger" means none at all: not the per-user default of this machine."""
     monkeypatch.setenv("BALINT_CME_LEDGER", str(tmp_path / "no-ledger-here.sqlite3"))
 
 
@@ -137,7 +137,8 @@ def test_overlay_white_boxes_with_another_name_and_credit_is_altered(
             NameObject("/BaseFont"): NameObject("/Helvetica-Bold"),
         }
     )
-    page["/Resources"].get_object()["/Font"].get_object()[NameObject("/FForge")] = font
+    resources: Any = page["/Resources"].get_object()
+    resources["/Font"].get_object()[NameObject("/FForge")] = font
     overlay = DecodedStreamObject()
     overlay.set_data(
         b"q 1 1 1 rg 150 330 492 60 re f 150 240 492 40 re f 640 30 110 110 re f Q "
@@ -226,7 +227,9 @@ def test_incremental_update_is_altered(
     _, genuine = _zoe(issued)
     writer = PdfWriter(io.BytesIO(genuine), incremental=True)
     if change == "annotation":
-        note = FreeText(text="Credits corrected to 9.75", rect=(150, 200, 650, 240), font_size="20pt")
+        note = FreeText(
+            text="Credits corrected to 9.75", rect=(150, 200, 650, 240), font_size="20pt"
+        )
         writer.add_annotation(page_number=0, annotation=note)
     else:
         writer.add_blank_page()
@@ -253,7 +256,8 @@ def test_changed_glyph_in_the_embedded_font_is_altered(
 ) -> None:
     _, genuine = _zoe(issued)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(genuine)))
-    fonts = writer.pages[0]["/Resources"]["/Font"]
+    resources: Any = writer.pages[0]["/Resources"]
+    fonts = resources["/Font"]
     descendant = next(iter(fonts.values())).get_object()
     program = descendant["/FontDescriptor"]["/FontFile2"].get_object()
     assert isinstance(program, StreamObject)
@@ -281,7 +285,9 @@ def test_one_byte_changed_in_the_content_stream_is_altered(
     operators[at - 1] = ord("9") if operators[at - 1] != ord("9") else ord("8")
     stream.set_data(bytes(operators))
     forged = _written(writer)
-    changed = [a != b for a, b in zip(_page_contents_of(forged), _page_contents_of(genuine))]
+    changed = [
+        a != b for a, b in zip(_page_contents_of(forged), _page_contents_of(genuine), strict=True)
+    ]
     assert sum(changed) == 1
     _assert_rejected(capsys, issued, forged)
 

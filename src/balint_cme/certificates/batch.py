@@ -250,9 +250,7 @@ def _render_separate(
         for result, size in _run_in_order(tasks, workers):
             for certificate, path, data, digest in _checked(result):  # type: ignore[attr-defined]
                 if key is not None:
-                    data = seal_page(
-                        data, certificate.claims, certificate.seal, key, digest=digest
-                    )
+                    data = seal_page(data, certificate.claims, certificate.seal, key, digest=digest)
                 write_atomically(Path(path), data)
                 rendered.append(
                     RenderedFile(

@@ -208,7 +208,7 @@ class _Walker:
         elif isinstance(obj, StreamObject):
             self.dictionary(obj, depth, skip=("/Length",))
             # The raw bytes as stored (still compressed): nothing is decoded.
-            raw: bytes = obj._data  # noqa: SLF001 - pypdf keeps the undecoded bytes here
+            raw: bytes = obj._data  # pypdf keeps the undecoded bytes here
             update(b"stream%d:" % len(raw) + hashlib.sha256(raw).digest())
         elif isinstance(obj, DictionaryObject):
             self.dictionary(obj, depth)
@@ -278,9 +278,10 @@ def _check_link(annotation: Any) -> None:
     action = _get(annotation, "/A")
     if "/AP" in annotation or "/Dest" in annotation:
         raise NotACertificateError("the page carries a link a certificate never has")
-    if action is not None:
-        if not isinstance(action, DictionaryObject) or action.get("/S") != "/URI":
-            raise NotACertificateError("the page carries a link a certificate never has")
+    if action is not None and (
+        not isinstance(action, DictionaryObject) or action.get("/S") != "/URI"
+    ):
+        raise NotACertificateError("the page carries a link a certificate never has")
 
 
 def page_digest(reader: PdfReader) -> bytes:

@@ -40,8 +40,8 @@ from balint_cme.certificates.formatting import (
     format_hours,
     join_names,
 )
-from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.keys import KeyRing, SigningKey
+from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.page_seal import PAGE_SEAL_KEY, PAGE_SEAL_PLACEHOLDER
 from balint_cme.certificates.verification import metadata_record, seal_page
 from balint_cme.errors import CertificateError, UnrenderableTextError

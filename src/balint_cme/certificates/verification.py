@@ -294,7 +294,10 @@ def verify_code(
             problems=("the code does not match these claims",),
         )
     return VerificationResult(
-        status=VerificationStatus.VALID, claims=claims, code=_format_code(key_id, mac), key_id=key_id
+        status=VerificationStatus.VALID,
+        claims=claims,
+        code=_format_code(key_id, mac),
+        key_id=key_id,
     )
 
 
@@ -338,7 +341,6 @@ def printed_claims(claims: CertificateClaims, code: str) -> dict[str, str]:
     if claims.hours is not None:
         shown["hours"] = format_hours(claims.hours)
     return shown
-
 
 
 def _unknown(problem: str) -> VerificationResult:
