@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -339,3 +340,70 @@ def test_claims_record_copied_into_an_unrelated_pdf_is_altered(
     forged = _written(writer)
     assert METADATA_KEY.encode() in forged
     _assert_rejected(capsys, issued, forged)
+
+
+# -- bounded work: hostile structures are refused before any heavy work ----------------------
+
+
+def _raw_pdf(objects: list[bytes], record: bytes) -> bytes:
+    """A classic one-revision PDF of `objects` (object n is objects[n-1]) with the claims."""
+    info = b"<< /BalintCmeCertificate (" + record + b") >>"
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate([*objects, info], start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n" % (len(offsets) + 1, len(offsets))
+    return bytes(out + b"startxref\n%d\n%%%%EOF\n" % xref)
+
+
+def _hostile(kind: str, record: bytes) -> bytes:
+    empty = b"<< /Length 0 >>\nstream\n\nendstream"
+    catalog = b"<< /Type /Catalog /Pages 2 0 R >>"
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources 5 0 R >>"
+    )
+    one_page = [catalog, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page, empty]
+    if kind == "ten pages sharing one Flate stream":
+        shared = zlib.compress(b"BT /F1 1 Tf 0 0 Td (A) Tj ET\n" * 200_000, 9)
+        kids = b" ".join(b"%d 0 R" % n for n in range(4, 14))
+        stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(shared) + shared
+        ten = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>"
+        pages = b"<< /Type /Pages /Kids [" + kids + b"] /Count 10 >>"
+        return _raw_pdf([catalog, pages, stream + b"\nendstream", *[ten] * 10], record)
+    if kind == "more objects than a certificate has":
+        chain = [b"<< /Next %d 0 R >>" % (n + 1) for n in range(5, 2_104)] + [b"<< >>"]
+        return _raw_pdf([*one_page, *chain], record)
+    if kind == "a huge dictionary":
+        huge = b"<< " + b" ".join(b"/K%d %d" % (n, n) for n in range(40_000)) + b" >>"
+        return _raw_pdf([*one_page, huge], record)
+    if kind == "deep nesting":
+        return _raw_pdf([*one_page, b"[" * 5_000 + b"]" * 5_000], record)
+    assert kind == "JavaScript on opening"
+    script = b"<< /S /JavaScript /JS (app.alert('valid')) >>"
+    return _raw_pdf(
+        [catalog.replace(b">>", b"/OpenAction 6 0 R >>"), *one_page[1:], b"<< >>", script], record
+    )
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "ten pages sharing one Flate stream",
+        "more objects than a certificate has",
+        "a huge dictionary",
+        "deep nesting",
+        "JavaScript on opening",
+    ],
+)
+def test_hostile_structures_are_refused_before_heavy_work(issued: Issued, kind: str) -> None:
+    _, genuine = _zoe(issued)
+    info = PdfReader(io.BytesIO(genuine)).metadata
+    assert info is not None
+    record = str(info[METADATA_KEY]).encode("ascii")
+    result = verify_pdf(_hostile(kind, record), issued.key)
+    assert result.status == VerificationStatus.ALTERED, result.problems
+    assert result.problems[0].startswith("not the file as issued: ")
