@@ -478,7 +478,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         _out(_verify_json(result, code))
         return code
-    _out(result.message if result.status != VerificationStatus.VALID else "valid")
+    _out(result.headline)
     if result.claims is not None:
         _print_claims(result.claims)
     for note in result.notes:

@@ -64,6 +64,7 @@ __all__ = [
     "IssuedCertificate",
     "ParsExport",
     "SkippedPerson",
+    "Verdict",
     "assess",
     "certify",
     "claims_from_record",
@@ -769,6 +770,10 @@ def claims_from_record(record: CertificateRecord) -> CertificateClaims:
     )
     return CertificateClaims.model_validate(values)
 
+
+Verdict = VerificationResult
+"""The former name of verify_certificate's answer (it has `headline`, `is_valid`, `claims`,
+`notes` as before), kept for callers written against it."""
 
 _LEDGER_STATES: dict[str, VerificationStatus] = {
     "superseded": VerificationStatus.SUPERSEDED,

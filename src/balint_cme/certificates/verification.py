@@ -162,6 +162,11 @@ class VerificationResult(DomainModel):
         return self.problems
 
     @property
+    def headline(self) -> str:
+        """The first line `verify` prints: "valid", or the status and what differs."""
+        return "valid" if self.is_valid else self.message
+
+    @property
     def message(self) -> str:
         """One line for a person."""
         if self.status == VerificationStatus.VALID:
