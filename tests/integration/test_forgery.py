@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.annotations import FreeText
 from pypdf.generic import (
@@ -407,3 +409,25 @@ def test_hostile_structures_are_refused_before_heavy_work(issued: Issued, kind: 
     result = verify_pdf(_hostile(kind, record), issued.key)
     assert result.status == VerificationStatus.ALTERED, result.problems
     assert result.problems[0].startswith("not the file as issued: ")
+
+
+# -- any change to a stream a viewer draws -----------------------------------------------------
+
+
+@given(data=st.data())
+def test_any_byte_changed_in_a_drawn_stream_is_never_valid(
+    issued: Issued, data: st.DataObject
+) -> None:
+    # Same length, so every offset stays right: the page content or the font program changes.
+    _, genuine = _zoe(issued)
+    page: Any = PdfReader(io.BytesIO(genuine)).pages[0]
+    contents = page["/Contents"].get_object()  # as stored (compressed), not decoded
+    program = next(iter(page["/Resources"]["/Font"].values())).get_object()
+    raws = [contents._data, program["/FontDescriptor"]["/FontFile2"].get_object()._data]
+    raw = data.draw(st.sampled_from(raws), label="stream")
+    start = genuine.index(raw)
+    at = start + data.draw(st.integers(0, len(raw) - 1), label="offset")
+    flip = data.draw(st.integers(1, 255), label="xor")
+    mutated = bytearray(genuine)
+    mutated[at] ^= flip
+    assert not verify_pdf(bytes(mutated), issued.key).is_valid
