@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -298,6 +299,21 @@ def test_verify_with_a_missing_or_folder_ledger_could_not_check_and_never_says_v
     code, out, _ = run(capsys, "verify", str(pdf))
     assert code == 4
     assert "revocation not checked" in out
+
+
+def test_verify_help_names_a_file_certify_writes_and_the_exit_codes(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subcommands = next(
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    text = subcommands.choices["verify"].format_help()
+    example = re.search(r"balint-cme verify certificates/(\S+\.pdf)", text)
+    assert example is not None
+    _certify(capsys, SERIES, workspace / "certificates", *REPORTS)
+    assert (workspace / "certificates" / example.group(1)).is_file()
+    for code in ("0  valid", "1  not valid", "2  usage", "3  could not check", "4  seal"):
+        assert code in text
 
 
 def test_verify_json_has_a_versioned_shape_and_the_exit_code(
