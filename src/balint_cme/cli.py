@@ -184,7 +184,8 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
         if start is None:
             _out(f"  {session.number}. date to be announced ({session.duration_minutes} min)")
             continue
-        finish = start + timedelta(minutes=session.duration_minutes)
+        finish = series.local_end(session)
+        assert finish is not None
         _out(
             f"  {session.number}. {start:%a %Y-%m-%d %I:%M %p} - {finish:%I:%M %p %Z}, {session.credit} credit"
         )

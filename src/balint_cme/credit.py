@@ -128,6 +128,7 @@ def _windows(series: Series) -> tuple[_Window, ...]:
     windows = []
     for session in series.dated_sessions:
         assert session.starts_at is not None
+        assert session.ends_at is not None
         start = int(session.starts_at.timestamp())
         leaders = frozenset(
             f.participant_id
@@ -139,7 +140,7 @@ def _windows(series: Series) -> tuple[_Window, ...]:
                 number=session.number,
                 held_on=session.starts_at.astimezone(zone).date(),
                 start=start,
-                end=start + session.duration_minutes * 60,
+                end=int(session.ends_at.timestamp()),  # the one definition of the end
                 designated=session.credit,
                 leaders=leaders,
             )

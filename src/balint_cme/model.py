@@ -523,6 +523,12 @@ class Series(SeriesProfile):
             return None
         return session.starts_at.astimezone(self.zone)
 
+    def local_end(self, session: Session) -> datetime | None:
+        """The session end (elapsed time, Session.ends_at) as wall-clock time in the series
+        time zone: a 60-minute session across a daylight-saving change ends 60 minutes later."""
+        end = session.ends_at
+        return None if end is None else end.astimezone(self.zone)
+
     def session(self, number: int) -> Session | None:
         """Session `number` (1-based), or None."""
         if 1 <= number <= len(self.sessions):
