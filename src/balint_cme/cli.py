@@ -166,7 +166,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     _out(
         f"{args.series_file}: ok — {series.title} ({series.id}), {len(series.sessions)} session(s)"
         f" ({dated} dated), {len(series.participants)} participant(s), "
-        f"maximum {series.credit.series_maximum:.2f} {series.credit.type}(s)"
+        f"maximum {series.credit.series_maximum:.2f} {credit_phrase(series.credit.type, plural=None)}"
     )
     return 0
 

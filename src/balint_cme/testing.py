@@ -215,10 +215,13 @@ def series(draw: st.DrawFn, *, max_sessions: int = 6, max_participants: int = 5)
                 Session(number=number, starts_at=start, duration_minutes=duration, credit=credit)
             )
             start = (start.astimezone(UTC) + timedelta(days=gap)).astimezone(zone)
+    # Sessions still to be dated take the designation per session, as a series file gives
+    # them ([planned]); 90 minutes allow any per-session credit drawn above.
+    per_session = sessions[0].credit
     undated = draw(st.integers(0, 2))
     for number in range(len(sessions) + 1, len(sessions) + undated + 1):
         sessions.append(
-            Session(number=number, starts_at=None, duration_minutes=60, credit=Decimal("1.00"))
+            Session(number=number, starts_at=None, duration_minutes=90, credit=per_session)
         )
     designated = sum((s.credit for s in sessions), Decimal(0))
     maximum_quarters = draw(st.integers(1, int(designated / Decimal("0.25"))))
@@ -245,7 +248,7 @@ def series(draw: st.DrawFn, *, max_sessions: int = 6, max_participants: int = 5)
             accredited=_PROVIDERS[0], accreditor="ACCME", joint=tuple(joint)
         ),
         credit=CreditDesignation(
-            per_session=sessions[0].credit,
+            per_session=per_session,
             series_maximum=(Decimal("0.25") * maximum_quarters).quantize(Decimal("0.01")),
         ),
         policy=draw(credit_policies()),

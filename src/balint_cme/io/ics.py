@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from icalendar import Calendar, Event, Timezone
 
-from balint_cme.model import Series
+from balint_cme.model import Series, ama_credit_phrase
 
 __all__ = ["format_ics"]
 
@@ -60,7 +60,7 @@ def format_ics(series: Series, *, generated_at: datetime) -> bytes:
         event.add(
             "description",
             f"{series.learning_format.capitalize()} ({series.delivery}), {providers}. "
-            f"Designated for a maximum of {session.credit} {series.credit.type}(s)™.",
+            f"Designated for a maximum of {session.credit} {ama_credit_phrase(plural=None)}.",
         )
         calendar.add_component(event)
     data: bytes = calendar.to_ical()
