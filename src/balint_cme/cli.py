@@ -54,6 +54,7 @@ from balint_cme.workflow import (
     credits_document,
     export_pars,
     format_credits_table,
+    format_unmatched,
     load_layout,
     transcript_history,
     verify_certificate,
@@ -306,7 +307,10 @@ def _cmd_certify(args: argparse.Namespace) -> int:
             )
     finally:
         progress.close()
-    if not args.quiet:
+    if args.quiet:
+        for line in format_unmatched(result.unmatched):  # a warning, even when quiet
+            print(f"balint-cme: {line.strip()}", file=sys.stderr)
+    else:
         _out(_certify_summary(result))
         if key_note:  # only now: a failed run's stderr is its one error line
             print(key_note, file=sys.stderr)
@@ -326,6 +330,7 @@ def _certify_summary(result: CertifyResult) -> str:
         lines.append(f"  no certificate: {person.name} ({person.participant_id}): {person.reason}")
     for warning in result.warnings:
         lines.append(f"  warning: {warning}")
+    lines.extend(format_unmatched(result.unmatched))
     lines.append(f"manifest: {result.manifest} ({result.new_count} new or changed)")
     return "\n".join(lines)
 
