@@ -92,11 +92,11 @@ def _until(text: str, rule: str, zone: ZoneInfo) -> tuple[datetime, datetime | N
     value = text.strip().upper()
     try:
         if re.fullmatch(r"\d{8}", value):
-            return datetime.combine(datetime.strptime(value, "%Y%m%d").date(), time.max), None
+            return datetime.combine(date.fromisoformat(value), time.max), None
         if re.fullmatch(r"\d{8}T\d{6}", value):
-            return datetime.strptime(value, "%Y%m%dT%H%M%S"), None
+            return datetime.fromisoformat(value), None  # local wall-clock time
         if re.fullmatch(r"\d{8}T\d{6}Z", value):
-            instant = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            instant = datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
             return instant.astimezone(zone).replace(tzinfo=None), instant
     except (ValueError, OverflowError):
         pass
@@ -145,8 +145,20 @@ def _check_parts(rule: str) -> None:
                 "any month"
                 if not months
                 else " or ".join(
-                    ("January", "February", "March", "April", "May", "June", "July", "August",
-                     "September", "October", "November", "December")[m - 1]
+                    (
+                        "January",
+                        "February",
+                        "March",
+                        "April",
+                        "May",
+                        "June",
+                        "July",
+                        "August",
+                        "September",
+                        "October",
+                        "November",
+                        "December",
+                    )[m - 1]
                     for m in months
                 )
             )

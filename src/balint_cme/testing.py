@@ -244,9 +244,7 @@ def series(draw: st.DrawFn, *, max_sessions: int = 6, max_participants: int = 5)
         title="Generated Balint Group",
         timezone=zone_name,
         eligibility=eligibility,
-        provider=Provider(
-            accredited=_PROVIDERS[0], accreditor="ACCME", joint=tuple(joint)
-        ),
+        provider=Provider(accredited=_PROVIDERS[0], accreditor="ACCME", joint=tuple(joint)),
         credit=CreditDesignation(
             per_session=per_session,
             series_maximum=(Decimal("0.25") * maximum_quarters).quantize(Decimal("0.01")),

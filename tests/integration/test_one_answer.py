@@ -99,9 +99,7 @@ def test_all_or_nothing_credit_certificate_lists_only_sessions_that_earned(
     )
     award = award_credit(series, register, "p01")
     assert [s.credit for s in award.attended_sessions] == [Decimal("1.00"), Decimal("0.00")]
-    certificate = build_certificate(
-        series, award, number="N-1", issued_on=ISSUED_ON, key=TEST_KEY
-    )
+    certificate = build_certificate(series, award, number="N-1", issued_on=ISSUED_ON, key=TEST_KEY)
     assert certificate.kind == "credit"
     assert certificate.credits == Decimal("1.00")
     assert certificate.session_dates == (date(2020, 9, 9),)

@@ -96,7 +96,7 @@ SPELLINGS = [
 def test_every_spelling_of_the_ama_credit_prints_the_template(
     tmp_path: Path, spelling: str
 ) -> None:
-    body = '[[sessions]]\nstart = 2021-03-10T18:45:00\nduration_minutes = 60\n'
+    body = "[[sessions]]\nstart = 2021-03-10T18:45:00\nduration_minutes = 60\n"
     series = load_series(write_series(tmp_path, body, credit_type=spelling))
     assert series.credit.type == "AMA PRA Category 1 Credit"
     assert designation_statement(series).endswith(
@@ -126,7 +126,7 @@ def test_award_line_is_singular_for_exactly_one(
 def test_any_other_credit_name_is_refused_with_the_accepted_forms(
     tmp_path: Path, credit_type: str
 ) -> None:
-    body = '[[sessions]]\nstart = 2021-03-10T18:45:00\n'
+    body = "[[sessions]]\nstart = 2021-03-10T18:45:00\n"
     with pytest.raises(DataFileError) as caught:
         load_series(write_series(tmp_path, body, credit_type=credit_type))
     message = str(caught.value)
@@ -138,7 +138,7 @@ def test_any_other_credit_name_is_refused_with_the_accepted_forms(
 def test_check_prints_the_designated_phrase_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    body = '[[sessions]]\nstart = 2021-03-10T18:45:00\n'
+    body = "[[sessions]]\nstart = 2021-03-10T18:45:00\n"
     path = write_series(tmp_path, body, credit_type="AMA PRA Category 1 Credit(s)™")
     assert main(["check", str(path)]) == 0
     assert "maximum 1.00 AMA PRA Category 1 Credit(s)™" in capsys.readouterr().out
@@ -158,7 +158,7 @@ def test_session_designated_more_than_its_length_is_refused_naming_it(tmp_path: 
 
 def test_per_session_credit_above_a_recurrence_length_is_refused(tmp_path: Path) -> None:
     body = (
-        '[schedule]\nfirst_start = 2021-03-10T18:45:00\nduration_minutes = 45\n'
+        "[schedule]\nfirst_start = 2021-03-10T18:45:00\nduration_minutes = 45\n"
         'rrule = "FREQ=MONTHLY;COUNT=2"\n'
     )
     with pytest.raises(DataFileError, match=r"session 1 .* 45 minutes allow at most 0\.75"):
@@ -166,7 +166,9 @@ def test_per_session_credit_above_a_recurrence_length_is_refused(tmp_path: Path)
 
 
 @given(st.integers(1, 600), st.integers(1, 48))
-def test_a_session_accepts_exactly_the_credit_its_length_allows(minutes: int, quarters: int) -> None:
+def test_a_session_accepts_exactly_the_credit_its_length_allows(
+    minutes: int, quarters: int
+) -> None:
     credit = Decimal("0.25") * quarters
     allowed = credit <= quarter_hours(minutes * 60)
     try:

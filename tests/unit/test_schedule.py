@@ -5,8 +5,8 @@ from __future__ import annotations
 import calendar
 import itertools
 from datetime import MAXYEAR, date, datetime, time
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
