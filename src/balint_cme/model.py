@@ -401,7 +401,8 @@ class SessionMove(DomainModel):
     planned_on: date
     """The local date the recurrence gave."""
     start: datetime
-    """The new local start (naive, in the series time zone)."""
+    """The new start: local wall-clock time in the series time zone, or, when it carries an
+    offset ("2020-11-19T02:45:00Z"), that instant shown in the series zone."""
 
 
 class Recurrence(DomainModel):
