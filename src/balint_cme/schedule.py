@@ -190,6 +190,11 @@ def _expand(recurrence: Recurrence, zone: ZoneInfo) -> list[datetime]:
             kept.append(part)
     text = ";".join(kept)
     limit = _add_years(first, HORIZON_YEARS)
+    if until is not None and until < first:
+        raise ScheduleError(
+            f"rrule {recurrence.rrule!r} gives no sessions: UNTIL is before the first start "
+            f"({first:%Y-%m-%d %H:%M})"
+        )
     if until is not None and until > limit:
         raise ScheduleError(
             f"rrule {recurrence.rrule!r}: UNTIL is more than {HORIZON_YEARS} years after the "

@@ -237,6 +237,11 @@ def test_rules_that_run_past_the_horizon_are_refused(rule: str) -> None:
         plan_session_dates(monthly(rule), LA)
 
 
+def test_until_before_the_first_start_is_refused_at_once() -> None:
+    with pytest.raises(ScheduleError, match="UNTIL is before the first start"):
+        plan_session_dates(monthly("FREQ=DAILY;INTERVAL=7;BYDAY=TU;UNTIL=20200101"), LA)
+
+
 def test_until_past_the_horizon_is_refused() -> None:
     with pytest.raises(ScheduleError, match="UNTIL is more than 10 years after"):
         plan_session_dates(monthly("FREQ=MONTHLY;BYDAY=+2WE;UNTIL=20990101"), LA)
