@@ -19,7 +19,7 @@ from balint_cme.certificates.formatting import credit_phrase
 from balint_cme.cli import main
 from balint_cme.errors import DataFileError
 from balint_cme.io.ics import format_ics
-from balint_cme.io.series_file import load_series
+from balint_cme.io.series_file import load_series, save_series
 from balint_cme.model import Session, quarter_hours
 from tests.certificate_helpers import certificate_for
 
@@ -179,3 +179,18 @@ def test_a_session_accepts_exactly_the_credit_its_length_allows(
         assert allowed
         # and a full attender of the session earns its whole designation
         assert quarter_hours(minutes * 60) >= credit
+
+
+def test_a_start_in_the_repeated_hour_survives_save_and_load(tmp_path: Path) -> None:
+    # 1:30 AM PST on 7 November 2021 (the second 1:30): saved with its offset, not as the
+    # local time that would reload as 1:30 AM PDT, an hour earlier.
+    series = load_series(write_series(tmp_path, ACROSS_FALL_BACK))
+    later = datetime(2021, 11, 7, 9, 30, tzinfo=UTC).astimezone(series.zone)
+    assert later.fold == 1
+    moved = series.evolve(sessions=(series.sessions[0].evolve(starts_at=later),))
+    for suffix in (".toml", ".json"):
+        path = tmp_path / f"saved{suffix}"
+        save_series(moved, path)
+        starts_at = load_series(path).sessions[0].starts_at
+        assert starts_at is not None
+        assert starts_at.timestamp() == later.timestamp()
