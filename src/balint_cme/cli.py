@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -60,6 +60,7 @@ from balint_cme.workflow import (
     credits_document,
     export_pars,
     format_credits_table,
+    format_unmatched,
     load_layout,
     transcript_history,
     verify_certificate,
@@ -177,7 +178,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     _out(
         f"{args.series_file}: ok — {series.title} ({series.id}), {len(series.sessions)} session(s)"
         f" ({dated} dated), {len(series.participants)} participant(s), "
-        f"maximum {series.credit.series_maximum:.2f} {series.credit.type}(s)"
+        f"maximum {series.credit.series_maximum:.2f} {credit_phrase(series.credit.type, plural=None)}"
     )
     for link in facilitator_links(series):
         _out(f"  {link.describe()}")
@@ -199,7 +200,8 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
         if start is None:
             _out(f"  {session.number}. date to be announced ({session.duration_minutes} min)")
             continue
-        finish = start + timedelta(minutes=session.duration_minutes)
+        finish = series.local_end(session)
+        assert finish is not None
         _out(
             f"  {session.number}. {start:%a %Y-%m-%d %I:%M %p} - {finish:%I:%M %p %Z}, {session.credit} credit"
         )
@@ -368,7 +370,10 @@ def _cmd_certify(args: argparse.Namespace) -> int:
             )
     finally:
         progress.close()
-    if not args.quiet:
+    if args.quiet:
+        for line in format_unmatched(result.unmatched):  # a warning, even when quiet
+            print(f"balint-cme: {line.strip()}", file=sys.stderr)
+    else:
         _out(_certify_summary(result))
         if key_note:  # only now: a failed run's stderr is its one error line
             print(key_note, file=sys.stderr)
@@ -388,6 +393,7 @@ def _certify_summary(result: CertifyResult) -> str:
         lines.append(f"  no certificate: {person.name} ({person.participant_id}): {person.reason}")
     for warning in result.warnings:
         lines.append(f"  warning: {warning}")
+    lines.extend(format_unmatched(result.unmatched))
     lines.append(f"manifest: {result.manifest} ({result.new_count} new or changed)")
     return "\n".join(lines)
 

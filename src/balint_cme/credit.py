@@ -34,6 +34,7 @@ from balint_cme.model import (
 )
 
 __all__ = [
+    "CertificateDecision",
     "CreditAward",
     "CreditPolicy",
     "SessionCredit",
@@ -42,6 +43,7 @@ __all__ = [
     "award_credit",
     "award_series",
     "build_transcript",
+    "certificate_decision",
     "validate_claim",
 ]
 
@@ -95,7 +97,8 @@ class CreditAward(DomainModel):
 
     @property
     def kind(self) -> Literal["credit", "participation", "none"]:
-        """Which certificate the person is eligible for (the policy may withhold participation)."""
+        """What the attendance supports, before the series' policy on participation
+        certificates; certificate_decision() gives the certificate actually issued."""
         if not self.is_enrolled or not self.attended_sessions:
             return "none"
         if self.is_physician and self.points > 0:
@@ -111,6 +114,49 @@ class CreditAward(DomainModel):
     def has_shortfalls(self) -> bool:
         """Whether anything was withheld."""
         return bool(self.shortfalls)
+
+
+class CertificateDecision(DomainModel):
+    """Which certificate an award earns under its series' policy, and why not when none."""
+
+    kind: Literal["credit", "participation", "none"]
+    reason: str | None = None
+    """Why there is no certificate (None when there is one)."""
+    sessions: tuple[SessionCredit, ...] = ()
+    """The sessions the certificate lists: for credit, those its credit came from (credit
+    above 0); for participation, those attended for counted time (hours above 0)."""
+
+
+def certificate_decision(series: Series, award: CreditAward) -> CertificateDecision:
+    """The one answer to "which certificate does this person get?", used by `credits` and
+    `certify` alike: "credit" (a physician with credit), "participation" (anyone else who
+    attended for counted time, when the series gives such certificates) or "none" with the
+    reason.
+    """
+
+    def none(reason: str) -> CertificateDecision:
+        return CertificateDecision(kind="none", reason=reason)
+
+    if award.series_id != series.id:
+        return none(f"the award is for series {award.series_id!r}, not {series.id!r}")
+    if not award.is_enrolled:
+        return none("not enrolled in the series")
+    if award.kind == "none":
+        return none("attended no session as a learner")
+    if award.kind == "credit":
+        earned = tuple(s for s in award.attended_sessions if s.credit > 0)
+        return CertificateDecision(kind="credit", sessions=earned)
+    if not series.policy.participation_certificates:
+        who = "no credit earned" if award.is_physician else "not a physician"
+        return none(f"{who}, and this series gives no certificates of participation")
+    counted = tuple(s for s in award.attended_sessions if s.hours > 0)
+    if not counted:
+        # The award's own reasons: the 7.5-minute rounding, or the policy's minimum.
+        return none(
+            "no attendance that counts: "
+            + "; ".join(s.reason or "" for s in award.attended_sessions if s.reason)
+        )
+    return CertificateDecision(kind="participation", sessions=counted)
 
 
 class _Window(NamedTuple):
@@ -134,6 +180,7 @@ def _windows(series: Series) -> tuple[_Window, ...]:
     windows = []
     for session in series.dated_sessions:
         assert session.starts_at is not None
+        assert session.ends_at is not None
         start = int(session.starts_at.timestamp())
         leaders = frozenset(pid for pid, numbers in led if session.number in numbers)
         windows.append(
@@ -141,7 +188,7 @@ def _windows(series: Series) -> tuple[_Window, ...]:
                 number=session.number,
                 held_on=session.starts_at.astimezone(zone).date(),
                 start=start,
-                end=start + session.duration_minutes * 60,
+                end=int(session.ends_at.timestamp()),  # the one definition of the end
                 designated=session.credit,
                 leaders=leaders,
             )

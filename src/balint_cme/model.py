@@ -31,6 +31,8 @@ from pydantic import (
 from balint_cme.errors import EnrollmentError
 
 __all__ = [
+    "ACCEPTED_CREDIT_TYPES",
+    "AMA_CREDIT",
     "DEFAULT_PHYSICIAN_CREDENTIALS",
     "CreditDesignation",
     "CreditPoints",
@@ -50,6 +52,8 @@ __all__ = [
     "SessionMove",
     "Text",
     "TimeZoneName",
+    "ama_credit_phrase",
+    "canonical_credit_type",
     "enroll",
     "facilitator_links",
     "person_name_key",
@@ -175,14 +179,47 @@ def quarter_hours(seconds: int, *, ties: Literal["down", "up"] = "down") -> Deci
     return (QUARTER * quarters).quantize(Decimal("0.01"))
 
 
-_NOT_YET_QUALIFIED = frozenset({"CANDIDATE", "STUDENT", "C", "EXPECTED"})
+_NOT_YET_QUALIFIED = frozenset({"CANDIDATE", "CAND", "STUDENT", "C", "EXPECTED", "PENDING"})
+_CREDENTIAL_TOKEN = re.compile(r"[^\W_]+(?:[.\-'][^\W_]+)*\.?|[,;()/&+]")
+_JOINERS = frozenset({"/", "&", "+"})
 
 
 @lru_cache(maxsize=256)
-def _credential_tokens(credentials: str) -> frozenset[str]:
-    return frozenset(
-        re.sub(r"[^A-Z]", "", token.upper()) for token in re.split(r"[,;/\s]+", credentials)
-    )
+def _held_degrees(credentials: str) -> frozenset[str]:
+    """The degrees `credentials` says are held, normalised ("M.D." → "MD").
+
+    A qualifier that says a degree is not held yet ("candidate", "student", "expected", "(c)")
+    applies only to the degree it follows: "MD, PhD candidate", "MD (PhD candidate)" and
+    "MD, MPH (expected 2025)" hold MD; "MD candidate" and "MD (expected 2025)" hold nothing.
+    Degrees joined by "/", "&" or "+" are one programme ("MD/PhD candidate": neither held).
+    A qualifier before any degree of its part ("expected MD") applies to the degrees after it.
+    """
+    held: dict[str, bool] = {}
+    unit: list[str] = []  # the degrees the next qualifier applies to
+    joined = False  # the previous token joins the next degree to `unit`
+    pending = False  # a qualifier seen in this part before any degree
+    for token in _CREDENTIAL_TOKEN.findall(credentials.upper()):
+        if token in (",", ";"):
+            unit, joined, pending = [], False, False
+        elif token in _JOINERS:
+            joined = True
+        elif token in ("(", ")"):
+            joined = False  # a parenthesis keeps `unit`: "MD (expected 2025)"
+        else:
+            word = re.sub(r"[^A-Z]", "", token)
+            if word in _NOT_YET_QUALIFIED:
+                if unit:
+                    for degree in unit:
+                        held[degree] = False
+                else:
+                    pending = True
+            elif word:
+                unit = [*unit, word] if joined else [word]
+                held.setdefault(word, True)
+                if pending:
+                    held[word] = False
+            joined = False
+    return frozenset(degree for degree, is_held in held.items() if is_held)
 
 
 @lru_cache(maxsize=16)
@@ -218,9 +255,9 @@ class CreditPolicy(DomainModel):
         if isinstance(participant, Participant) and participant.physician is not None:
             return participant.physician
         allowed = _normalised_credentials(self.physician_credentials)
-        tokens = _credential_tokens(participant.credentials)
-        # "MD candidate", "DO student": a qualifier that says the degree is not held yet.
-        return bool(tokens & allowed) and not tokens & _NOT_YET_QUALIFIED
+        # "MD candidate", "DO student": a qualifier says that degree is not held yet; it
+        # applies only to the degree it follows ("MD, PhD candidate" is a physician).
+        return bool(_held_degrees(participant.credentials) & allowed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,10 +478,48 @@ def facilitator_links(series: Series) -> tuple[FacilitatorLink, ...]:
 # When
 
 
+AMA_CREDIT = "AMA PRA Category 1 Credit"
+"""The credit name as stored; printed with ™ and "(s)", "s" or nothing by ama_credit_phrase."""
+
+_AMA_CREDIT_SPELLING = re.compile(r"AMA\s+PRA\s+Category\s+1\s+Credit(?:s|\(s\))?\s*™?")
+ACCEPTED_CREDIT_TYPES = (
+    "AMA PRA Category 1 Credit",
+    "AMA PRA Category 1 Credits",
+    "AMA PRA Category 1 Credit(s)",
+)
+"""How a series file may name the credit (each with or without ™)."""
+
+
+def canonical_credit_type(text: str) -> str | None:
+    """AMA_CREDIT for any spelling of the AMA credit name (singular, plural, "(s)", with or
+    without ™), else None."""
+    return AMA_CREDIT if _AMA_CREDIT_SPELLING.fullmatch(text.strip()) else None
+
+
+def ama_credit_phrase(*, plural: bool | None) -> str:
+    """The AMA credit name as the templates print it: "AMA PRA Category 1 Credit(s)™" in the
+    designation statement (`plural=None`), "…Credits™" or "…Credit™" for an amount awarded."""
+    suffix = "(s)" if plural is None else ("s" if plural else "")
+    return f"{AMA_CREDIT}{suffix}™"
+
+
+def _check_credit_type(value: str) -> str:
+    canonical = canonical_credit_type(value)
+    if canonical is None:
+        accepted = ", ".join(ACCEPTED_CREDIT_TYPES)
+        raise ValueError(
+            f"credit type {value!r} is not the AMA credit name; write one of: {accepted} "
+            "(with or without ™)"
+        )
+    return canonical
+
+
 class CreditDesignation(DomainModel):
     """What the provider designated in advance (DOMAIN.md §2)."""
 
-    type: Text = "AMA PRA Category 1 Credit"
+    type: Annotated[Text, AfterValidator(_check_credit_type)] = AMA_CREDIT
+    """The AMA credit name in any accepted spelling, stored as AMA_CREDIT; certificates print
+    the template's forms ("Credit(s)™" designated, "Credits™"/"Credit™" awarded)."""
     per_session: CreditPoints
     """Designated credit for each session unless the session says otherwise."""
     series_maximum: CreditPoints
@@ -457,7 +532,8 @@ class SessionMove(DomainModel):
     planned_on: date
     """The local date the recurrence gave."""
     start: datetime
-    """The new local start (naive, in the series time zone)."""
+    """The new start: local wall-clock time in the series time zone, or, when it carries an
+    offset ("2020-11-19T02:45:00Z"), that instant shown in the series zone."""
 
 
 class Recurrence(DomainModel):
@@ -495,7 +571,20 @@ class Session(DomainModel):
     starts_at: AwareDatetime | None
     duration_minutes: Annotated[int, Field(gt=0, le=1440)]
     credit: CreditPoints
-    """Designated maximum for this session."""
+    """Designated maximum for this session: live credit is hour-for-hour, so at most the
+    session's length in quarter hours (60 minutes: 1.00)."""
+
+    @model_validator(mode="after")
+    def _check_credit_is_hour_for_hour(self) -> Self:
+        # The length rounded as attendance is (ties down), so a full attender earns exactly
+        # the designation and nobody is told "partial attendance" for sitting through it all.
+        most = quarter_hours(self.duration_minutes * 60)
+        if self.credit > most:
+            raise ValueError(
+                f"session {self.number} is designated {self.credit} credit, but live credit is "
+                f"hour-for-hour: its {self.duration_minutes} minutes allow at most {most}"
+            )
+        return self
 
     @property
     def is_dated(self) -> bool:
@@ -670,6 +759,12 @@ class Series(SeriesProfile):
         if session.starts_at is None:
             return None
         return session.starts_at.astimezone(self.zone)
+
+    def local_end(self, session: Session) -> datetime | None:
+        """The session end (elapsed time, Session.ends_at) as wall-clock time in the series
+        time zone: a 60-minute session across a daylight-saving change ends 60 minutes later."""
+        end = session.ends_at
+        return None if end is None else end.astimezone(self.zone)
 
     def session(self, number: int) -> Session | None:
         """Session `number` (1-based), or None."""

@@ -30,7 +30,6 @@ from balint_cme.certificates.content import (
     Certificate,
     build_certificate,
     eligible_awards,
-    refusal_reason,
 )
 from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
@@ -44,7 +43,7 @@ from balint_cme.certificates.verification import (
     verify_code,
     verify_pdf,
 )
-from balint_cme.credit import CreditAward, award_series
+from balint_cme.credit import CreditAward, award_series, certificate_decision
 from balint_cme.display import display_width, pad
 from balint_cme.errors import CertificateError, DataFileError, VerificationError
 from balint_cme.io.pars import (
@@ -53,7 +52,7 @@ from balint_cme.io.pars import (
     load_pars_columns,
     save_pars_export,
 )
-from balint_cme.io.reports import AttendanceReading, read_reports
+from balint_cme.io.reports import AttendanceReading, UnmatchedRow, read_reports
 from balint_cme.io.series_file import load_series, parse_series, read_series_file
 from balint_cme.ledger import CertificateRecord, Ledger, PersonRecord
 from balint_cme.model import DomainModel, Series
@@ -71,10 +70,12 @@ __all__ = [
     "credits_document",
     "export_pars",
     "format_credits_table",
+    "format_unmatched",
     "load_layout",
     "read_pdf_bytes",
     "recorded_register",
     "transcript_history",
+    "unmatched_document",
     "verify_certificate",
     "verify_certificate_pdf",
 ]
@@ -125,6 +126,8 @@ class CertifyResult(DomainModel):
     skipped: tuple[SkippedPerson, ...]
     manifest: Path
     warnings: tuple[str, ...] = ()
+    unmatched: tuple[UnmatchedRow, ...] = ()
+    """Report rows that matched nobody (they earned nothing; add an alias and re-run)."""
 
     @property
     def new_count(self) -> int:
@@ -157,6 +160,7 @@ def credits_document(
 ) -> dict[str, Any]:
     participants = []
     for award in awards:
+        decision = certificate_decision(series, award)
         participants.append(
             {
                 "id": award.participant_id,
@@ -176,7 +180,8 @@ def credits_document(
                 ],
                 "total_credit": _credit_text(award.points) if award.is_physician else None,
                 "participation_hours": _credit_text(award.participation_hours),
-                "certificate": award.kind,
+                "certificate": decision.kind,
+                "certificate_reason": decision.reason,
                 "shortfalls": list(award.shortfalls),
             }
         )
@@ -185,20 +190,40 @@ def credits_document(
         "title": series.title,
         "series_maximum": _credit_text(series.credit.series_maximum),
         "participants": participants,
-        "unmatched": [
-            {
-                "file": row.file,
-                "line": row.line,
-                "name": row.name,
-                "email": row.email,
-                "session": row.session,
-                "minutes": float(row.minutes),
-                "reason": row.reason,
-            }
-            for row in reading.unmatched
-        ],
+        "unmatched": unmatched_document(reading.unmatched),
         "notes": list(reading.notes),
     }
+
+
+def unmatched_document(rows: Sequence[UnmatchedRow]) -> list[dict[str, Any]]:
+    """Report rows that matched nobody, as `credits --json` and certify's manifest list them."""
+    return [
+        {
+            "file": row.file,
+            "line": row.line,
+            "name": row.name,
+            "email": row.email,
+            "session": row.session,
+            "minutes": float(row.minutes),
+            "reason": row.reason,
+        }
+        for row in rows
+    ]
+
+
+def format_unmatched(rows: Sequence[UnmatchedRow]) -> list[str]:
+    """Report rows that matched nobody, as `credits` and `certify` print them: they earn
+    nothing until the roster gets an alias, so a physician on an unnamed phone is noticed."""
+    if not rows:
+        return []
+    lines = [f"{len(rows)} report row(s) matched nobody (add an alias to the roster):"]
+    for row in rows:
+        who = row.name + (f" <{row.email}>" if row.email else "")
+        lines.append(
+            f"  {row.file} line {row.line}: {who}, session {row.session}, {row.minutes} min "
+            f"({row.reason})"
+        )
+    return lines
 
 
 def format_credits_table(
@@ -232,14 +257,7 @@ def format_credits_table(
     lines.append("cells: attended minutes, then credit (physicians) or hours (others)")
     if reading.unmatched:
         lines.append("")
-        lines.append(
-            f"{len(reading.unmatched)} report row(s) matched nobody (add an alias to the roster):"
-        )
-        for row in reading.unmatched:
-            who = row.name + (f" <{row.email}>" if row.email else "")
-            lines.append(
-                f"  {row.file} line {row.line}: {who}, session {row.session}, {row.minutes} min ({row.reason})"
-            )
+        lines.extend(format_unmatched(reading.unmatched))
     for note in reading.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
@@ -413,7 +431,7 @@ def certify(
         SkippedPerson(
             participant_id=award.participant_id,
             name=award.name,
-            reason=refusal_reason(series, award) or "no certificate",
+            reason=certificate_decision(series, award).reason or "no certificate",
         )
         for award in awards
         if award.participant_id not in chosen
@@ -545,7 +563,7 @@ def certify(
                 )
             )
         manifest = out_dir / "manifest.json"
-        write_atomically(manifest, _manifest_bytes(series, issued, skipped))
+        write_atomically(manifest, _manifest_bytes(series, issued, skipped, reading.unmatched))
     return CertifyResult(
         series_id=series.id,
         out_dir=out_dir,
@@ -553,11 +571,15 @@ def certify(
         skipped=skipped,
         manifest=manifest,
         warnings=tuple(warnings),
+        unmatched=tuple(reading.unmatched),
     )
 
 
 def _manifest_bytes(
-    series: Series, issued: Sequence[IssuedCertificate], skipped: Sequence[SkippedPerson]
+    series: Series,
+    issued: Sequence[IssuedCertificate],
+    skipped: Sequence[SkippedPerson],
+    unmatched: Sequence[UnmatchedRow],
 ) -> bytes:
     document = {
         "series": series.id,
@@ -583,6 +605,7 @@ def _manifest_bytes(
         "no_certificate": [
             {"person": s.participant_id, "name": s.name, "reason": s.reason} for s in skipped
         ],
+        "unmatched": unmatched_document(unmatched),
     }
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
