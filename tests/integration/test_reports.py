@@ -202,7 +202,13 @@ def test_aggregate_and_per_join_reports_of_one_session_are_flagged() -> None:
         ],
         reports_series(),
     )
-    assert any(note.startswith("session 5: both per-join and aggregate") for note in reading.notes)
+    # Ana Ruiz: per-join 18:44-19:40 (55 minutes in the window), unique users 61 minutes in a
+    # meeting that covered the whole session: credited the totals alone, never the union.
+    assert seconds_by_person(reading, reports_series())[("p01", 5)] == 3600
+    assert any(
+        note.startswith("session 5: Ana Ruiz (p01) has both per-join times") and "not added up" in note
+        for note in reading.notes
+    )
 
 
 def test_one_bad_file_applies_nothing() -> None:

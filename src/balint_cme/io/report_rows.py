@@ -34,6 +34,7 @@ __all__ = [
     "check_value",
     "decode_report",
     "header_index",
+    "is_minute_resolution",
     "is_tag",
     "iter_table",
     "non_empty_records",
@@ -476,6 +477,19 @@ def parse_timestamp(text: str) -> ParsedTime | None:
                     return ParsedTime(named, named)
             return None
     return None
+
+
+_FIRST_CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
+
+
+def is_minute_resolution(text: str) -> bool:
+    """Whether a time's text stops at the minute ("11/18/2021 19:22", "18:45": no seconds).
+
+    The first `h:mm` in the text is its time of day (dates use `/`, `.` or `-`); an offset
+    such as `+05:30` comes after it and is not mistaken for one.
+    """
+    match = _FIRST_CLOCK.search(text)
+    return match is not None and match.group(1) is None
 
 
 def parse_clock_time(text: str) -> time | None:

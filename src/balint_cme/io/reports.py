@@ -12,11 +12,12 @@ DataFileError naming the file, the line and the problem, and no reading is retur
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -24,9 +25,13 @@ from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from balint_cme.attendance import (
+    MAX_LINE_RANGES,
     AttendanceRecord,
     AttendanceRegister,
     Evidence,
+    attended_seconds,
+    compact_line_ranges,
+    merge_intervals,
     paused_garbage_collector,
 )
 from balint_cme.errors import DataFileError, UndatedSessionError, UnknownSessionError
@@ -37,6 +42,7 @@ from balint_cme.io.report_rows import (
     ReportRow,
     check_line_length,
     decode_report,
+    is_minute_resolution,
     is_tag,
     iter_table,
     parse_clock_time,
@@ -544,6 +550,9 @@ def _resolve_order(
     raise _row_error(parsed, path, spot.line, reason)
 
 
+_LAST_SECOND = timedelta(seconds=59)
+
+
 class _Clock:
     """Turns a file's time text into aware datetimes and epoch seconds, once per distinct text."""
 
@@ -620,8 +629,28 @@ class _Clock:
                 chosen = chosen.replace(tzinfo=zone)
                 self.naive_seen = True
             self.values[text] = (chosen, int(chosen.timestamp()))
+        self.minute_texts = {
+            text for text in (*self.values, *self.clock_only) if is_minute_resolution(text)
+        }
+        """Times given to the minute (no seconds): a join is read as the last second of its
+        minute, a leave as the first (never credit time the file does not prove)."""
+        self.minute_rows = any(
+            text in self.minute_texts for row in rows for text in (row.joined, row.left) if text
+        )
         if len(summary) == 2 and summary[0] in self.values and summary[1] in self.values:
-            self.meeting = (self.values[summary[0]][0], self.values[summary[1]][0])
+            start, end = self.values[summary[0]][0], self.values[summary[1]][0]
+            if summary[0] in self.minute_texts:
+                start += _LAST_SECOND
+            self.meeting = (min(start, end), end)
+
+    def conservative(
+        self, joined: datetime, left: datetime, joined_text: str, left_text: str
+    ) -> tuple[datetime, datetime]:
+        """A join given to the minute moved to that minute's last second (19:22 -> 19:22:59);
+        a leave given to the minute stays at its first. Never a leave before the join."""
+        if joined_text in self.minute_texts:
+            joined = min(joined + _LAST_SECOND, left)
+        return joined, left
 
     def on_session_day(self, text: str, session: Session) -> datetime:
         """A time of day ("18:45") on the session's local date, the day after if it is long
@@ -780,11 +809,72 @@ def _lines_list(lines: Sequence[int], limit: int = 10) -> str:
     return shown_lines + (", ..." if len(lines) > limit else "")
 
 
+class _Merge:
+    """One person's timed rows in one session of one file, merged as they are read.
+
+    Credit needs only the union of the intervals, so redundant rows (a million identical
+    sign-ins) cost nothing once merged; the lines behind them are kept as ranges. Memory stays
+    bounded by the distinct intervals and MAX_LINE_RANGES, not by the number of rows.
+    """
+
+    __slots__ = ("compact_at", "first", "intervals", "lines", "rows", "zone")
+
+    def __init__(self) -> None:
+        self.intervals: list[tuple[int, int]] = []
+        self.lines: list[tuple[int, int]] = []
+        self.rows = 0
+        self.first: tuple[int, int] | None = None
+        self.compact_at = 256
+        self.zone: tzinfo | None = None
+        """The first row's zone (UTC for API times), so records keep the file's own offset."""
+
+    def add(self, interval: _Interval, line: int) -> None:
+        joined, left, start, end = interval
+        if joined.microsecond:
+            start += 1  # whole seconds, rounded inwards: a fraction is never credited
+        if self.first is None:
+            self.first = (start, max(start, end))
+            self.zone = joined.tzinfo
+        self.intervals.append((start, end))
+        if len(self.intervals) >= self.compact_at:
+            self.intervals = merge_intervals(self.intervals)
+            self.compact_at = max(256, 2 * len(self.intervals))
+        self.rows += 1
+        lines = self.lines
+        if lines and lines[-1][0] <= line <= lines[-1][1] + 1:
+            if line > lines[-1][1]:
+                lines[-1] = (lines[-1][0], line)
+        else:
+            lines.append((line, line))
+            if len(lines) > 2 * MAX_LINE_RANGES:
+                self.lines = list(compact_line_ranges(lines))
+
+    def union(self) -> list[tuple[int, int]]:
+        """The merged intervals (one empty interval when every row was empty)."""
+        merged = merge_intervals(self.intervals)
+        if not merged and self.first is not None:
+            merged = [(self.first[0], self.first[0])]
+        return merged
+
+    def evidence_values(self, source: str, platform: str) -> dict[str, object]:
+        """Evidence fields: the first line, and all lines as ranges when there are several."""
+        ranges = compact_line_ranges(self.lines)
+        return {
+            "source": source,
+            "line": ranges[0][0],
+            "platform": platform,
+            "line_ranges": ranges if self.rows > 1 else (),
+            "rows": self.rows,
+        }
+
+
 class _Accumulator:
     """What one file contributes, built up row by row and frozen at the end."""
 
     def __init__(self) -> None:
         self.records: list[AttendanceRecord] = []
+        self.aggregate_records: list[AttendanceRecord] = []
+        """Records made from totals (placed, not timed): kept apart until every file is read."""
         self.unmatched: list[UnmatchedRow] = []
         self.notes: list[str] = []
         self.facilitator_rows = 0
@@ -814,6 +904,12 @@ def _read_parsed(
     clock = _Clock(parsed, path, zone, _session_dates(considered, zone))
     if clock.note:
         out.notes.append(f"{name}: {clock.note}")
+    if clock.minute_rows:
+        out.notes.append(
+            f"{name}: times are given to the minute, without seconds (a spreadsheet re-save?): "
+            "each join is read as the last second of its minute and each leave as the first, "
+            "so no time the file does not prove is credited"
+        )
 
     # Full timestamps -> intervals (with epoch seconds), checking leave >= join.
     rows = parsed.rows
@@ -841,7 +937,8 @@ def _read_parsed(
                 f"{parsed.leave_label} {shown(left_text)} is before {parsed.join_label} "
                 f"{shown(joined_text)}",
             )
-        intervals[index] = (joined[0], left[0], joined[1], left[1])
+        joined_at, left_at = clock.conservative(joined[0], left[0], joined_text, left_text)
+        intervals[index] = (joined_at, left_at, _epoch(joined_at), _epoch(left_at))
 
     # The file's session: named, or found from the rows that do not name their own.
     file_session: Session | None = explicit
@@ -868,6 +965,7 @@ def _read_parsed(
         file_session = _assign_session(series, path, timed, clock.meeting)
 
     windows: dict[int, _Window] = {}
+    merges: dict[tuple[str, int], _Merge] = {}
     aggregates: dict[tuple[str, int], list[ReportRow]] = {}
     facilitators: dict[str, int] = {}
     unmatched_rows: list[tuple[int, int, str]] = []  # index, session, reason
@@ -903,6 +1001,7 @@ def _read_parsed(
             left_at = clock.on_session_day(row.left, window.session)
             if left_at.timestamp() < joined_at.timestamp():
                 left_at += timedelta(days=1)
+            joined_at, left_at = clock.conservative(joined_at, left_at, row.joined, row.left)
             interval = intervals[index] = (
                 joined_at,
                 left_at,
@@ -928,19 +1027,10 @@ def _read_parsed(
                 else:
                     owners.add(participant_id)
             if interval is not None:
-                records.append(
-                    new_record(
-                        {
-                            "participant_id": participant_id,
-                            "session": number,
-                            "joined_at": interval[0],
-                            "left_at": interval[1],
-                            "evidence": new_evidence(
-                                {"source": source, "line": row.line, "platform": platform}
-                            ),
-                        }
-                    )
-                )
+                merge = merges.get((participant_id, number))
+                if merge is None:
+                    merge = merges[participant_id, number] = _Merge()
+                merge.add(interval, row.line)
             else:
                 aggregates.setdefault((participant_id, number), []).append(row)
         elif found.facilitator is not None:
@@ -962,19 +1052,7 @@ def _read_parsed(
         owners = renamed_from.get(_name_key(row.name)) if not row.original_name else None
         if owners and len(owners) == 1 and interval is not None and reason == "no roster match":
             (owner,) = owners
-            records.append(
-                new_record(
-                    {
-                        "participant_id": owner,
-                        "session": number,
-                        "joined_at": interval[0],
-                        "left_at": interval[1],
-                        "evidence": new_evidence(
-                            {"source": source, "line": row.line, "platform": platform}
-                        ),
-                    }
-                )
-            )
+            merges.setdefault((owner, number), _Merge()).add(interval, row.line)
             out.notes.append(
                 f"{name} line {row.line}: {shown(row.name)} counted for {owner}, who was "
                 "renamed from it later in the meeting"
@@ -984,7 +1062,8 @@ def _read_parsed(
         if interval is not None:
             seconds = max(0, min(interval[3], window.end) - max(interval[2], window.start))
         else:
-            seconds = min(row.total_seconds or 0, window.end - window.start)
+            span_start, span_end = _aggregate_span(window, clock.meeting)
+            seconds = min(row.total_seconds or 0, span_end - span_start)
         out.unmatched.append(
             UnmatchedRow(
                 file=name,
@@ -997,12 +1076,37 @@ def _read_parsed(
             )
         )
 
-    _add_aggregates(aggregates, windows, series, name, source, platform, out)
+    for (participant_id, number), merge in merges.items():
+        evidence = new_evidence(merge.evidence_values(source, platform))
+        for start, end in merge.union():
+            records.append(
+                new_record(
+                    {
+                        "participant_id": participant_id,
+                        "session": number,
+                        "joined_at": datetime.fromtimestamp(start, tz=merge.zone or zone),
+                        "left_at": datetime.fromtimestamp(end, tz=merge.zone or zone),
+                        "evidence": evidence,
+                    }
+                )
+            )
+    _add_aggregates(aggregates, windows, series, name, source, platform, out, clock.meeting)
     if parsed.is_aggregate:
         what = _FORMAT_WORDS.get(parsed.format, parsed.format)
+        if clock.meeting is not None:
+            rule = (
+                "each total is counted from when the meeting and the session both ran, at most "
+                f"the overlap of the file's meeting span ({_describe_span(*clock.meeting, zone)}) "
+                "with the session window"
+            )
+        else:
+            rule = (
+                "the file gives no meeting span, so each total is counted from the session "
+                "start, at most the session length"
+            )
         out.notes.append(
             f"{name}: aggregate evidence ({what}: totals only, intervals cannot be merged; "
-            "each total is counted from the session start, at most the session length)"
+            f"{rule})"
         )
     if parsed.waiting_room_lines:
         lines = parsed.waiting_room_lines
@@ -1031,6 +1135,16 @@ def _read_parsed(
     return (file_session.number if file_session is not None else None), clock.naive_seen
 
 
+def _aggregate_span(window: _Window, meeting: tuple[datetime, datetime] | None) -> tuple[int, int]:
+    """Where a total can lie: the session window, cut to the file's meeting span if it has one
+    (a meeting that ran 6:25-7:30 PM proves at most 45 minutes of a 6:45-7:45 session)."""
+    if meeting is None:
+        return window.start, window.end
+    start = max(window.start, math.ceil(meeting[0].timestamp()))
+    end = min(window.end, math.floor(meeting[1].timestamp()))
+    return (start, end) if end > start else (window.start, window.start)
+
+
 def _add_aggregates(
     aggregates: dict[tuple[str, int], list[ReportRow]],
     windows: dict[int, _Window],
@@ -1039,13 +1153,17 @@ def _add_aggregates(
     source: str,
     platform: str,
     out: _Accumulator,
+    meeting: tuple[datetime, datetime] | None,
 ) -> None:
-    """Totals become intervals from the session start, never past the session length."""
+    """Totals become intervals inside what the file proves: the overlap of its own meeting
+    span (summary start and end) with the session window, or without a span the session
+    window; never longer than that."""
     for (participant_id, number), rows in aggregates.items():
         window = windows[number]
-        start = window.session.starts_at
-        assert start is not None
-        length = window.end - window.start
+        assert window.session.starts_at is not None
+        span_start, span_end = _aggregate_span(window, meeting)
+        start = datetime.fromtimestamp(span_start, tz=window.session.starts_at.tzinfo)
+        length = span_end - span_start
         totals = [row.total_seconds or 0 for row in rows]
         if sum(totals) > length and len(rows) > 1:
             longest = max(range(len(rows)), key=lambda i: totals[i])
@@ -1053,7 +1171,8 @@ def _add_aggregates(
             label = person.name if person is not None else participant_id
             out.notes.append(
                 f"{name}: {label} ({participant_id}) has {len(rows)} rows totalling "
-                f"{_minutes(sum(totals))} minutes in the {length // 60}-minute session {number} "
+                f"{_minutes(sum(totals))} minutes, more than the {_minutes(length)} minutes the "
+                f"file shows of session {number} "
                 f"(lines {_lines_list([row.line for row in rows])}): credited the longest row "
                 f"({_minutes(min(totals[longest], length))} minutes), not the sum; check by hand"
             )
@@ -1064,7 +1183,7 @@ def _add_aggregates(
         for row, seconds in chosen:
             seconds = min(seconds, length - offset)
             joined = start + timedelta(seconds=offset)
-            out.records.append(
+            out.aggregate_records.append(
                 AttendanceRecord._from_trusted(
                     {
                         "participant_id": participant_id,
@@ -1072,7 +1191,13 @@ def _add_aggregates(
                         "joined_at": joined,
                         "left_at": joined + timedelta(seconds=seconds),
                         "evidence": Evidence._from_trusted(
-                            {"source": source, "line": row.line, "platform": platform}
+                            {
+                                "source": source,
+                                "line": row.line,
+                                "platform": platform,
+                                "line_ranges": (),
+                                "rows": 1,
+                            }
                         ),
                     }
                 )
@@ -1158,24 +1283,71 @@ def _read_all(
         with paused_garbage_collector():
             source = _read_one(data, path, series, matcher, session=session, zone=zone, out=out)
         sources.append(source)
-    kinds: dict[int, set[bool]] = {}
-    for source in sources:
-        if source.session is not None:
-            kinds.setdefault(source.session, set()).add(source.is_aggregate)
-    for number, flags in sorted(kinds.items()):
-        if flags == {True, False}:
-            out.notes.append(
-                f"session {number}: both per-join and aggregate (totals-only) reports were read; "
-                "a person in both may be credited the union, check by hand"
-            )
+    records = _without_double_evidence(series, out)
     return AttendanceReading(
-        records=tuple(out.records),
+        records=records,
         unmatched=tuple(out.unmatched),
         notes=tuple(out.notes),
         sources=tuple(sources),
         facilitator_rows=out.facilitator_rows,
         host_rows=out.host_rows,
     )
+
+
+def _without_double_evidence(series: Series, out: _Accumulator) -> tuple[AttendanceRecord, ...]:
+    """Timed records plus the totals-only ones, never adding the two kinds up.
+
+    A total is placed in the session, not timed, so its union with a person's per-join
+    intervals could exceed what either proves (Zoom shows 19:15-19:45, the sign-in sheet says
+    30 minutes: the union of 18:45-19:15 and 19:15-19:45 would be an hour). Where one person
+    and session have both, the kind that proves more attended time is credited alone, and a
+    note says so.
+    """
+    if not out.aggregate_records:
+        return tuple(out.records)
+    totals: dict[tuple[str, int], list[AttendanceRecord]] = {}
+    for record in out.aggregate_records:
+        totals.setdefault((record.participant_id, record.session), []).append(record)
+    timed: dict[tuple[str, int], list[AttendanceRecord]] = {}
+    for record in out.records:
+        key = (record.participant_id, record.session)
+        if key in totals:
+            timed.setdefault(key, []).append(record)
+    dropped: set[int] = set()
+    kept = list(out.records)
+    for key, placed in totals.items():
+        per_join = timed.get(key)
+        if per_join is None:
+            kept.extend(placed)
+            continue
+        participant_id, number = key
+        session = series.session(number)
+        assert session is not None
+        assert session.starts_at is not None
+        start = int(session.starts_at.timestamp())
+        end = start + session.duration_minutes * 60
+
+        def seconds(records: Sequence[AttendanceRecord]) -> int:
+            return attended_seconds(
+                ((_epoch(r.joined_at), _epoch(r.left_at)) for r in records), start, end
+            )
+
+        timed_seconds, total_seconds = seconds(per_join), seconds(placed)
+        person = series.participant(participant_id)
+        label = f"{person.name if person is not None else participant_id} ({participant_id})"
+        files = sorted({r.evidence.source for r in placed if r.evidence is not None})
+        if total_seconds > timed_seconds:
+            dropped.update(id(r) for r in per_join)
+            kept.extend(placed)
+            chosen = f"the totals ({_minutes(total_seconds)} minutes, {', '.join(files)})"
+        else:
+            chosen = f"the per-join times ({_minutes(timed_seconds)} minutes)"
+        out.notes.append(
+            f"session {number}: {label} has both per-join times ({_minutes(timed_seconds)} "
+            f"minutes) and totals-only evidence ({_minutes(total_seconds)} minutes, "
+            f"{', '.join(files)}); they are not added up: credited {chosen} alone"
+        )
+    return tuple(r for r in kept if id(r) not in dropped)
 
 
 def read_report_bytes(
