@@ -50,9 +50,7 @@ class Evidence(DomainModel):
     @property
     def lines_text(self) -> str:
         """The lines as text: "5", "5-9, 14", "5-1000001"."""
-        ranges = self.line_ranges or (
-            ((self.line, self.line),) if self.line is not None else ()
-        )
+        ranges = self.line_ranges or (((self.line, self.line),) if self.line is not None else ())
         return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
 
 

@@ -206,7 +206,8 @@ def test_aggregate_and_per_join_reports_of_one_session_are_flagged() -> None:
     # meeting that covered the whole session: credited the totals alone, never the union.
     assert seconds_by_person(reading, reports_series())[("p01", 5)] == 3600
     assert any(
-        note.startswith("session 5: Ana Ruiz (p01) has both per-join times") and "not added up" in note
+        note.startswith("session 5: Ana Ruiz (p01) has both per-join times")
+        and "not added up" in note
         for note in reading.notes
     )
 

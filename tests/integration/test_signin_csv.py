@@ -24,7 +24,11 @@ def test_fixture_sheet_reads_ids_names_emails_times_and_minutes() -> None:
     }
     (row,) = reading.unmatched
     # 18:45-19:45 to the minute: the join is read as 18:45:59.
-    assert (row.line, row.reason, row.minutes) == (5, "no roster participant 'p99'", Decimal("59.02"))
+    assert (row.line, row.reason, row.minutes) == (
+        5,
+        "no roster participant 'p99'",
+        Decimal("59.02"),
+    )
     (source,) = reading.sources
     assert (source.format, source.platform, source.session) == ("sign-in-csv", "sign-in", 6)
     assert any("sign-in sheet minutes" in note for note in reading.notes)

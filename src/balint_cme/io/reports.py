@@ -1105,8 +1105,7 @@ def _read_parsed(
                 "start, at most the session length"
             )
         out.notes.append(
-            f"{name}: aggregate evidence ({what}: totals only, intervals cannot be merged; "
-            f"{rule})"
+            f"{name}: aggregate evidence ({what}: totals only, intervals cannot be merged; {rule})"
         )
     if parsed.waiting_room_lines:
         lines = parsed.waiting_room_lines
