@@ -52,6 +52,7 @@ from balint_cme.workflow import (
     assess,
     certify,
     credits_document,
+    credit_on_record,
     export_pars,
     format_credits_table,
     load_layout,
@@ -443,8 +444,17 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
         return _fail(f"--from {args.from_on} is after --to {args.to_on}")
     with _open_ledger(args, create=False) as ledger:
         history = transcript_history(ledger, args.person, [Path(p) for p in args.series_files])
+        # The same answer as the PARS export: only a current certificate of credit counts.
+        on_record = {
+            series.id: credit_on_record(ledger, series.id, args.person) for series, _ in history
+        }
     transcript = build_transcript(
-        args.person, history, from_on=args.from_on, to_on=args.to_on, target=args.target
+        args.person,
+        history,
+        from_on=args.from_on,
+        to_on=args.to_on,
+        target=args.target,
+        on_record=on_record,
     )
     window = f"{transcript.from_on or 'start'} to {transcript.to_on or 'now'}"
     _out(f"{transcript.name} ({transcript.participant_id}): {window}")
@@ -454,6 +464,8 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
             f"  {line.title} ({line.series_id}), {line.accredited_provider}: {line.points} credit, "
             f"{line.participation_hours} h — {dates}"
         )
+        for note in line.notes:
+            _out(f"    {note}")
     _out(
         f"total {transcript.total_points} credit of {transcript.target} needed; "
         + ("target met" if transcript.is_target_met else f"{transcript.remaining} still needed")
