@@ -484,7 +484,8 @@ def certify(
         )
         _publish(rendered, out_dir)
         issued: list[IssuedCertificate] = []
-        warnings: list[str] = []
+        # Said where credit is certified, not only in the `credits` preview.
+        warnings: list[str] = list(reading.double_evidence)
         for certificate, outcome, person, file in zip(
             certificates, outcomes, people, rendered, strict=True
         ):

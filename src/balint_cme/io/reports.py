@@ -137,6 +137,10 @@ class AttendanceReading:
     """Rows of facilitators who are not on the roster: neither records nor unmatched."""
     host_rows: int = field(default=0)
     """Rows of the meeting host's account (from the Zoom summary) that match nobody."""
+    double_evidence: tuple[str, ...] = ()
+    """People with per-join times and totals-only evidence for one session: what was credited
+    (the kind that proves more, never the two added up). Also among `notes`; `certify` prints
+    these as warnings."""
 
     def register(self) -> AttendanceRegister:
         """The records as an AttendanceRegister, ready for award_series()."""
@@ -873,6 +877,7 @@ class _Accumulator:
 
     def __init__(self) -> None:
         self.records: list[AttendanceRecord] = []
+        self.double_evidence: list[str] = []
         self.aggregate_records: list[AttendanceRecord] = []
         """Records made from totals (placed, not timed): kept apart until every file is read."""
         self.unmatched: list[UnmatchedRow] = []
@@ -1290,6 +1295,7 @@ def _read_all(
         sources=tuple(sources),
         facilitator_rows=out.facilitator_rows,
         host_rows=out.host_rows,
+        double_evidence=tuple(out.double_evidence),
     )
 
 
@@ -1341,11 +1347,12 @@ def _without_double_evidence(series: Series, out: _Accumulator) -> tuple[Attenda
             chosen = f"the totals ({_minutes(total_seconds)} minutes, {', '.join(files)})"
         else:
             chosen = f"the per-join times ({_minutes(timed_seconds)} minutes)"
-        out.notes.append(
+        out.double_evidence.append(
             f"session {number}: {label} has both per-join times ({_minutes(timed_seconds)} "
             f"minutes) and totals-only evidence ({_minutes(total_seconds)} minutes, "
             f"{', '.join(files)}); they are not added up: credited {chosen} alone"
         )
+    out.notes.extend(out.double_evidence)
     return tuple(r for r in kept if id(r) not in dropped)
 
 
