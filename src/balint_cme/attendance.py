@@ -20,9 +20,9 @@ from balint_cme.errors import UndatedSessionError
 from balint_cme.model import DomainModel, ParticipantId, Session
 
 __all__ = [
+    "MAX_LINE_RANGES",
     "AttendanceRecord",
     "AttendanceRegister",
-    "MAX_LINE_RANGES",
     "Evidence",
     "attended_seconds",
     "compact_line_ranges",

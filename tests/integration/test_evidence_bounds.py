@@ -4,6 +4,7 @@ redundant rows merged as they are read (issue 10 items 4-6, issue 11 item 6)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -153,9 +154,7 @@ def test_a_total_never_exceeds_the_overlap_of_meeting_and_session(
         f"Ana Ruiz,ana.ruiz@example.org,{total},No\n"
     )
     reading = read_report_bytes(text.encode(), "unique.csv", series, session=1)
-    overlap = min(end, datetime(2021, 11, 18, 19, 45)) - max(
-        begin, datetime(2021, 11, 18, 18, 45)
-    )
+    overlap = min(end, datetime(2021, 11, 18, 19, 45)) - max(begin, datetime(2021, 11, 18, 18, 45))
     (award,) = [a for a in award_series(series, reading.register()) if a.participant_id == "p01"]
     attended = award.sessions[0].attended_seconds
     assert attended <= min(total * 60, int(overlap.total_seconds()))
@@ -260,7 +259,9 @@ def test_a_join_and_leave_in_the_same_minute_count_nothing() -> None:
 @given(
     rows=st.lists(
         # Every row overlaps the session by minutes, so both files are placed in it.
-        st.tuples(st.integers(-900, 3400), st.integers(1_100, 4_500)), min_size=1, max_size=5
+        st.tuples(st.integers(-900, 3400), st.integers(1_100, 4_500)),
+        min_size=1,
+        max_size=5,
     ),
 )
 def test_minute_resolution_never_credits_more_than_the_exact_times(
@@ -332,7 +333,7 @@ def test_any_disjoint_windows_sum_to_at_most_the_award(
     (award,) = [a for a in award_series(series, register) if a.participant_id == "p01"]
     bounds = [date(2020, 1, 1), *sorted(cuts), date(2022, 1, 1)]
     total = D(0)
-    for low, high in zip(bounds, bounds[1:], strict=False):
+    for low, high in itertools.pairwise(bounds):
         window_end = high - timedelta(days=1)
         if window_end < low:
             continue

@@ -18,15 +18,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from balint_cme.attendance import MAX_LINE_RANGES, compact_line_ranges
 from balint_cme.errors import DataFileError
 
 __all__ = [
+    "MAX_DISTINCT_ROWS",
     "MAX_LINE_CHARS",
     "MAX_REPORT_BYTES",
     "MAX_VALUE_CHARS",
     "ParsedReport",
     "ParsedTime",
     "ReportRow",
+    "RowCollector",
     "TableRecord",
     "cell",
     "check_line_length",
@@ -79,6 +82,76 @@ class ReportRow(NamedTuple):
     """Sign-in rows that name their session."""
     participant_id: str | None = None
     """Sign-in rows that name the roster id."""
+    repeats: tuple[tuple[int, int], ...] = ()
+    """When the file repeats this exact row (all but the line) on other lines: every line it
+    is on, as inclusive runs (see RowCollector); empty for a row that appears once."""
+    occurrences: int = 1
+    """How many times the row appears in the file."""
+
+
+MAX_DISTINCT_ROWS = 1_000_000
+"""Different attendance rows one report may hold (a real export has hundreds; exact repeats of
+a row do not count). Together with MAX_REPORT_BYTES this bounds a read's memory."""
+
+
+class RowCollector:
+    """A reader's rows as they are found, each distinct row kept once.
+
+    A row that repeats an earlier one exactly (all but its line) adds only its line, kept as
+    runs, so a file that repeats one stay a million times holds one row: memory follows the
+    distinct rows (at most MAX_DISTINCT_ROWS), not the file's length. Attended time is a
+    union, so a repeated timed row adds nothing; a repeated total keeps how often it appears (`occurrences`).
+    """
+
+    __slots__ = ("_counts", "_index", "_path", "_runs", "rows")
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = path
+        self._index: dict[tuple[object, ...], int] = {}
+        self._runs: dict[int, list[tuple[int, int]]] = {}
+        self._counts: dict[int, int] = {}
+        self.rows: list[ReportRow] = []
+
+    def add(self, row: ReportRow) -> None:
+        """Keep `row`, or add its line to the identical row already kept.
+
+        Raises:
+            DataFileError: more than MAX_DISTINCT_ROWS different rows.
+        """
+        key = row[1:]
+        at = self._index.get(key)
+        if at is None:
+            if len(self.rows) >= MAX_DISTINCT_ROWS:
+                raise DataFileError(
+                    self._path,
+                    f"has more than {MAX_DISTINCT_ROWS:,} different attendance rows "
+                    "(is this really one meeting's report?)",
+                    line=row.line,
+                )
+            self._index[key] = len(self.rows)
+            self.rows.append(row)
+            return
+        runs = self._runs.get(at)
+        if runs is None:
+            first = self.rows[at].line
+            runs = self._runs[at] = [(first, first)]
+        last_first, last_end = runs[-1]
+        if last_first <= row.line <= last_end + 1:
+            runs[-1] = (last_first, max(last_end, row.line))
+        else:
+            runs.append((row.line, row.line))
+            if len(runs) > 2 * MAX_LINE_RANGES:
+                self._runs[at] = list(compact_line_ranges(runs))
+        self._counts[at] = self._counts.get(at, 1) + 1
+
+    def result(self) -> tuple[ReportRow, ...]:
+        """The distinct rows in order of first appearance, repeated ones with their lines."""
+        rows = self.rows
+        for at, runs in self._runs.items():
+            rows[at] = rows[at]._replace(
+                repeats=compact_line_ranges(runs), occurrences=self._counts[at]
+            )
+        return tuple(rows)
 
 
 @dataclass(frozen=True)

@@ -459,7 +459,7 @@ def _parse(text: str, path: Path | str) -> ParsedReport:
     if kind == "zoom-csv":
         return parse_zoom_csv(iter_table(lines, path, delimiter=","), path)
     first = next(line for line in lines if line.strip())
-    return parse_sign_in(split_table(lines, path, delimiter=sign_in_delimiter(first)), path)
+    return parse_sign_in(iter_table(lines, path, delimiter=sign_in_delimiter(first)), path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -832,8 +832,8 @@ class _Merge:
         self.zone: tzinfo | None = None
         """The first row's zone (UTC for API times), so records keep the file's own offset."""
 
-    def add(self, interval: _Interval, line: int) -> None:
-        joined, left, start, end = interval
+    def add(self, interval: _Interval, row: ReportRow) -> None:
+        joined, _left, start, end = interval
         if joined.microsecond:
             start += 1  # whole seconds, rounded inwards: a fraction is never credited
         if self.first is None:
@@ -843,15 +843,18 @@ class _Merge:
         if len(self.intervals) >= self.compact_at:
             self.intervals = merge_intervals(self.intervals)
             self.compact_at = max(256, 2 * len(self.intervals))
-        self.rows += 1
+        self.rows += row.occurrences
         lines = self.lines
-        if lines and lines[-1][0] <= line <= lines[-1][1] + 1:
+        line = row.line
+        if row.repeats:
+            lines.extend(row.repeats)
+        elif lines and lines[-1][0] <= line <= lines[-1][1] + 1:
             if line > lines[-1][1]:
                 lines[-1] = (lines[-1][0], line)
         else:
             lines.append((line, line))
-            if len(lines) > 2 * MAX_LINE_RANGES:
-                self.lines = list(compact_line_ranges(lines))
+        if len(lines) > 2 * MAX_LINE_RANGES:
+            self.lines = list(compact_line_ranges(lines))
 
     def union(self) -> list[tuple[int, int]]:
         """The merged intervals (one empty interval when every row was empty)."""
@@ -919,6 +922,7 @@ def _read_parsed(
     # Full timestamps -> intervals (with epoch seconds), checking leave >= join.
     rows = parsed.rows
     values = clock.values
+    minute_texts = clock.minute_texts
     intervals: dict[int, _Interval] = {}
     for index, row in enumerate(rows):
         joined_text, left_text = row.joined, row.left
@@ -942,8 +946,13 @@ def _read_parsed(
                 f"{parsed.leave_label} {shown(left_text)} is before {parsed.join_label} "
                 f"{shown(joined_text)}",
             )
-        joined_at, left_at = clock.conservative(joined[0], left[0], joined_text, left_text)
-        intervals[index] = (joined_at, left_at, _epoch(joined_at), _epoch(left_at))
+        if joined_text in minute_texts:
+            # Given to the minute: the join is proven only from that minute's last second.
+            if joined[1] + 59 <= left[1]:
+                joined = (joined[0] + _LAST_SECOND, joined[1] + 59)
+            else:
+                joined = left
+        intervals[index] = (joined[0], left[0], joined[1], left[1])
 
     # The file's session: named, or found from the rows that do not name their own.
     file_session: Session | None = explicit
@@ -1035,7 +1044,7 @@ def _read_parsed(
                 merge = merges.get((participant_id, number))
                 if merge is None:
                     merge = merges[participant_id, number] = _Merge()
-                merge.add(interval, row.line)
+                merge.add(interval, row)
             else:
                 aggregates.setdefault((participant_id, number), []).append(row)
         elif found.facilitator is not None:
@@ -1057,7 +1066,7 @@ def _read_parsed(
         owners = renamed_from.get(_name_key(row.name)) if not row.original_name else None
         if owners and len(owners) == 1 and interval is not None and reason == "no roster match":
             (owner,) = owners
-            merges.setdefault((owner, number), _Merge()).add(interval, row.line)
+            merges.setdefault((owner, number), _Merge()).add(interval, row)
             out.notes.append(
                 f"{name} line {row.line}: {shown(row.name)} counted for {owner}, who was "
                 "renamed from it later in the meeting"
@@ -1169,20 +1178,29 @@ def _add_aggregates(
         start = datetime.fromtimestamp(span_start, tz=window.session.starts_at.tzinfo)
         length = span_end - span_start
         totals = [row.total_seconds or 0 for row in rows]
-        if sum(totals) > length and len(rows) > 1:
+        # A row the file repeats counts as often as it appears (RowCollector keeps it once).
+        overall = sum(total * row.occurrences for total, row in zip(totals, rows, strict=True))
+        count = sum(row.occurrences for row in rows)
+        if overall > length and count > 1:
             longest = max(range(len(rows)), key=lambda i: totals[i])
             person = series.participant(participant_id)
             label = person.name if person is not None else participant_id
             out.notes.append(
-                f"{name}: {label} ({participant_id}) has {len(rows)} rows totalling "
-                f"{_minutes(sum(totals))} minutes, more than the {_minutes(length)} minutes the "
+                f"{name}: {label} ({participant_id}) has {count} rows totalling "
+                f"{_minutes(overall)} minutes, more than the {_minutes(length)} minutes the "
                 f"file shows of session {number} "
                 f"(lines {_lines_list([row.line for row in rows])}): credited the longest row "
                 f"({_minutes(min(totals[longest], length))} minutes), not the sum; check by hand"
             )
             chosen = [(rows[longest], min(totals[longest], length))]
         else:
-            chosen = list(zip(rows, totals, strict=True))
+            # Their sum fits, so each repeat is a real stay: laid end to end (a zero total
+            # once is enough).
+            chosen = [
+                (row, total)
+                for row, total in zip(rows, totals, strict=True)
+                for _ in range(row.occurrences if total else 1)
+            ]
         offset = 0
         for row, seconds in chosen:
             seconds = min(seconds, length - offset)
@@ -1259,7 +1277,7 @@ def _read_one(
         format=parsed.format,
         platform=parsed.platform,
         session=placed,
-        rows=len(parsed.rows) + len(parsed.waiting_room_lines),
+        rows=sum(row.occurrences for row in parsed.rows) + len(parsed.waiting_room_lines),
         encoding=encoding,
         export_tz=zone.key if naive_seen else None,
         is_aggregate=parsed.is_aggregate,
@@ -1331,13 +1349,17 @@ def _without_double_evidence(series: Series, out: _Accumulator) -> tuple[Attenda
         assert session.starts_at is not None
         start = int(session.starts_at.timestamp())
         end = start + session.duration_minutes * 60
-
-        def seconds(records: Sequence[AttendanceRecord]) -> int:
-            return attended_seconds(
-                ((_epoch(r.joined_at), _epoch(r.left_at)) for r in records), start, end
+        timed_seconds, total_seconds = (
+            attended_seconds(
+                [
+                    (math.ceil(r.joined_at.timestamp()), math.floor(r.left_at.timestamp()))
+                    for r in kind
+                ],
+                start,
+                end,
             )
-
-        timed_seconds, total_seconds = seconds(per_join), seconds(placed)
+            for kind in (per_join, placed)
+        )
         person = series.participant(participant_id)
         label = f"{person.name if person is not None else participant_id} ({participant_id})"
         files = sorted({r.evidence.source for r in placed if r.evidence is not None})

@@ -18,6 +18,7 @@ from balint_cme.errors import DataFileError
 from balint_cme.io.report_rows import (
     ParsedReport,
     ReportRow,
+    RowCollector,
     TableRecord,
     cell,
     check_value,
@@ -173,13 +174,13 @@ def _join_rows(records: Sequence[TableRecord], path: Path | str) -> tuple[Report
             "the Teams table needs Name (or Full Name), Join Time and Leave Time columns",
             line=head.line,
         )
-    rows: list[ReportRow] = []
+    rows = RowCollector(path)
     for line, cells in records[1:]:
         name = check_value(cell(cells, name_at), "the name", line, path)
         email = _email(cells, columns, line, path)
         if not name and not email:
             raise DataFileError(path, "the row has neither a name nor an e-mail", line=line)
-        rows.append(
+        rows.add(
             ReportRow(
                 line,
                 name,
@@ -189,7 +190,7 @@ def _join_rows(records: Sequence[TableRecord], path: Path | str) -> tuple[Report
                 check_value(cell(cells, leave_at), "the leave time", line, path),
             )
         )
-    return tuple(rows)
+    return rows.result()
 
 
 def _total_rows(records: Sequence[TableRecord], path: Path | str) -> tuple[ReportRow, ...]:
@@ -201,7 +202,7 @@ def _total_rows(records: Sequence[TableRecord], path: Path | str) -> tuple[Repor
         raise DataFileError(
             path, "the Teams participants table needs Name and In-Meeting Duration", line=head.line
         )
-    rows: list[ReportRow] = []
+    rows = RowCollector(path)
     for line, cells in records[1:]:
         name = check_value(cell(cells, name_at), "the name", line, path)
         email = _email(cells, columns, line, path)
@@ -215,5 +216,5 @@ def _total_rows(records: Sequence[TableRecord], path: Path | str) -> tuple[Repor
                 f"{head.cells[total_at].strip()} {shown(text)} is not a duration like '1h 2m 3s'",
                 line=line,
             )
-        rows.append(ReportRow(line, name, None, email or None, total_seconds=seconds))
-    return tuple(rows)
+        rows.add(ReportRow(line, name, None, email or None, total_seconds=seconds))
+    return rows.result()
