@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -39,6 +39,7 @@ __all__ = [
     "header_index",
     "is_minute_resolution",
     "is_tag",
+    "iter_lines",
     "iter_table",
     "non_empty_records",
     "parse_clock_time",
@@ -47,6 +48,7 @@ __all__ = [
     "shown",
     "split_lines",
     "split_table",
+    "stream_table",
     "trailing_parenthetical",
 ]
 
@@ -239,6 +241,40 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def iter_lines(text: str, path: Path | str) -> Iterator[str]:
+    """split_lines() as a stream, each line checked against MAX_LINE_CHARS as it comes, so a
+    large report is never held as a list of lines.
+
+    Raises:
+        DataFileError: (while iterating) a line longer than MAX_LINE_CHARS, with its number.
+    """
+    start = 0
+    number = 0
+    for end in _LINE_END.finditer(text):
+        number += 1
+        line = text[start : end.start()]
+        if len(line) > MAX_LINE_CHARS:
+            check_line_length(line, number, path)
+        yield line
+        start = end.end()
+    if start < len(text):
+        line = text[start:]
+        check_line_length(line, number + 1, path)
+        yield line
+
+
+def stream_table(text: str, path: Path | str, *, delimiter: str = ",") -> Iterator[TableRecord]:
+    """The records of a whole report's text, read line by line (iter_lines + CSV).
+
+    Raises:
+        DataFileError: (while iterating) a line longer than MAX_LINE_CHARS, or a quoting error.
+    """
+    return _records(iter_lines(text, path), path, delimiter)
+
+
 def split_table(
     lines: Sequence[str], path: Path | str, *, delimiter: str = ","
 ) -> list[TableRecord]:
@@ -263,7 +299,7 @@ def iter_table(
     return _records(lines, path, delimiter)
 
 
-def _records(lines: Sequence[str], path: Path | str, delimiter: str) -> Iterator[TableRecord]:
+def _records(lines: Iterable[str], path: Path | str, delimiter: str) -> Iterator[TableRecord]:
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     consumed = 0
     try:

@@ -44,12 +44,11 @@ from balint_cme.io.report_rows import (
     decode_report,
     is_minute_resolution,
     is_tag,
-    iter_table,
     parse_clock_time,
     parse_timestamp,
     shown,
-    split_lines,
     split_table,
+    stream_table,
     trailing_parenthetical,
 )
 from balint_cme.io.signin_csv import is_sign_in_header, parse_sign_in, sign_in_delimiter
@@ -453,13 +452,13 @@ def _parse(text: str, path: Path | str) -> ParsedReport:
     kind = detect_format(text, path)
     if kind == "zoom-api-json":
         return parse_zoom_api_json(text, path)
-    lines = split_lines(text)
     if kind == "teams":
-        return parse_teams(split_table(lines, path, delimiter="\t"), path)
+        return parse_teams(stream_table(text, path, delimiter="\t"), path)
+    # Streamed line by line: a large export is never held as lines or cells.
     if kind == "zoom-csv":
-        return parse_zoom_csv(iter_table(lines, path, delimiter=","), path)
-    first = next(line for line in lines if line.strip())
-    return parse_sign_in(iter_table(lines, path, delimiter=sign_in_delimiter(first)), path)
+        return parse_zoom_csv(stream_table(text, path, delimiter=","), path)
+    _, first = _first_line(text, path)
+    return parse_sign_in(stream_table(text, path, delimiter=sign_in_delimiter(first)), path)
 
 
 # ---------------------------------------------------------------------------------------------
