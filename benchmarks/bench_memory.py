@@ -10,7 +10,8 @@ fresh interpreter and reports its peak RSS (ru_maxrss):
   attendance row;
 - transcript: transcript_history() + build_transcript() from that ledger.
 
-`--sizes 10,40` runs fewer sizes; `--max` is MAX_REPORT_BYTES (200 MiB).
+`--sizes 10,40` runs fewer sizes ("max" is MAX_REPORT_BYTES, 200 MiB); `--distinct 200000`
+starts the sheet with that many different rows (the most a report may hold), the worst case.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from balint_cme import AttendanceRegister, award_series, build_transcript
+from balint_cme.certificates.keys import create_key, load_key
+from balint_cme.io.reports import MAX_REPORT_BYTES, read_reports
+from balint_cme.io.series_file import load_series
+from balint_cme.ledger import Ledger
+from balint_cme.workflow import certify, transcript_history
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,20 +65,32 @@ credentials = "MD"
 email = "ana.ruiz@example.org"
 """
 
-HEADER = "participant_id,session,join,leave\n"
-ROW = "p01,1,2021-11-18 18:44,2021-11-18 19:46\n"  # 40 bytes: 1,000,000 rows in 40 MB
+HEADER = "participant_id,session,join,leave,note\n"
+ROW = "p01,1,2021-11-18 18:44,2021-11-18 19:46,\n"  # 41 bytes: ~1,000,000 rows in 40 MB
 
 
-def write_sheet(path: Path, size: int) -> int:
-    """A sign-in sheet of at most `size` bytes repeating ROW; returns the number of rows."""
-    rows = (size - len(HEADER)) // len(ROW)
-    block = ROW * 10_000
+def write_sheet(path: Path, size: int, distinct: int = 0) -> int:
+    """A sign-in sheet of at most `size` bytes: `distinct` different rows (other join and
+    leave seconds), then ROW repeated; returns the number of rows."""
+    written = len(HEADER)
+    rows = 0
     with path.open("w", encoding="ascii", newline="") as handle:
         handle.write(HEADER)
-        for _ in range(rows // 10_000):
+        for n in range(distinct):
+            joined, left = divmod(n, 3600)[1], n // 3600
+            line = (
+                f"p01,1,2021-11-18 18:{joined // 60:02d}:{joined % 60:02d},"
+                f"2021-11-18 19:{left // 60:02d}:{left % 60:02d},\n"
+            )
+            handle.write(line)
+            written += len(line)
+            rows += 1
+        left = (size - written) // len(ROW)
+        block = ROW * 10_000
+        for _ in range(left // 10_000):
             handle.write(block)
-        handle.write(ROW * (rows % 10_000))
-    return rows
+        handle.write(ROW * (left % 10_000))
+    return rows + left
 
 
 def peak_mib() -> float:
@@ -78,16 +98,9 @@ def peak_mib() -> float:
 
 
 def child(step: str, directory: Path) -> None:
-    from balint_cme import AttendanceRegister, award_series, build_transcript
-    from balint_cme.certificates.keys import create_key, load_key
-    from balint_cme.io.reports import read_reports
-    from balint_cme.io.series_file import load_series
-    from balint_cme.ledger import Ledger
-    from balint_cme.workflow import certify, transcript_history
-
     series_file, sheet = directory / "series.toml", directory / "sign-in.csv"
     ledger_file, key_file = directory / "ledger.sqlite3", directory / "keys" / "signing.key"
-    result: dict[str, object] = {"baseline_mib": peak_mib()}
+    result: dict[str, object] = {"after_imports_mib": round(peak_mib(), 1)}
     started = time.perf_counter()
     if step == "read":
         series = load_series(series_file)
@@ -124,10 +137,11 @@ def child(step: str, directory: Path) -> None:
 
 
 def main() -> None:
-    from balint_cme.io.reports import MAX_REPORT_BYTES
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10,40,max", help="MB (10**6 bytes), or 'max'")
+    parser.add_argument(
+        "--distinct", type=int, default=0, help="different rows first (worst case: 200,000)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("STEP", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -139,9 +153,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as name:
             directory = Path(name)
             (directory / "series.toml").write_text(SERIES, encoding="utf-8")
-            rows = write_sheet(directory / "sign-in.csv", size)
+            rows = write_sheet(directory / "sign-in.csv", size, args.distinct)
             actual = (directory / "sign-in.csv").stat().st_size
-            print(f"sign-in sheet: {actual / 2**20:.1f} MiB, {rows:,} rows of one person")
+            print(
+                f"sign-in sheet: {actual / 2**20:.1f} MiB, {rows:,} rows of one person, "
+                f"{args.distinct:,} of them different"
+            )
             for step in ("read", "certify", "transcript"):
                 done = subprocess.run(
                     [sys.executable, __file__, "--child", step, str(directory)],

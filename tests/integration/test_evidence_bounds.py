@@ -20,6 +20,7 @@ from balint_cme import AttendanceRegister, Series, award_series, build_transcrip
 from balint_cme.certificates.keys import create_key, load_key
 from balint_cme.cli import main
 from balint_cme.credit import CreditOnRecord, allocate_under_cap
+from balint_cme.errors import DataFileError
 from balint_cme.io.reports import read_report_bytes, read_reports
 from balint_cme.io.series_file import load_series, parse_series
 from balint_cme.ledger import Ledger
@@ -444,3 +445,36 @@ def test_interleaved_rows_keep_a_bounded_number_of_line_runs() -> None:
         assert record.evidence.rows == 1_000
         assert len(record.evidence.line_ranges) <= 64
         assert record.evidence.line_ranges[-1][1] >= 2_000
+
+
+def test_a_report_with_too_many_different_rows_is_refused_naming_the_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("balint_cme.io.report_rows.MAX_DISTINCT_ROWS", 3)
+    series = series_2021()
+    same = "p01,1,2021-11-18 18:45:00,2021-11-18 19:45:00,\n"
+    text = "participant_id,session,join,leave,note\n" + same * 50
+    reading = read_report_bytes(text.encode(), "sheet.csv", series)  # repeats do not count
+    assert reading.sources[0].rows == 50
+    different = "".join(f"p01,1,2021-11-18 18:45:0{n},2021-11-18 19:45:00,\n" for n in range(4))
+    head = "participant_id,session,join,leave,note\n"
+    with pytest.raises(DataFileError, match=r"sheet\.csv line 5: .*more than 3 different"):
+        read_report_bytes((head + different).encode(), "sheet.csv", series)
+
+
+def test_repeated_zoom_rows_keep_their_lines_and_the_same_credit() -> None:
+    series = series_2021()
+    header = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\n"
+    ana = "Ana Ruiz,ana.ruiz@example.org,11/18/2021 06:45:00 PM,11/18/2021 07:30:00 PM,45,No\n"
+    zoe = "Zoë Ångström,,11/18/2021 06:50:00 PM,11/18/2021 07:45:00 PM,55,No\n"
+    reading = read_report_bytes((header + (ana + zoe) * 300).encode(), "z.csv", series)
+    assert reading.sources[0].rows == 600
+    by_person = {r.participant_id: r for r in reading.records}
+    assert set(by_person) == {"p01", "p02"}
+    evidence = by_person["p01"].evidence
+    assert evidence is not None
+    assert (evidence.line, evidence.rows) == (2, 300)
+    assert evidence.line_ranges[0] == (2, 2)
+    assert evidence.line_ranges[-1][1] == 600
+    assert len(evidence.line_ranges) == 64
+    assert credit_of(series, reading) == D("0.75")

@@ -91,7 +91,7 @@ class ReportRow(NamedTuple):
     """How many times the row appears in the file."""
 
 
-MAX_DISTINCT_ROWS = 1_000_000
+MAX_DISTINCT_ROWS = 200_000
 """Different attendance rows one report may hold (a real export has hundreds; exact repeats of
 a row do not count). Together with MAX_REPORT_BYTES this bounds a read's memory."""
 
