@@ -11,6 +11,7 @@ DataFileError naming the file, the line and the problem, and no reading is retur
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -1250,7 +1251,9 @@ def _load(path: Path | str) -> bytes:
 
 
 def _read_one(
-    data: bytes,
+    parsed: ParsedReport,
+    encoding: str,
+    digest: str,
     path: Path | str,
     series: Series,
     matcher: RosterMatcher,
@@ -1259,10 +1262,6 @@ def _read_one(
     zone: ZoneInfo,
     out: _Accumulator,
 ) -> ReportSource:
-    if len(data) > MAX_REPORT_BYTES:
-        raise DataFileError(path, f"is more than {MAX_REPORT_BYTES:,} bytes")
-    text, encoding = decode_report(data, path)
-    parsed = _parse(text, path)
     if encoding == "cp1252":
         out.notes.append(f"{path}: not UTF-8; read as Windows-1252 (a spreadsheet re-save?)")
     for note in parsed.notes:
@@ -1272,7 +1271,7 @@ def _read_one(
     )
     return ReportSource(
         path=str(path),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
         format=parsed.format,
         platform=parsed.platform,
         session=placed,
@@ -1284,25 +1283,36 @@ def _read_one(
 
 
 def _read_all(
-    items: Sequence[tuple[Path | str, int | None, bytes]],
+    items: Sequence[tuple[Path | str, int | None, Callable[[], bytes]]],
     series: Series,
     export_tz: str | None,
 ) -> AttendanceReading:
+    """Read each file in turn (loaded only when its turn comes, and its bytes dropped once
+    decoded, so one file's bytes and text are held at a time, never all of them)."""
     matcher = RosterMatcher(series)
     out = _Accumulator()
     sources: list[ReportSource] = []
     seen: dict[str, str] = {}
-    for path, session, data in items:
+    for path, session, load in items:
         zone = _zone(export_tz or series.timezone, path)
+        data = load()
+        if len(data) > MAX_REPORT_BYTES:
+            raise DataFileError(path, f"is more than {MAX_REPORT_BYTES:,} bytes")
         digest = hashlib.sha256(data).hexdigest()
         if digest in seen:
             out.notes.append(f"{path}: the same bytes as {seen[digest]}; read once")
             continue
         seen[digest] = str(path)
+        text, encoding = decode_report(data, path)
+        del data
         # Rows, records and evidence hold no cycles; without the pause, generation-2 passes
         # rescan every record already built and triple the time of a large report.
         with paused_garbage_collector():
-            source = _read_one(data, path, series, matcher, session=session, zone=zone, out=out)
+            parsed = _parse(text, path)
+            del text  # the rows are read; matching and merging need only them
+            source = _read_one(
+                parsed, encoding, digest, path, series, matcher, session=session, zone=zone, out=out
+            )
         sources.append(source)
     records = _without_double_evidence(series, out)
     return AttendanceReading(
@@ -1390,7 +1400,7 @@ def read_report_bytes(
     Raises:
         DataFileError, UnknownSessionError, UndatedSessionError: as read_report().
     """
-    return _read_all([(path, session, data)], series, export_tz)
+    return _read_all([(path, session, lambda: data)], series, export_tz)
 
 
 def read_report(
@@ -1417,7 +1427,7 @@ def read_report(
         UnknownSessionError: `session` is not in the series.
         UndatedSessionError: `session` has no date yet.
     """
-    return _read_all([(path, session, _load(path))], series, export_tz)
+    return _read_all([(path, session, functools.partial(_load, path))], series, export_tz)
 
 
 def read_reports(
@@ -1435,5 +1445,5 @@ def read_reports(
     Raises:
         DataFileError, UnknownSessionError, UndatedSessionError: as read_report().
     """
-    items = [(path, session, _load(path)) for path, session in reports]
+    items = [(path, session, functools.partial(_load, path)) for path, session in reports]
     return _read_all(items, series, export_tz)
