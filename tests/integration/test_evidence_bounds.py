@@ -478,3 +478,10 @@ def test_repeated_zoom_rows_keep_their_lines_and_the_same_credit() -> None:
     assert evidence.line_ranges[-1][1] == 600
     assert len(evidence.line_ranges) == 64
     assert credit_of(series, reading) == D("0.75")
+
+
+def test_zoom_api_json_past_its_own_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("balint_cme.io.report_rows.MAX_JSON_CHARS", 100)
+    page = {"participants": [{"name": "Ana Ruiz", "join_time": "x", "leave_time": "y"}] * 5}
+    with pytest.raises(DataFileError, match=r"api\.json: is \d+ characters of JSON"):
+        read_report_bytes(json.dumps(page).encode(), "api.json", series_2021())

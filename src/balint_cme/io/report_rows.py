@@ -23,6 +23,7 @@ from balint_cme.errors import DataFileError
 
 __all__ = [
     "MAX_DISTINCT_ROWS",
+    "MAX_JSON_CHARS",
     "MAX_LINE_CHARS",
     "MAX_REPORT_BYTES",
     "MAX_VALUE_CHARS",
@@ -90,6 +91,10 @@ class ReportRow(NamedTuple):
     occurrences: int = 1
     """How many times the row appears in the file."""
 
+
+MAX_JSON_CHARS = 20 * 1024 * 1024
+"""Zoom report API JSON is parsed whole, so it has its own, smaller limit (a page holds at
+most 300 participants, about 150 KB; 20 MiB is over a hundred pages)."""
 
 MAX_DISTINCT_ROWS = 200_000
 """Different attendance rows one report may hold (a real export has hundreds; exact repeats of

@@ -36,6 +36,7 @@ from balint_cme.attendance import (
     paused_garbage_collector,
 )
 from balint_cme.errors import DataFileError, UndatedSessionError, UnknownSessionError
+from balint_cme.io import report_rows
 from balint_cme.io.report_rows import (
     MAX_REPORT_BYTES,
     ParsedReport,
@@ -452,6 +453,12 @@ def _first_line(text: str, path: Path | str) -> tuple[int, str]:
 def _parse(text: str, path: Path | str) -> ParsedReport:
     kind = detect_format(text, path)
     if kind == "zoom-api-json":
+        if len(text) > report_rows.MAX_JSON_CHARS:
+            raise DataFileError(
+                path,
+                f"is {len(text):,} characters of JSON; Zoom report API JSON is read whole, so at "
+                f"most {report_rows.MAX_JSON_CHARS:,} (split it into its pages)",
+            )
         return parse_zoom_api_json(text, path)
     if kind == "teams":
         return parse_teams(stream_table(text, path, delimiter="\t"), path)
