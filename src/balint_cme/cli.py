@@ -57,6 +57,7 @@ from balint_cme.workflow import (
     CertifyResult,
     assess,
     certify,
+    credit_on_record,
     credits_document,
     export_pars,
     format_credits_table,
@@ -598,13 +599,20 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
     with _open_ledger(args, create=False) as ledger:
         person = ledger.resolve_person(args.person)
         history = transcript_history(ledger, person, [Path(p) for p in args.series_files])
+        roster_ids = dict(person.roster_ids)
+        # The same answer as the PARS export: only a current certificate of credit counts.
+        on_record = {
+            series.id: credit_on_record(ledger, series.id, roster_ids[series.id])
+            for series, _ in history
+        }
     transcript = build_transcript(
         person.person_id,
         history,
         from_on=args.from_on,
         to_on=args.to_on,
         target=args.target,
-        roster_ids=dict(person.roster_ids),
+        roster_ids=roster_ids,
+        on_record=on_record,
     )
     window = f"{transcript.from_on or 'start'} to {transcript.to_on or 'now'}"
     _out(f"{transcript.name} (ledger person {person.describe()}): {window}")
@@ -614,6 +622,8 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
             f"  {line.title} ({line.series_id}), {line.accredited_provider}: {line.points} credit, "
             f"{line.participation_hours} h — {dates}"
         )
+        for note in line.notes:
+            _out(f"    {note}")
     _out(
         f"total {transcript.total_points} credit of {transcript.target} needed; "
         + ("target met" if transcript.is_target_met else f"{transcript.remaining} still needed")

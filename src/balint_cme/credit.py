@@ -36,10 +36,12 @@ from balint_cme.model import (
 __all__ = [
     "CertificateDecision",
     "CreditAward",
+    "CreditOnRecord",
     "CreditPolicy",
     "SessionCredit",
     "Transcript",
     "TranscriptLine",
+    "allocate_under_cap",
     "award_credit",
     "award_series",
     "build_transcript",
@@ -404,6 +406,34 @@ def validate_claim(
 # Transcript
 
 
+class CreditOnRecord(DomainModel):
+    """The most credit a series may count for a person, as the record of certificates says."""
+
+    points: CreditPoints
+    """The credit of the person's current certificate of credit (0.00 without one)."""
+    reason: str | None = None
+    """Why nothing counts, e.g. "certificate BC-2021-000002 revoked: issued to the wrong
+    person"; None when a current certificate of credit backs `points`."""
+
+
+def allocate_under_cap(
+    sessions: Sequence[SessionCredit], maximum: Decimal
+) -> tuple[tuple[SessionCredit, Decimal], ...]:
+    """Each session's share of a capped award: credit accrues in date order until the cap.
+
+    With a 4.0 maximum and five full 1.0 sessions, the first four count 1.00 each and the
+    fifth 0.00, so credit split across windows (renewal periods) never adds up to more than
+    the award. Sessions are taken by date, then number.
+    """
+    remaining = max(maximum, ZERO)
+    shares: list[tuple[SessionCredit, Decimal]] = []
+    for session in sorted(sessions, key=lambda s: (s.held_on, s.session)):
+        share = min(session.credit, remaining)
+        remaining -= share
+        shares.append((session, share))
+    return tuple(shares)
+
+
 class TranscriptLine(DomainModel):
     """One series on a person's transcript, counting only sessions inside the window."""
 
@@ -414,7 +444,12 @@ class TranscriptLine(DomainModel):
     held_on: tuple[date, ...]
     """Dates of the sessions attended inside the window."""
     points: CreditPoints
+    """Credit inside the window: each session's share of the series award, which accrues in
+    date order until the series maximum (or the certificate on record) is reached."""
     participation_hours: CreditPoints
+    notes: tuple[str, ...] = ()
+    """Why the line counts less than its sessions' credit: the cap reached by earlier
+    sessions, a revoked certificate."""
 
 
 class Transcript(DomainModel):
@@ -449,6 +484,7 @@ def build_transcript(
     to_on: date | None = None,
     target: Decimal = Decimal(50),
     roster_ids: Mapping[str, str] | None = None,
+    on_record: Mapping[str, CreditOnRecord] | None = None,
 ) -> Transcript:
     """One person's credit across `history`, counting sessions held within [from_on, to_on].
 
@@ -456,8 +492,11 @@ def build_transcript(
     whose files give them different ids (the ledger links them); by default the person is
     `participant_id` in every series.
 
-    Credit inside the window is the sum of that window's session credits, capped at each
-    series' maximum. Series where the person is not enrolled are left out.
+    Each series' credit accrues in date order until its maximum is reached (allocate_under_cap),
+    and a window counts the shares of the sessions inside it: any set of disjoint windows sums
+    to at most the series' award. `on_record` (series id -> CreditOnRecord) caps a series at
+    what its certificate backs, as the PARS export does: a revoked certificate counts nothing.
+    Series where the person is not enrolled are left out.
 
     Raises:
         UnknownSessionError, UndatedSessionError: as award_credit.
@@ -475,23 +514,42 @@ def build_transcript(
             continue
         name = name or participant.name
         award = award_credit(series, register, roster_id)
-        inside: Sequence[SessionCredit] = [
-            s
-            for s in award.attended_sessions
+        cap = series.credit.series_maximum
+        notes: list[str] = []
+        backing = on_record.get(series.id) if on_record is not None else None
+        if backing is not None and backing.points < cap:
+            cap = backing.points
+            if backing.reason:
+                notes.append(backing.reason)
+        shares = allocate_under_cap(award.attended_sessions, cap)
+        inside = [
+            (s, share)
+            for s, share in shares
             if (from_on is None or s.held_on >= from_on) and (to_on is None or s.held_on <= to_on)
         ]
         if not inside:
             continue
-        points = min(sum((s.credit for s in inside), ZERO), series.credit.series_maximum)
+        capped = [s for s, share in inside if share < s.credit]
+        if capped and not notes:
+            limit = (
+                f"the series maximum of {cap:.2f}"
+                if cap == series.credit.series_maximum
+                else f"the {cap:.2f} credits of the certificate on record"
+            )
+            notes.append(
+                f"{', '.join(s.held_on.isoformat() for s in capped)}: {limit} was reached by "
+                "earlier sessions"
+            )
         lines.append(
             TranscriptLine(
                 series_id=series.id,
                 title=series.title,
                 accredited_provider=series.provider.accredited,
                 accreditor=series.provider.accreditor,
-                held_on=tuple(s.held_on for s in inside),
-                points=points,
-                participation_hours=sum((s.hours for s in inside), ZERO),
+                held_on=tuple(s.held_on for s, _ in inside),
+                points=sum((share for _, share in inside), ZERO),
+                participation_hours=sum((s.hours for s, _ in inside), ZERO),
+                notes=tuple(notes),
             )
         )
     if name is None:

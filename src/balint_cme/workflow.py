@@ -43,7 +43,7 @@ from balint_cme.certificates.verification import (
     verify_code,
     verify_pdf,
 )
-from balint_cme.credit import CreditAward, award_series, certificate_decision
+from balint_cme.credit import CreditAward, CreditOnRecord, award_series, certificate_decision
 from balint_cme.display import display_width, pad
 from balint_cme.errors import CertificateError, DataFileError, VerificationError
 from balint_cme.io.pars import (
@@ -67,6 +67,7 @@ __all__ = [
     "assess",
     "certify",
     "claims_from_record",
+    "credit_on_record",
     "credits_document",
     "export_pars",
     "format_credits_table",
@@ -518,7 +519,8 @@ def certify(
         )
         _publish(rendered, out_dir)
         issued: list[IssuedCertificate] = []
-        warnings: list[str] = []
+        # Said where credit is certified, not only in the `credits` preview.
+        warnings: list[str] = list(reading.double_evidence)
         for certificate, outcome, person, file in zip(
             certificates, outcomes, people, rendered, strict=True
         ):
@@ -690,6 +692,30 @@ def transcript_history(
     ]
 
 
+def credit_on_record(ledger: Ledger, series_id: str, participant_id: str) -> CreditOnRecord:
+    """The credit a person's certificate record backs in one series: the one answer that both
+    `transcript` and the PARS export use.
+
+    Only a current, issued certificate of credit counts, with its credits. A revoked one
+    counts nothing (its reason is given), as do a pending or superseded latest version, a
+    certificate of participation, and no certificate at all.
+    """
+    record = ledger.certificate_for(series_id, participant_id)
+    zero = Decimal("0.00")
+    if record is None:
+        return CreditOnRecord(points=zero, reason="no certificate issued")
+    if record.state == "revoked":
+        why = f": {record.revoked_reason}" if record.revoked_reason else ""
+        return CreditOnRecord(points=zero, reason=f"certificate {record.number} revoked{why}")
+    if record.state != "issued":
+        return CreditOnRecord(points=zero, reason=f"certificate {record.number} {record.state}")
+    if record.kind != "credit":
+        return CreditOnRecord(
+            points=zero, reason=f"certificate {record.number} is of participation, not credit"
+        )
+    return CreditOnRecord(points=record.credits)
+
+
 class ParsExport(DomainModel):
     """What export_pars() wrote, and who was left out and why."""
 
@@ -726,13 +752,12 @@ def export_pars(
         for award in award_series(series, recorded_register(ledger, series)):
             if award.kind != "credit":
                 continue
-            record = ledger.certificate_for(series.id, award.participant_id)
-            if record is None or record.state != "issued" or record.kind != "credit":
-                why = "no certificate issued" if record is None else f"certificate {record.state}"
-                uncertified.append((series.id, award.participant_id, why))
+            backing = credit_on_record(ledger, series.id, award.participant_id)
+            if backing.reason is not None:
+                uncertified.append((series.id, award.participant_id, backing.reason))
                 continue
             # The certificate is the record of what was awarded.
-            certified.append(award.evolve(points=record.credits))
+            certified.append(award.evolve(points=backing.points))
         activities.append((series, certified))
     # Consent belongs to the person who gave it: each series' roster id is looked up through
     # the ledger person it is, so one consent never releases another person's row.

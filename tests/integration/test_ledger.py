@@ -446,7 +446,8 @@ def test_attendance_for_answers_a_verification_request(ledger: Ledger, series_20
     assert first.sources == (
         {"file": "zoom-2020-09.csv", "sha256": sha, "platform": "zoom", "lines": [4, 9]},
     )
-    assert len(first.intervals) == 2
+    # 0-30 and 28-60 minutes overlap: the ledger keeps their union, one interval.
+    assert first.intervals == (("2020-09-09T18:45:00-07:00", "2020-09-09T19:45:00-07:00"),)
     assert [c.number for c in found.certificates] == ["BC-2026-000001"]
     assert ledger.attendance_for("Nobody Here") == ()
     assert ledger.attendance_for("Zoe Angstrom")[0].participant_id == "p02"  # an alias
