@@ -722,7 +722,12 @@ def load_layout(path: Path) -> CertificateLayout:
         if key in data:
             data[key] = anchored(data[key])
     if isinstance(data.get("extra_fonts"), list):
-        data["extra_fonts"] = [anchored(item) for item in data["extra_fonts"]]
+        data["extra_fonts"] = [
+            {**item, "path": anchored(item["path"])}
+            if isinstance(item, dict) and "path" in item
+            else anchored(item)
+            for item in data["extra_fonts"]
+        ]
     for item in (
         data.get("signature_images", []) if isinstance(data.get("signature_images"), list) else []
     ):
