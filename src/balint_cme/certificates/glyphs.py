@@ -77,6 +77,7 @@ class ShapedFace:
             point for point, glyph in (parsed.getBestCmap() or {}).items() if glyph != ".notdef"
         )
         parsed.close()
+        self._plain: bytes | None = None
         self._lock = threading.Lock()
         self._states: weakref.WeakKeyDictionary[Any, _DocumentState] = (
             weakref.WeakKeyDictionary()
@@ -209,6 +210,20 @@ class ShapedFace:
         font_ref = document.Reference(font, f"BalintCmeFont:{state.resource}")
         document.idToObject["BasicFonts"].dict[state.resource] = font_ref
 
+    def _drawing_program(self) -> bytes:
+        """The font without the tables a viewer never reads (made once per face): subsetting
+        the whole font read its layout tables for every document, about 90 % of the time."""
+        with self._lock:
+            if self._plain is None:
+                font = FtFont(io.BytesIO(self.data), recalcTimestamp=False)
+                for tag in _DROPPED:
+                    if tag in font:
+                        del font[tag]
+                buffer = io.BytesIO()
+                font.save(buffer)
+                self._plain = buffer.getvalue()
+            return self._plain
+
     def _subset(self, gids: Sequence[int]) -> bytes:
         options = ft_subset.Options()
         options.retain_gids = True  # the CIDToGIDMap names the original glyph ids
@@ -221,7 +236,7 @@ class ShapedFace:
         options.hinting = False
         options.recalc_timestamp = False
         options.prune_unicode_ranges = False
-        font = FtFont(io.BytesIO(self.data), recalcTimestamp=False)
+        font = FtFont(io.BytesIO(self._drawing_program()), recalcTimestamp=False)
         subsetter = ft_subset.Subsetter(options)
         subsetter.populate(gids=list(gids))
         subsetter.subset(font)

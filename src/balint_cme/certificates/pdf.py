@@ -99,6 +99,16 @@ class _Fonts:
         self._cache_dir = cache_dir
         self._scripts: dict[tuple[str, str], ShapedFace | None] = {}
         self._lock = threading.Lock()
+        self.simple = {
+            style: frozenset(
+                point
+                for point in coverage[name]
+                if not needs_shaping(chr(point)) and complex_script(chr(point)) is None
+            )
+            for style, name in primary.items()
+        }
+        """Style → code points Noto Sans draws unshaped: text made only of these needs no
+        font choice per character (the fast path for Latin, Greek and Cyrillic lines)."""
 
     def script_face(self, script: ScriptFont, style: Style) -> ShapedFace | None:
         """The packaged font for a complex script, made on first need (None: not installed)."""
@@ -141,9 +151,13 @@ class _Fonts:
 
     def missing(self, text: str, style: Style) -> tuple[str, ...]:
         """Characters of `text` (after NFC) no font can draw, each once, in order."""
+        text = unicodedata.normalize("NFC", text)
+        simple = self.simple[style]
+        if all(ord(character) in simple or character.isspace() for character in text):
+            return ()
         missing: list[str] = []
         previous: _Face | None = None
-        for character in unicodedata.normalize("NFC", text):
+        for character in text:
             chosen = self.choose(character, style, previous)
             if chosen is None:
                 if character not in missing:
@@ -246,6 +260,13 @@ class _Typesetter:
         if known is not None:
             return known
         fonts = self.fonts
+        simple = fonts.simple[style]
+        if all(ord(character) in simple or character == " " for character in text):
+            made: tuple[tuple[_Face, str, bool], ...] = (
+                ((fonts.primary[style], text, False),) if text else ()
+            )
+            self._runs[key] = made
+            return made
         choices: list[_Face] = []
         previous: _Face | None = None
         for character in text:
