@@ -58,10 +58,8 @@ class ShapedFace:
             round(parsed["hmtx"][glyph][0] * scale) for glyph in parsed.getGlyphOrder()
         ]
         head, hhea = parsed["head"], parsed["hhea"]
-        os2 = parsed["OS/2"] if "OS/2" in parsed else None
-        self._bbox = [
-            round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)
-        ]
+        os2 = parsed.get("OS/2")
+        self._bbox = [round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)]
         self._ascent = round(hhea.ascent * scale)
         self._descent = round(hhea.descent * scale)
         cap = getattr(os2, "sCapHeight", 0) if os2 is not None else 0
@@ -71,7 +69,7 @@ class ShapedFace:
         self._stem_v = 50 + int((weight / 65.0) ** 2)
         ps_name = parsed["name"].getDebugName(6) if "name" in parsed else None
         self._base_name = "".join(
-            c for c in (ps_name or font.label) if c.isascii() and c.isalnum() or c in "-_"
+            c for c in (ps_name or font.label) if (c.isascii() and c.isalnum()) or c in "-_"
         )[:60]
         self.coverage = frozenset(
             point for point, glyph in (parsed.getBestCmap() or {}).items() if glyph != ".notdef"
@@ -79,9 +77,7 @@ class ShapedFace:
         parsed.close()
         self._plain: bytes | None = None
         self._lock = threading.Lock()
-        self._states: weakref.WeakKeyDictionary[Any, _DocumentState] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._states: weakref.WeakKeyDictionary[Any, _DocumentState] = weakref.WeakKeyDictionary()
 
     def shape(self, text: str, rtl: bool) -> tuple[Glyph, ...]:
         return self.shaper.shape(text, rtl)
@@ -128,7 +124,7 @@ class ShapedFace:
     def nominal_advance(self, gid: int) -> int:
         return self._advances[gid] if 0 <= gid < len(self._advances) else 0
 
-    def addObjects(self, document: Any) -> None:  # noqa: N802  (reportlab's hook name)
+    def addObjects(self, document: Any) -> None:  # reportlab's hook name
         state = self._states.get(document)
         if state is None or not state.codes:
             return
@@ -280,9 +276,7 @@ def _to_unicode_cmap(entries: Sequence[tuple[int, str]]) -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-def glyph_operators(
-    face: ShapedFace, document: Any, glyphs: Sequence[Glyph], size: float
-) -> str:
+def glyph_operators(face: ShapedFace, document: Any, glyphs: Sequence[Glyph], size: float) -> str:
     """Content-stream operators drawing `glyphs` (one run) at the current text position.
 
     Each glyph's advance is its nominal width (/W) plus a TJ adjustment for the shaped one;

@@ -130,8 +130,10 @@ class _Fonts:
             character.isspace() or unicodedata.category(character).startswith("M")
         ):
             # A space or combining mark stays with its neighbours' font when it can.
-            covered = previous.coverage if isinstance(previous, ShapedFace) else None
-            if point in (covered if covered is not None else self.coverage[previous]):
+            covered = (
+                previous.coverage if isinstance(previous, ShapedFace) else self.coverage[previous]
+            )
+            if point in covered:
                 return previous
         script = complex_script(character)
         if script is not None:

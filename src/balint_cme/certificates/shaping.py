@@ -116,9 +116,7 @@ def _has_rtl(text: str) -> bool:
     )
 
 
-def visual_runs(
-    text: str, font_of: Callable[[int, str], Font]
-) -> list[tuple[Font, str, bool]]:
+def visual_runs(text: str, font_of: Callable[[int, str], Font]) -> list[tuple[Font, str, bool]]:
     """(font, text, right-to-left) runs of one line in visual order, left to right.
 
     `font_of(index, character)` chooses each character's font. Runs split where the font or
