@@ -14,6 +14,8 @@ from typing import Any
 import fontpkg_heebo
 import pytest
 import uharfbuzz as hb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.ttCollection import TTCollection
 from pypdf import PdfReader
@@ -21,10 +23,13 @@ from pypdf.generic import ContentStream
 
 from balint_cme import Series
 from balint_cme.certificates.fonts import COMPLEX_SCRIPTS, ScriptFont, script_font
+from balint_cme.certificates.glyphs import ShapedFace
 from balint_cme.certificates.layout import CertificateLayout, FontSource
 from balint_cme.certificates.pdf import check_renderable, render_pdf
+from balint_cme.certificates.shaping import visual_runs
+from balint_cme.certificates.verification import verify_pdf
 from balint_cme.errors import UnrenderableTextError
-from tests.certificate_helpers import certificate_for, flat, page_text, renamed
+from tests.certificate_helpers import TEST_KEY, certificate_for, flat, page_text, renamed
 
 SCRIPTS = {script.script: script for script in COMPLEX_SCRIPTS}
 HEBREW_FONT = Path(fontpkg_heebo.ROOT) / "files" / "Heebo[wght].ttf"
@@ -117,6 +122,7 @@ def test_name_is_drawn_as_harfbuzz_shapes_it_and_reads_back(
     # pypdf reorders right-to-left text itself and moves the neutral ", " into the Arabic
     # run ("... ,DO"), so for Arabic only the name is compared.
     assert (name if direction == "rtl" else f"{name}, DO") in text
+    assert verify_pdf(pdf, TEST_KEY).status == "valid"  # the page shows the sealed name
 
 
 def test_devanagari_conjunct_and_vowel_sign_are_formed(series_2020: Series) -> None:
@@ -226,3 +232,44 @@ def test_layout_file_names_a_collection_face_relative_to_itself(tmp_path: Path) 
         tmp_path / "fonts" / "hebrew.ttf",
         FontSource(path=tmp_path / "fonts" / "cjk.ttc", index=2),
     )
+
+
+def _script_text(script: ScriptFont) -> st.SearchStrategy[str]:
+    letters = st.sampled_from(
+        [chr(p) for low, high in script.ranges[:1] for p in range(low, high + 1)]
+    )
+    words = st.text(letters, min_size=1, max_size=8)
+    return st.lists(words, min_size=1, max_size=3).map(" ".join)
+
+
+@pytest.mark.parametrize("script", list(NAMES))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_character_is_read_back_once_in_logical_order(
+    script: str, data: st.DataObject
+) -> None:
+    # Whatever HarfBuzz does to a run (ligatures, reordering, marks), the characters the
+    # ToUnicode map gives its glyphs are the text itself, each character once, in order.
+    text = data.draw(_script_text(SCRIPTS[script]))
+    face = ShapedFace("test-" + script, script_font(SCRIPTS[script], "regular"))  # type: ignore[arg-type]
+    rtl = script == "Arabic"
+    glyphs = face.shape(text, rtl)
+    in_order = reversed(glyphs) if rtl else glyphs
+    assert "".join(glyph.text for glyph in in_order) == text
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["Ana", "Ruiz", ",", "MD", "ليلى", "الرشيد", "נועה", "42"])),
+        min_size=1,
+        max_size=6,
+    ).map(lambda words: " ".join(w for (w,) in words))
+)
+def test_bidi_runs_keep_every_character_and_left_to_right_text_in_place(text: str) -> None:
+    runs = visual_runs(text, lambda _, c: "rtl" if "\u0590" <= c <= "\u08ff" else "ltr")
+    assert sorted("".join(piece for _, piece, _ in runs)) == sorted(text)
+    for font, piece, rtl in runs:
+        if rtl and piece.strip():
+            assert font == "rtl"  # only right-to-left letters (and spaces) run right to left
+    if not any("\u0590" <= c <= "\u08ff" for c in text):
+        assert "".join(piece for _, piece, _ in runs) == text
