@@ -212,9 +212,10 @@ class ShapedFace:
         with self._lock:
             if self._plain is None:
                 font = FtFont(io.BytesIO(self.data), recalcTimestamp=False)
-                for tag in _DROPPED:
+                for tag in (*_DROPPED, "fpgm", "prep", "cvt ", "hdmx", "LTSH", "VDMX"):
                     if tag in font:
                         del font[tag]
+                font["post"].formatType = 3.0  # no glyph names: PDF viewers use the ids
                 buffer = io.BytesIO()
                 font.save(buffer)
                 self._plain = buffer.getvalue()
