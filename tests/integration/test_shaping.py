@@ -14,6 +14,7 @@ from typing import Any
 import fontpkg_heebo
 import pytest
 import uharfbuzz as hb
+from bidi import get_display
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.ttCollection import TTCollection
 from hypothesis import HealthCheck, given, settings
@@ -273,3 +274,24 @@ def test_bidi_runs_keep_every_character_and_left_to_right_text_in_place(text: st
             assert font == "rtl"  # only right-to-left letters (and neutrals) run right to left
     if not any("\u0590" <= c <= "\u08ff" for c in text):
         assert "".join(piece for _, piece, _ in runs) == text
+
+
+@given(st.text(st.sampled_from(list("لیىرشدabcAB ()[],.-12")), min_size=1, max_size=24))
+def test_visual_order_matches_the_bidi_algorithm(text: str) -> None:
+    # python-bidi's get_display (the Rust implementation of the Unicode Bidirectional
+    # Algorithm, with bracket pairs; it reorders without mirroring) is the oracle for the
+    # order of the runs.
+    runs = visual_runs(text, lambda _, c: "rtl" if "\u0590" <= c <= "\u08ff" else "ltr")
+    shown = "".join(piece[::-1] if rtl else piece for _, piece, rtl in runs)
+    assert shown == get_display(text, base_dir="L")
+
+
+def test_brackets_around_an_arabic_family_name_are_mirrored(series_2020: Series) -> None:
+    # "(" and ")" are drawn from Noto Sans by reportlab; inside the right-to-left name they
+    # must face the family name: visually ")الرشيد( ليلى" becomes "ليلى (الرشيد)" read RTL.
+    from balint_cme.certificates.layout import DEFAULT_LAYOUT
+    from balint_cme.certificates.pdf import _fonts, _Typesetter
+
+    runs = _Typesetter(_fonts(DEFAULT_LAYOUT)).runs("ليلى (الرشيد)", "bold")
+    latin = [piece for font, piece, _ in runs if isinstance(font, str)]
+    assert latin == ["(", ")"]  # left of the family name: "(" (mirrored ")"), right: ")"

@@ -50,7 +50,7 @@ from balint_cme.certificates.formatting import (
 )
 from balint_cme.certificates.glyphs import ShapedFace, glyph_operators
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout, FontSource
-from balint_cme.certificates.shaping import visual_runs
+from balint_cme.certificates.shaping import mirrored_reversed, visual_runs
 from balint_cme.certificates.verification import metadata_record
 from balint_cme.errors import CertificateError, UnrenderableTextError
 
@@ -275,7 +275,14 @@ class _Typesetter:
             chosen = fonts.choose(character, style, previous) or fonts.primary[style]
             choices.append(chosen)
             previous = chosen
-        made = tuple(visual_runs(text, lambda index, _: choices[index]))
+        made = tuple(
+            # A right-to-left run of Noto Sans (brackets, punctuation between Arabic words)
+            # is drawn by reportlab, which knows no direction: reverse and mirror it here.
+            (font, mirrored_reversed(piece), False)
+            if rtl and not isinstance(font, ShapedFace)
+            else (font, piece, rtl)
+            for font, piece, rtl in visual_runs(text, lambda index, _: choices[index])
+        )
         self._runs[key] = made
         return made
 

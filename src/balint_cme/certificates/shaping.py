@@ -10,6 +10,7 @@ logical order. No reportlab here: glyphs.py embeds the glyphs, pdf.py places the
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import TypeVar
 
 import uharfbuzz as hb
 from bidi import algorithm as _bidi
+from bidi import get_display
+from bidi.mirror import MIRRORED
 
 Font = TypeVar("Font")
 
@@ -24,6 +27,7 @@ __all__ = [
     "Glyph",
     "Shaper",
     "bidi_levels",
+    "mirrored_reversed",
     "visual_runs",
 ]
 
@@ -92,8 +96,28 @@ class Shaper:
         return made
 
 
+_LEVELS = re.compile(r"levels:\s*\[(.*?)\]", re.S)
+_LEVEL = re.compile(r"Level\(\s*(\d+)\s*,?\s*\)")
+
+
 def bidi_levels(text: str) -> list[int]:
-    """The resolved embedding level of each character (even: left to right), base level 0."""
+    """The resolved embedding level of each character (even: left to right), base level 0.
+
+    From python-bidi's Rust implementation of the Unicode Bidirectional Algorithm (with the
+    paired-bracket rule, so "ليلى (الرشيد)" keeps its parentheses around the family name). It
+    reports levels per UTF-8 byte in its debug output; should that output ever change shape,
+    the package's older pure-Python implementation (no bracket pairs) is used instead.
+    """
+    report = str(get_display(text, base_dir="L", debug=True))
+    found = _LEVELS.search(report)
+    per_byte = [int(level) for level in _LEVEL.findall(found.group(1))] if found else []
+    if len(per_byte) == len(text.encode("utf-8")):
+        levels: list[int] = []
+        offset = 0
+        for character in text:
+            levels.append(per_byte[offset])
+            offset += len(character.encode("utf-8"))
+        return levels
     storage = _bidi.get_empty_storage()
     storage["base_level"] = 0
     storage["base_dir"] = "L"
@@ -103,6 +127,11 @@ def bidi_levels(text: str) -> list[int]:
     _bidi.resolve_neutral_types(storage, False)
     _bidi.resolve_implicit_levels(storage, False)
     return [int(char["level"]) for char in storage["chars"]]
+
+
+def mirrored_reversed(text: str) -> str:
+    """A right-to-left run drawn without HarfBuzz: reversed, brackets mirrored."""
+    return "".join(MIRRORED.get(character, character) for character in reversed(text))
 
 
 def _has_rtl(text: str) -> bool:
