@@ -26,7 +26,7 @@ from balint_cme import Series
 from balint_cme.certificates.fonts import COMPLEX_SCRIPTS, ScriptFont, script_font
 from balint_cme.certificates.glyphs import ShapedFace
 from balint_cme.certificates.layout import CertificateLayout, FontSource
-from balint_cme.certificates.pdf import check_renderable, render_pdf
+from balint_cme.certificates.pdf import check_renderable, render_pdf, text_boxes
 from balint_cme.certificates.shaping import visual_runs
 from balint_cme.certificates.verification import verify_pdf
 from balint_cme.errors import UnrenderableTextError
@@ -295,3 +295,18 @@ def test_brackets_around_an_arabic_family_name_are_mirrored(series_2020: Series)
     runs = _Typesetter(_fonts(DEFAULT_LAYOUT)).runs("ليلى (الرشيد)", "bold")
     latin = [piece for font, piece, _ in runs if isinstance(font, str)]
     assert latin == ["(", ")"]  # left of the family name: "(" (mirrored ")"), right: ")"
+
+
+@pytest.mark.parametrize("name", [NAMES["Devanagari"] + " " + NAMES["Arabic"]])
+def test_long_name_in_complex_scripts_is_fitted_inside_the_page(
+    series_2020: Series, name: str
+) -> None:
+    long_name = " ".join([name] * 6)
+    certificate = certificate_for(renamed(series_2020, long_name))
+    layout = CertificateLayout()
+    width, height = layout.page_size
+    for left, baseline, line_width, _ in text_boxes(certificate):
+        assert left >= layout.margin - 1
+        assert left + line_width <= width - layout.margin + 1
+        assert layout.margin - 12 <= baseline <= height - layout.margin
+    assert verify_pdf(render_pdf(certificate), TEST_KEY).status == "valid"
