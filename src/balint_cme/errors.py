@@ -142,6 +142,7 @@ class UnrenderableTextError(CertificateError):
         field: the certificate field ("name", "series_title", ...).
         characters: every character no font draws, each once, in order.
         person: whose certificate it is, e.g. "王秀英 (p07)" ("" when unknown).
+        advice: what would draw the characters (a font to name, a package to install).
     """
 
     def __init__(
@@ -166,6 +167,7 @@ class UnrenderableTextError(CertificateError):
         self.field = field
         self.characters = tuple(characters)
         self.person = person
+        self.advice = advice
 
 
 class VerificationError(BalintCmeError):
