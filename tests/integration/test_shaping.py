@@ -105,7 +105,7 @@ def test_name_is_drawn_as_harfbuzz_shapes_it_and_reads_back(
     series_2020: Series, script: str
 ) -> None:
     name = NAMES[script]
-    pdf = render_pdf(certificate_for(renamed(series_2020, name)))
+    pdf = render_pdf(certificate_for(renamed(series_2020, name)), key=TEST_KEY)
     runs = _glyph_runs(pdf)
     assert len(runs) == 1, runs  # the name is one run in the script's font; ", DO" is Latin
     direction = "rtl" if script == "Arabic" else "ltr"
@@ -309,4 +309,4 @@ def test_long_name_in_complex_scripts_is_fitted_inside_the_page(
         assert left >= layout.margin - 1
         assert left + line_width <= width - layout.margin + 1
         assert layout.margin - 12 <= baseline <= height - layout.margin
-    assert verify_pdf(render_pdf(certificate), TEST_KEY).status == "valid"
+    assert verify_pdf(render_pdf(certificate, key=TEST_KEY), TEST_KEY).status == "valid"
