@@ -138,17 +138,38 @@ class CertificateError(BalintCmeError):
 
 
 class UnrenderableTextError(CertificateError):
-    """Some characters have no glyph in any configured font."""
+    """Some characters have no glyph in any configured font.
 
-    def __init__(self, field: str, characters: Sequence[str]) -> None:
+    Attributes:
+        field: the certificate field ("name", "series_title", ...).
+        characters: every character no font draws, each once, in order.
+        person: whose certificate it is, e.g. "王秀英 (p07)" ("" when unknown).
+        advice: what would draw the characters (a font to name, a package to install).
+    """
+
+    def __init__(
+        self,
+        field: str,
+        characters: Sequence[str],
+        *,
+        person: str = "",
+        certificate: str = "",
+        advice: str = "",
+    ) -> None:
         shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in characters)
-        super().__init__(
-            f"{field}: the configured fonts cannot draw {shown}; "
+        whose = ""
+        if person or certificate:
+            whose = "certificate " + certificate if certificate else "certificate"
+            whose += f" for {person}: " if person else ": "
+        advice = advice or (
             "add a TrueType font that covers them to the layout's extra_fonts "
             "(certify --layout FILE; see docs/certificates.md)"
         )
+        super().__init__(f"{whose}{field}: the configured fonts cannot draw {shown}; {advice}")
         self.field = field
         self.characters = tuple(characters)
+        self.person = person
+        self.advice = advice
 
 
 class VerificationError(BalintCmeError):

@@ -45,7 +45,12 @@ from balint_cme.certificates.verification import (
 )
 from balint_cme.credit import CreditAward, CreditOnRecord, award_series, certificate_decision
 from balint_cme.display import display_width, pad
-from balint_cme.errors import CertificateError, DataFileError, VerificationError
+from balint_cme.errors import (
+    CertificateError,
+    DataFileError,
+    UnrenderableTextError,
+    VerificationError,
+)
 from balint_cme.io.pars import (
     ParsReport,
     build_pars_report,
@@ -451,7 +456,13 @@ def certify(
         for award in eligible
     ]
     for draft in drafts:
-        check_renderable(draft, layout)
+        try:
+            check_renderable(draft, layout)
+        except UnrenderableTextError as err:
+            # The drafts are numbered "DRAFT": name the person, not a number not yet given.
+            raise UnrenderableTextError(
+                err.field, err.characters, person=err.person, advice=err.advice
+            ) from None
 
     # An unusable --out fails here too; drawn files wait in `staging` until the batch is
     # complete, and a failure from here on removes them (and `out_dir`, if this run made it).
@@ -796,7 +807,12 @@ def load_layout(path: Path) -> CertificateLayout:
         if key in data:
             data[key] = anchored(data[key])
     if isinstance(data.get("extra_fonts"), list):
-        data["extra_fonts"] = [anchored(item) for item in data["extra_fonts"]]
+        data["extra_fonts"] = [
+            {**item, "path": anchored(item["path"])}
+            if isinstance(item, dict) and "path" in item
+            else anchored(item)
+            for item in data["extra_fonts"]
+        ]
     for item in (
         data.get("signature_images", []) if isinstance(data.get("signature_images"), list) else []
     ):
