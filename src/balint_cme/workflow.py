@@ -56,6 +56,7 @@ from balint_cme.io.series_file import load_series, parse_series, read_series_fil
 from balint_cme.ledger import CertificateRecord, Ledger
 from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
+from balint_cme.text import visible
 
 __all__ = [
     "CertifyResult",
@@ -208,7 +209,9 @@ def format_credits_table(
     )
     header += f"  {'credit':>7}  {'hours':>6}"
     lines = [
-        f"{series.title} ({series.id}): maximum {series.credit.series_maximum:.2f} credits",
+        visible(
+            f"{series.title} ({series.id}): maximum {series.credit.series_maximum:.2f} credits"
+        ),
         "",
         header,
     ]
@@ -220,8 +223,8 @@ def format_credits_table(
         )
         credit = f"{award.points:.2f}" if award.is_physician else "-"
         lines.append(
-            f"{award.name:<{name_width}}  {award.credentials[:6]:<6}{cells}  {credit:>7}  "
-            f"{award.participation_hours:>6}"
+            f"{visible(award.name):<{name_width}}  {visible(award.credentials[:6]):<6}{cells}  "
+            f"{credit:>7}  {award.participation_hours:>6}"
         )
     lines.append("")
     lines.append("cells: attended minutes, then credit (physicians) or hours (others)")
@@ -233,10 +236,15 @@ def format_credits_table(
         for row in reading.unmatched:
             who = row.name + (f" <{row.email}>" if row.email else "")
             lines.append(
-                f"  {row.file} line {row.line}: {who}, session {row.session}, {row.minutes} min ({row.reason})"
+                visible(
+                    f"  {row.file} line {row.line}: {who}, session {row.session}, "
+                    f"{row.minutes} min ({row.reason})"
+                )
             )
     for note in reading.notes:
-        lines.append(f"note: {note}")
+        lines.append(visible(f"note: {note}"))
+    # Names and values from files are shown with control and bidi characters escaped, so a
+    # line break in a report's name cannot forge a line of this table.
     return "\n".join(lines)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from balint_cme.ledger.schema import (
 )
 from balint_cme.ledger.writer import Writer, format_time
 
-__all__ = ["initialise", "prepare_file", "rollback"]
+__all__ = ["initialise", "owner_only_files", "prepare_file", "rollback"]
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _SYSTEM_ACTOR = "balint_cme"
@@ -32,6 +33,50 @@ _SYSTEM_ACTOR = "balint_cme"
 def rollback(connection: sqlite3.Connection) -> None:
     with contextlib.suppress(sqlite3.Error):
         connection.execute("ROLLBACK")
+
+
+@contextlib.contextmanager
+def owner_only_files() -> Iterator[None]:
+    """Files created inside the block (SQLite's -wal and -shm) are readable by the owner only.
+
+    The umask is process-wide; the Ledger is not shared between threads (see the README), and
+    SQLite gives those files the database's mode anyway: this covers the case it does not.
+    """
+    if os.name != "posix":
+        yield
+        return
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def _check_private(path: Path) -> None:
+    """Refuse a ledger (or its -wal/-shm file) that other users can read or change, or that
+    belongs to another user: it holds birth dates and licence numbers."""
+    if os.name != "posix":
+        return  # Windows ACLs are not mode bits; the user profile folder protects the file.
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            status = candidate.stat()
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            raise DataFileError(candidate, f"cannot read the ledger: {err.strerror}") from err
+        mode = stat.S_IMODE(status.st_mode)
+        if mode & 0o077:
+            raise DataFileError(
+                candidate,
+                f"can be read or changed by other users (mode {mode:04o}), and the ledger holds "
+                f"birth dates and licence numbers: run `chmod 600 {candidate}` and try again",
+            )
+        if status.st_uid not in (os.getuid(), 0):  # as OpenSSH: yours, or root's
+            raise DataFileError(
+                candidate,
+                f"belongs to another user (uid {status.st_uid}), who can change it: a ledger "
+                "must be your own file (copy it, then `chmod 600` the copy)",
+            )
 
 
 def prepare_file(path: Path, *, create: bool) -> None:
@@ -59,6 +104,7 @@ def prepare_file(path: Path, *, create: bool) -> None:
         raise DataFileError(path, "an empty file, not a balint_cme ledger")
     if header and header != _SQLITE_HEADER:
         raise DataFileError(path, "not a balint_cme ledger (not an SQLite database)")
+    _check_private(path)
 
 
 def initialise(
