@@ -44,7 +44,7 @@ from balint_cme.certificates.verification import (
     verify_pdf,
 )
 from balint_cme.credit import CreditAward, award_series
-from balint_cme.errors import CertificateError, DataFileError, VerificationError
+from balint_cme.errors import CertificateError, DataFileError, LedgerError, VerificationError
 from balint_cme.io.pars import (
     ParsReport,
     build_pars_report,
@@ -53,7 +53,7 @@ from balint_cme.io.pars import (
 )
 from balint_cme.io.reports import AttendanceReading, read_reports
 from balint_cme.io.series_file import load_series, parse_series, read_series_file
-from balint_cme.ledger import CertificateRecord, Ledger
+from balint_cme.ledger import CertificateRecord, Confirmation, Ledger
 from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
 from balint_cme.text import visible
@@ -317,23 +317,60 @@ def _staging(out_dir: Path) -> Iterator[Path]:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _publish(rendered: Sequence[RenderedFile], out_dir: Path) -> None:
-    """Move a complete batch from the staging folder into `out_dir`, one atomic rename each.
+class _Published:
+    """Files moved into `out_dir` by _publish(), and what each replaced, until the ledger
+    confirms them: take_back() restores the folder as it was."""
+
+    def __init__(self, out_dir: Path, kept: Path) -> None:
+        self.out_dir = out_dir
+        self.kept = kept
+        """A folder (inside the staging folder) holding a link to each file replaced."""
+        self.moved: list[tuple[Path, Path | None]] = []
+        """(published file, the earlier file's kept link or None) in publishing order."""
+
+    def take_back(self) -> None:
+        """Undo the publishing: earlier files back in place, new ones removed (best effort:
+        a file that cannot be restored stays unconfirmed, which `ledger check-files` and the
+        next run see)."""
+        for target, previous in reversed(self.moved):
+            with contextlib.suppress(OSError):
+                if previous is not None:
+                    os.replace(previous, target)
+                else:
+                    target.unlink()
+        self.moved.clear()
+
+
+def _publish(rendered: Sequence[RenderedFile], out_dir: Path, staging: Path) -> _Published:
+    """Move a complete batch from the staging folder into `out_dir`, one atomic rename each,
+    keeping a link to every file it replaces so the batch can be taken back.
 
     Raises:
-        CertificateError: a name is taken by a folder, or a file cannot be moved.
+        CertificateError: a name is taken by a folder, or a file cannot be moved (the files
+            already moved are taken back).
     """
     files = sorted({file.path for file in rendered})
+    published = _Published(out_dir, staging / ".replaced")
     try:
         for path in files:  # checked first, so a blocked name moves nothing
             if (out_dir / path.name).is_dir():
                 raise IsADirectoryError(
                     errno.EISDIR, "a folder has the name", str(out_dir / path.name)
                 )
+        published.kept.mkdir()
         for path in files:
-            os.replace(path, out_dir / path.name)
+            target = out_dir / path.name
+            previous: Path | None = published.kept / path.name
+            try:
+                os.link(target, published.kept / path.name)
+            except FileNotFoundError:
+                previous = None
+            os.replace(path, target)
+            published.moved.append((target, previous))
     except OSError as err:
+        published.take_back()
         raise CertificateError(f"cannot write certificates to {out_dir}: {err}") from err
+    return published
 
 
 def _sealing_key(
@@ -489,9 +526,9 @@ def certify(
         rendered = render_batch(
             certificates, staging, layout=layout, workers=workers, merged=merged, progress=progress
         )
-        _publish(rendered, out_dir)
         issued: list[IssuedCertificate] = []
         warnings: list[str] = []
+        confirmations: list[Confirmation] = []
         for certificate, outcome, person, file in zip(
             certificates, outcomes, people, rendered, strict=True
         ):
@@ -509,13 +546,14 @@ def certify(
                         "its claims and code are unchanged"
                     )
             else:
-                ledger.confirm(
-                    certificate.number,
-                    certificate.version,
-                    pdf_sha256=file.sha256,
-                    file_name=relative if not merged else f"{relative}#page={file.page}",
-                    verification_code=certificate.verification_code,
-                    actor=actor,
+                confirmations.append(
+                    Confirmation(
+                        certificate.number,
+                        certificate.version,
+                        file.sha256,
+                        relative if not merged else f"{relative}#page={file.page}",
+                        certificate.verification_code,
+                    )
                 )
             issued.append(
                 IssuedCertificate(
@@ -535,6 +573,24 @@ def certify(
                     outcome=outcome,
                 )
             )
+        # Files first, then the ledger (a certificate is never recorded without its file);
+        # the whole batch is confirmed in one transaction, and if the ledger refuses any of it
+        # (e.g. one was revoked while the batch was drawn) every file is taken back, so the
+        # folder only ever shows what the ledger confirmed. A kill between the two leaves
+        # pending reservations that the next run completes.
+        published = _publish(rendered, out_dir, staging)
+        try:
+            if confirmations:
+                ledger.confirm_many(confirmations, actor=actor)
+        except LedgerError as err:
+            published.take_back()
+            raise LedgerError(
+                f"{err}; nothing from this run was published ({out_dir} is as it was) and the "
+                "other certificates stay reserved: run certify again to issue them"
+            ) from err
+        except BaseException:
+            published.take_back()
+            raise
         manifest = out_dir / "manifest.json"
         write_atomically(manifest, _manifest_bytes(series, issued, skipped))
     return CertifyResult(
@@ -813,7 +869,8 @@ def verify_certificate(target: str | Path, keys: KeyRing, ledger: Ledger | None)
         return Verdict(is_valid=False, headline=result.message, claims=result.claims)
     notes: list[str] = []
     if ledger is not None:
-        status = ledger.status(result.claims.number, result.claims.version)
+        # Only rows proven against the audit chain answer (LedgerTamperedError otherwise).
+        status = ledger.certificate_status(result.claims.number, result.claims.version)
         if status.state not in ("valid", "unknown"):
             return Verdict(is_valid=False, headline=status.describe(), claims=result.claims)
         if status.state == "unknown":

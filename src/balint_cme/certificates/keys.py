@@ -304,8 +304,8 @@ def _ring_of(found: Iterable[tuple[Path, SigningKey]]) -> KeyRing:
         seen = by_id.setdefault(key.key_id, (path, key))
         if seen[1] != key:
             raise VerificationError(
-                f"key files {seen[0]} and {path} hold different keys under one key id "
-                f"{key.key_id!r}: remove the one that is not the provider's"
+                f"two different keys share the key id {key.key_id!r} ({seen[0]} and {path}): "
+                "remove the one that is not the provider's"
             )
     return KeyRing(key for _, key in by_id.values())
 

@@ -24,7 +24,7 @@ from balint_cme.ledger.schema import (
 )
 from balint_cme.ledger.writer import Writer, format_time
 
-__all__ = ["initialise", "owner_only_files", "prepare_file", "rollback"]
+__all__ = ["check_private", "initialise", "owner_only_files", "prepare_file", "rollback"]
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _SYSTEM_ACTOR = "balint_cme"
@@ -52,7 +52,7 @@ def owner_only_files() -> Iterator[None]:
         os.umask(previous)
 
 
-def _check_private(path: Path) -> None:
+def check_private(path: Path) -> None:
     """Refuse a ledger (or its -wal/-shm file) that other users can read or change, or that
     belongs to another user: it holds birth dates and licence numbers."""
     if os.name != "posix":
@@ -84,7 +84,7 @@ def prepare_file(path: Path, *, create: bool) -> None:
         raise DataFileError(path, "is a directory, not a ledger file")
     try:
         with path.open("rb") as handle:
-            header = handle.read(len(_SQLITE_HEADER))
+            first_page = handle.read(100)
     except FileNotFoundError:
         if not create:
             raise DataFileError(path, "no ledger here (it is created on first use)") from None
@@ -100,11 +100,15 @@ def prepare_file(path: Path, *, create: bool) -> None:
         return
     except OSError as err:
         raise DataFileError(path, f"cannot read the ledger: {err.strerror}") from err
+    header = first_page[: len(_SQLITE_HEADER)]
     if not header and not create:
         raise DataFileError(path, "an empty file, not a balint_cme ledger")
     if header and header != _SQLITE_HEADER:
         raise DataFileError(path, "not a balint_cme ledger (not an SQLite database)")
-    _check_private(path)
+    # A file marked as a ledger is checked before it is opened at all; any other (a new or
+    # empty one) once initialise() has told whether it is a ledger (Ledger.open()).
+    if int.from_bytes(first_page[68:72], "big") == APPLICATION_ID:
+        check_private(path)
 
 
 def initialise(

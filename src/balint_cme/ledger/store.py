@@ -34,7 +34,13 @@ from balint_cme.ledger.chain import (
     parse_anchor,
 )
 from balint_cme.ledger.issuing import Confirmation
-from balint_cme.ledger.opening import initialise, owner_only_files, prepare_file, rollback
+from balint_cme.ledger.opening import (
+    check_private,
+    initialise,
+    owner_only_files,
+    prepare_file,
+    rollback,
+)
 from balint_cme.ledger.records import (
     AuditEvent,
     CertificateRecord,
@@ -204,6 +210,7 @@ class Ledger:
                     connection, path, clock or _utc_now, number_prefix, retention_years
                 )
             prefix, years = meta["number_prefix"], int(meta["retention_years"])
+            check_private(path)  # a ledger holds birth dates and licence numbers
         except sqlite3.OperationalError as err:
             connection.close()
             raise DataFileError(path, f"cannot use the ledger: {err}") from err
