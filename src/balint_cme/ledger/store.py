@@ -952,7 +952,6 @@ class Ledger:
 
     # -- the audit chain -------------------------------------------------------------------
 
-    @_reading
     def check_chain(
         self, *, expected_head: str | None = None, anchor: str | None = None
     ) -> ChainReport:
@@ -966,6 +965,10 @@ class Ledger:
             ValueError: `anchor` is not "SEQ:HASH".
         """
         kept = parse_anchor(anchor) if anchor is not None else None
+        return self._check_chain(expected_head, kept)
+
+    @_reading
+    def _check_chain(self, expected_head: str | None, kept: tuple[int, str] | None) -> ChainReport:
         with self._read() as connection:
             return check_chain(connection, expected_head=expected_head, anchor=kept)
 
