@@ -15,7 +15,6 @@ from balint_cme.certificates.keys import (
     retired_key,
     rotate_key,
 )
-from balint_cme.errors import VerificationError
 from balint_cme.ledger import Ledger
 from tests.integration.hardening_support import (
     REPORTS_2020,

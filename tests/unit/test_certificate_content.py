@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
-from pydantic import ValidationError
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from balint_cme import AttendanceRegister, Facilitator, Series, award_credit, award_series
 from balint_cme.certificates.content import (
