@@ -15,6 +15,7 @@ import re
 import shutil
 import sqlite3
 import stat
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -391,3 +392,18 @@ def test_the_status_check_reads_only_the_numbers_rows(
         hashlib.sha256((workspace / "out" / str(listed[0]["file"])).read_bytes()).hexdigest()
         == (listed[0]["sha256"])
     )
+
+
+def test_a_purged_certificate_is_proven_purged_and_an_un_purge_is_caught(
+    workspace: Path,
+) -> None:
+    number = str(_issued(workspace)[0]["number"])
+    ledger_file = workspace / "ledger.sqlite3"
+    with Ledger.open(ledger_file, create=False) as ledger:
+        ledger.purge_series(
+            "ssvms-balint-2020", reason="retention over", actor="t", today=date(2030, 1, 1)
+        )
+        assert ledger.certificate_status(number).state == "purged"
+    _sql(ledger_file, "UPDATE numbers SET purged_at = NULL WHERE number = ?", number)
+    with Ledger.open(ledger_file, create=False) as ledger, pytest.raises(LedgerTamperedError):
+        ledger.certificate_status(number)

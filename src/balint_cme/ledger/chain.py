@@ -24,6 +24,8 @@ from balint_cme.ledger.schema import TABLES
 
 __all__ = [
     "GENESIS_HASH",
+    "PURGE_ACTION",
+    "SUBJECT_OWNED_TABLES",
     "canonical_json",
     "check_chain",
     "check_rows_of",
@@ -164,13 +166,11 @@ def _check_events(
     problems: _Problems,
     expected_rows: dict[str, str | None],
     *,
-    marker: str | None = None,
     hashes_at: dict[int, str] | None = None,
 ) -> tuple[int, int, str]:
     """Re-compute every event's hash link; collect the row hashes the events record.
 
-    With `marker`, only events whose changes contain it are parsed (the rest are still
-    hashed); `hashes_at` maps the sequence numbers wanted to their stored hashes on return.
+    `hashes_at` maps the sequence numbers wanted to their stored hashes on return.
     """
     previous = GENESIS_HASH
     last_seq = 0
@@ -198,7 +198,7 @@ def _check_events(
             problems.add(f"audit event {seq} ({action} {subject}) was altered or its link broken")
         if hashes_at is not None and seq in hashes_at:
             hashes_at[seq] = stored
-        if changes != "[]" and (marker is None or marker in changes):
+        if changes != "[]":
             try:
                 for table, key, digest in loads(changes):
                     expected_rows[f"{table}\x00{key}"] = digest
@@ -254,37 +254,79 @@ def _check_head(
         )
 
 
-def check_rows_of(
-    connection: sqlite3.Connection, rows: dict[str, list[tuple[object, ...]]], subject: str
-) -> tuple[str, ...]:
-    """Problems with some rows: each against the hash the LAST event that wrote it recorded.
+_EVENT_COLUMNS = "seq, at, actor, action, subject, details, changes, hash"
+SUBJECT_OWNED_TABLES = frozenset({"numbers", "certificates"})
+"""Tables whose rows belong to one certificate number: every event that writes one has that
+number as its subject, or is a PURGE_ACTION event whose subject is the series (Writer enforces
+it), so the events about a certificate are found by the audit_by_subject index."""
 
-    `rows` maps a table to the rows it holds for `subject` (values in TABLES column order); a
-    logged row belongs to the subject when its key is `subject` or starts with `subject/`
-    (a certificate number: its `numbers` row and its `certificates` versions).
-    The whole event chain is re-computed too (cheap: one hash per event), so an event edited
-    to match an edited row is caught; rows of other subjects are not read.
+PURGE_ACTION = "series.purged"
+
+
+def _event_text(row: Sequence[Any]) -> str:
+    seq, at, actor, action, subject, details, changes = row[:7]
+    return event_json(seq, at, actor, action, subject, details, changes)
+
+
+def check_rows_of(
+    connection: sqlite3.Connection,
+    rows: dict[str, list[tuple[object, ...]]],
+    subject: str,
+    *,
+    also_subjects: Sequence[str] = (),
+) -> tuple[str, ...]:
+    """Problems with one subject's rows, each checked against the hash recorded by the LAST
+    audit event that wrote it (none missing, none unlogged).
+
+    `rows` maps a table of SUBJECT_OWNED_TABLES to the rows it holds for `subject` (values in TABLES
+    column order); `also_subjects` are other subjects whose events may write them (the series,
+    for a purge). Each such event's hash is re-computed from its predecessor's, and its
+    successor's from it (or the chain head must be it), so an event edited to match an edited
+    row is caught; and the log must have no gap up to the chain head. What this cannot catch,
+    the whole log re-hashed from the edit to the head, only an anchor kept elsewhere catches
+    (check_chain(anchor=...)); nor can a full check_chain(). Cost: a few indexed reads.
     """
     problems = _Problems()
     expected: dict[str, str | None] = {}
-    _, last_seq, last_hash = _check_events(
-        connection.execute(_EVENTS_SQL), problems, expected, marker=f'"{subject}'
-    )
-    _check_head(connection, problems, last_seq, last_hash)
-    logged: dict[str, str | None] = {}
-    for name, digest in expected.items():
-        table, key = name.split("\x00", 1)
-        if table in rows and (key == subject or key.startswith(subject + "/")):
-            logged[name] = digest
+    marks = ", ".join("?" for _ in (subject, *also_subjects))
+    events = connection.execute(
+        f"SELECT {_EVENT_COLUMNS} FROM audit WHERE subject IN ({marks}) ORDER BY seq",
+        (subject, *also_subjects),
+    ).fetchall()
+    head: Any = connection.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+    last: Any = connection.execute("SELECT MAX(seq), COUNT(*) FROM audit").fetchone()
+    if head is None or last[0] != head[0] or last[1] != head[0]:
+        problems.add("the audit log has a gap or does not end at the chain head (events deleted)")
+    for event in events:
+        seq, stored, action = event[0], event[7], event[3]
+        before: Any = connection.execute(
+            "SELECT hash FROM audit WHERE seq = ?", (seq - 1,)
+        ).fetchone()
+        previous = GENESIS_HASH if seq == 1 else before[0] if before else None
+        if previous is None or event_hash(previous, _event_text(event)) != stored:
+            problems.add(f"audit event {seq} ({action} {event[4]}) was altered or its link broken")
+        after: Any = connection.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM audit WHERE seq = ?", (seq + 1,)
+        ).fetchone()
+        if after is not None and event_hash(stored, _event_text(after)) != after[7]:
+            problems.add(f"audit event {seq + 1} does not follow event {seq} (altered)")
+        if after is None and (head is None or (head[0], head[1]) != (seq, stored)):
+            problems.add(f"audit event {seq} is the last, but not the chain head")
+        try:
+            for table, key, digest in json.loads(event[6]):
+                if table in rows and (key == subject or key.startswith(subject + "/")):
+                    expected[f"{table}\x00{key}"] = digest
+        except (ValueError, TypeError, RecursionError):
+            problems.add(f"audit event {seq} has unreadable changes")
     for table, held in rows.items():
         for values in held:
             key = row_key(table, values)
-            digest = logged.pop(f"{table}\x00{key}", None)
+            digest = expected.pop(f"{table}\x00{key}", None)
             if digest is None:
                 problems.add(f"{table} row {key!r} is not in the audit log (added outside)")
             elif row_hash(table, values) != digest:
                 problems.add(f"{table} row {key!r} differs from the audit log (edited outside)")
-    for name, digest in logged.items():
+    for name, digest in expected.items():
         if digest is not None:
             table, key = name.split("\x00", 1)
             problems.add(f"{table} row {key!r} is missing (deleted outside)")

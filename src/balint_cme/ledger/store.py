@@ -27,6 +27,7 @@ from balint_cme.credit import CreditAward
 from balint_cme.errors import DataFileError, LedgerError, LedgerTamperedError, RetentionError
 from balint_cme.ledger import issuing
 from balint_cme.ledger.chain import (
+    PURGE_ACTION,
     canonical_json,
     check_chain,
     check_rows_of,
@@ -639,7 +640,13 @@ class Ledger:
                 ).fetchall()
                 for table in ("numbers", "certificates")
             }
-            problems = check_rows_of(connection, rows, key)
+            series = {
+                str(row[2]) for row in rows["numbers"]
+            }  # numbers: (number, seq, series_id, ...)
+            series |= {
+                str(row[2]) for row in rows["certificates"]
+            }  # (number, version, series_id, ...)
+            problems = check_rows_of(connection, rows, key, also_subjects=sorted(series))
             if problems:
                 raise LedgerTamperedError(self.path, key, problems)
             return issuing.read_status(connection, key, version, pdf_sha256)
@@ -934,7 +941,7 @@ class Ledger:
                 people_deleted += writer.delete("people", [pid])
                 writer.delete("consents", [pid])
             writer.event(
-                "series.purged",
+                PURGE_ACTION,
                 series_id,
                 {
                     "reason": reason,
