@@ -182,7 +182,15 @@ def test_a_formula_behind_invisible_characters_is_neutralised(
     assert not strip_invisible(cell).startswith(_TRIGGERS)
 
 
-@given(st.text(max_size=30))
+_HIDDEN_FORMULAS = st.builds(
+    lambda prefix, trigger, rest: prefix + trigger + rest,
+    st.lists(_INVISIBLE, min_size=1, max_size=3).map("".join),
+    st.sampled_from(_TRIGGERS),
+    st.text(max_size=10),
+)
+
+
+@given(st.one_of(st.text(max_size=30), _HIDDEN_FORMULAS))
 def test_no_exported_cell_starts_a_formula_after_stripping_invisible_characters(
     text: str,
 ) -> None:
