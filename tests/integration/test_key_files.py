@@ -33,7 +33,7 @@ def certified(
     code, _, err = run(capsys, "certify", series, "--attendance", sheet, "--out", out)
     assert code == 0, err
     listed = json.loads((out / "manifest.json").read_text("utf-8"))["certificates"]
-    return out / listed[0]["file"]
+    return out / str(listed[0]["file"])
 
 
 def test_a_backup_copy_beside_the_signing_key_does_not_break_verify(

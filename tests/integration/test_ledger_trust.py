@@ -84,7 +84,7 @@ def test_verify_never_says_valid_after_one_update_un_revokes_a_certificate(
     out = workspace / "out"
     first = _issued(workspace)[0]
     pdf = out / str(first["file"])
-    assert run(capsys, "revoke", first["number"], "--reason", "issued in error")[0] == 0
+    assert run(capsys, "revoke", str(first["number"]), "--reason", "issued in error")[0] == 0
     code, stdout, _ = run(capsys, "verify", pdf)
     assert (code, stdout.splitlines()[0]) == (1, "revoked: issued in error")
 
@@ -223,7 +223,7 @@ def test_every_command_that_changes_the_ledger_prints_its_anchor(
     workspace = fresh
     series, sheet = write_roster(workspace / "in", ["Ana Ruiz", "Ben Okafor"])
     out = workspace / "out"
-    commands = [
+    commands: list[list[str | Path]] = [
         ["certify", series, "--attendance", sheet, "--out", out, "--quiet"],
         ["consent", "--person", "p0001", "--wording", "v1"],
         ["revoke", "FIRST", "--reason", "issued in error"],
@@ -237,11 +237,12 @@ def test_every_command_that_changes_the_ledger_prints_its_anchor(
         with Ledger.open(workspace / "ledger.sqlite3", create=False) as ledger:
             assert _anchor(err) == ledger.anchor()
     # Commands that change nothing print none (and --json output is never touched).
-    for argv in (
+    unchanging: list[list[str | Path]] = [
         ["ledger", "check"],
         ["attendance", "--person", "p0001"],
         ["credits", series, "--attendance", sheet, "--json"],
-    ):
+    ]
+    for argv in unchanging:
         code, stdout, err = run(capsys, *argv)
         assert code == 0
         assert "ledger anchor" not in err

@@ -74,7 +74,8 @@ def test_escape_sequences_in_a_report_name_are_shown_not_run_by_credits(
     workspace: Path, capsys: pytest.CaptureFixture[str], as_json: bool
 ) -> None:
     report = _report_with_names(workspace, PAYLOAD, RTL)
-    argv = ["credits", SERIES_2020, "--attendance", f"1={report}", *(["--json"] if as_json else [])]
+    argv: list[str | Path] = ["credits", SERIES_2020, "--attendance", f"1={report}"]
+    argv += ["--json"] if as_json else []
     code, stdout, stderr = run(capsys, *argv)
     assert code == 0, stderr
     assert_inert(stdout + stderr)
@@ -90,11 +91,12 @@ def test_a_roster_name_with_an_escape_sequence_is_refused_in_one_inert_line(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     series, sheet = write_roster(workspace / "in", ["Ana Ruiz", PAYLOAD])
-    for argv in (
+    commands: list[list[str | Path]] = [
         ["certify", series, "--attendance", sheet, "--out", workspace / "out"],
         ["credits", series, "--attendance", sheet],
         ["check", series],
-    ):
+    ]
+    for argv in commands:
         code, stdout, stderr = run(capsys, *argv)
         assert code == 1
         assert_inert(stdout + stderr)
