@@ -48,6 +48,7 @@ from balint_cme.display import display_width, pad
 from balint_cme.errors import (
     CertificateError,
     DataFileError,
+    LedgerError,
     UnrenderableTextError,
     VerificationError,
 )
@@ -59,9 +60,10 @@ from balint_cme.io.pars import (
 )
 from balint_cme.io.reports import AttendanceReading, UnmatchedRow, read_reports
 from balint_cme.io.series_file import load_series, parse_series, read_series_file
-from balint_cme.ledger import CertificateRecord, Ledger, PersonRecord
+from balint_cme.ledger import CertificateRecord, Confirmation, Ledger, PersonRecord
 from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
+from balint_cme.text import visible
 
 __all__ = [
     "CertifyResult",
@@ -226,8 +228,10 @@ def format_unmatched(rows: Sequence[UnmatchedRow]) -> list[str]:
     for row in rows:
         who = row.name + (f" <{row.email}>" if row.email else "")
         lines.append(
-            f"  {row.file} line {row.line}: {who}, session {row.session}, {row.minutes} min "
-            f"({row.reason})"
+            visible(
+                f"  {row.file} line {row.line}: {who}, session {row.session}, {row.minutes} min "
+                f"({row.reason})"
+            )
         )
     return lines
 
@@ -244,7 +248,9 @@ def format_credits_table(
     )
     header += f"  {'credit':>7}  {'hours':>6}"
     lines = [
-        f"{series.title} ({series.id}): maximum {series.credit.series_maximum:.2f} credits",
+        visible(
+            f"{series.title} ({series.id}): maximum {series.credit.series_maximum:.2f} credits"
+        ),
         "",
         header,
     ]
@@ -265,7 +271,9 @@ def format_credits_table(
         lines.append("")
         lines.extend(format_unmatched(reading.unmatched))
     for note in reading.notes:
-        lines.append(f"note: {note}")
+        lines.append(visible(f"note: {note}"))
+    # Names and values from files are shown with control and bidi characters escaped, so a
+    # line break in a report's name cannot forge a line of this table.
     return "\n".join(lines)
 
 
@@ -338,23 +346,60 @@ def _staging(out_dir: Path) -> Iterator[Path]:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _publish(rendered: Sequence[RenderedFile], out_dir: Path) -> None:
-    """Move a complete batch from the staging folder into `out_dir`, one atomic rename each.
+class _Published:
+    """Files moved into `out_dir` by _publish(), and what each replaced, until the ledger
+    confirms them: take_back() restores the folder as it was."""
+
+    def __init__(self, out_dir: Path, kept: Path) -> None:
+        self.out_dir = out_dir
+        self.kept = kept
+        """A folder (inside the staging folder) holding a link to each file replaced."""
+        self.moved: list[tuple[Path, Path | None]] = []
+        """(published file, the earlier file's kept link or None) in publishing order."""
+
+    def take_back(self) -> None:
+        """Undo the publishing: earlier files back in place, new ones removed (best effort:
+        a file that cannot be restored stays unconfirmed, which `ledger check-files` and the
+        next run see)."""
+        for target, previous in reversed(self.moved):
+            with contextlib.suppress(OSError):
+                if previous is not None:
+                    os.replace(previous, target)
+                else:
+                    target.unlink()
+        self.moved.clear()
+
+
+def _publish(rendered: Sequence[RenderedFile], out_dir: Path, staging: Path) -> _Published:
+    """Move a complete batch from the staging folder into `out_dir`, one atomic rename each,
+    keeping a link to every file it replaces so the batch can be taken back.
 
     Raises:
-        CertificateError: a name is taken by a folder, or a file cannot be moved.
+        CertificateError: a name is taken by a folder, or a file cannot be moved (the files
+            already moved are taken back).
     """
     files = sorted({file.path for file in rendered})
+    published = _Published(out_dir, staging / ".replaced")
     try:
         for path in files:  # checked first, so a blocked name moves nothing
             if (out_dir / path.name).is_dir():
                 raise IsADirectoryError(
                     errno.EISDIR, "a folder has the name", str(out_dir / path.name)
                 )
+        published.kept.mkdir()
         for path in files:
-            os.replace(path, out_dir / path.name)
+            target = out_dir / path.name
+            previous: Path | None = published.kept / path.name
+            try:
+                os.link(target, published.kept / path.name)
+            except FileNotFoundError:
+                previous = None
+            os.replace(path, target)
+            published.moved.append((target, previous))
     except OSError as err:
+        published.take_back()
         raise CertificateError(f"cannot write certificates to {out_dir}: {err}") from err
+    return published
 
 
 def _sealing_key(
@@ -528,10 +573,10 @@ def certify(
             progress=progress,
             key=KeyRing(sealing_keys.values()),
         )
-        _publish(rendered, out_dir)
         issued: list[IssuedCertificate] = []
         # Said where credit is certified, not only in the `credits` preview.
         warnings: list[str] = list(reading.double_evidence)
+        confirmations: list[Confirmation] = []
         for certificate, outcome, person, file in zip(
             certificates, outcomes, people, rendered, strict=True
         ):
@@ -549,13 +594,14 @@ def certify(
                         "its claims and code are unchanged"
                     )
             else:
-                ledger.confirm(
-                    certificate.number,
-                    certificate.version,
-                    pdf_sha256=file.sha256,
-                    file_name=relative if not merged else f"{relative}#page={file.page}",
-                    verification_code=certificate.verification_code,
-                    actor=actor,
+                confirmations.append(
+                    Confirmation(
+                        certificate.number,
+                        certificate.version,
+                        file.sha256,
+                        relative if not merged else f"{relative}#page={file.page}",
+                        certificate.verification_code,
+                    )
                 )
             issued.append(
                 IssuedCertificate(
@@ -575,6 +621,24 @@ def certify(
                     outcome=outcome,
                 )
             )
+        # Files first, then the ledger (a certificate is never recorded without its file);
+        # the whole batch is confirmed in one transaction, and if the ledger refuses any of it
+        # (e.g. one was revoked while the batch was drawn) every file is taken back, so the
+        # folder only ever shows what the ledger confirmed. A kill between the two leaves
+        # pending reservations that the next run completes.
+        published = _publish(rendered, out_dir, staging)
+        try:
+            if confirmations:
+                ledger.confirm_many(confirmations, actor=actor)
+        except LedgerError as err:
+            published.take_back()
+            raise LedgerError(
+                f"{err}; nothing from this run was published ({out_dir} is as it was) and the "
+                "other certificates stay reserved: run certify again to issue them"
+            ) from err
+        except BaseException:
+            published.take_back()
+            raise
         manifest = out_dir / "manifest.json"
         write_atomically(manifest, _manifest_bytes(series, issued, skipped, reading.unmatched))
     return CertifyResult(
@@ -892,7 +956,10 @@ def verify_certificate_pdf(
     ):
         return result
     checked = result.evolve(revocation_checked=True)
-    record = ledger.certificate(claims.number, claims.version)
+    # Only rows proven against the audit chain answer (LedgerTamperedError otherwise): the
+    # record compared with the PDF and the revocation state both come from this status.
+    status = ledger.certificate_status(claims.number, claims.version)
+    record = status.certificate
     if record is None or record.verification_code is None:
         return checked.evolve(
             status=VerificationStatus.UNKNOWN,
@@ -937,7 +1004,6 @@ def verify_certificate_pdf(
         )
     elif not result.page_sealed:
         notes.append("issued before page seals: proven by the file recorded in the ledger")
-    status = ledger.status(claims.number, claims.version)
     if status.state in _LEDGER_STATES:
         return checked.evolve(
             status=_LEDGER_STATES[status.state], problems=(status.describe(),), notes=notes
@@ -992,7 +1058,8 @@ def verify_certificate(
     result = verify_code(code, claims_from_record(record), keys).evolve(revocation_checked=True)
     if not result.is_valid or result.claims is None:
         return result
-    status = ledger.status(result.claims.number, result.claims.version)
+    # Only rows proven against the audit chain answer (LedgerTamperedError otherwise).
+    status = ledger.certificate_status(result.claims.number, result.claims.version)
     if status.state in _LEDGER_STATES:
         return result.evolve(status=_LEDGER_STATES[status.state], problems=(status.describe(),))
     if status.state != "valid":
