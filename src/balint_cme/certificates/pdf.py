@@ -30,6 +30,12 @@ from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, P
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from balint_cme.certificates.archive import (
+    ATTACHMENT_NAME,
+    PDF_VERSION,
+    Attachment,
+    make_archival,
+)
 from balint_cme.certificates.content import Certificate
 from balint_cme.certificates.fonts import FontFile, load_font_file, missing_characters, noto_sans
 from balint_cme.certificates.formatting import (
@@ -40,7 +46,7 @@ from balint_cme.certificates.formatting import (
     join_names,
 )
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
-from balint_cme.certificates.verification import metadata_record
+from balint_cme.certificates.verification import CLAIMS_FORMAT, metadata_record
 from balint_cme.errors import CertificateError, UnrenderableTextError
 
 __all__ = [
@@ -824,11 +830,11 @@ class _CertificateInfo(PDFInfo):
         self.subject = subject
         self.creator = "balint_cme"
         self.keywords = ""
-        self._issued_on = issued_on
+        self.issued_on = issued_on
         self._extra = extra
 
     def format(self, document: Any) -> bytes:
-        stamp = PDFDate(ts=_IssueDate(self._issued_on))
+        stamp = PDFDate(ts=_IssueDate(self.issued_on))
         entries: dict[str, object] = {
             "Title": PDFString(self.title),
             "Author": PDFString(self.author),
@@ -866,6 +872,7 @@ def _new_canvas(buffer: io.BytesIO, layout: CertificateLayout, fonts: _Fonts) ->
         invariant=True,
         pageCompression=1,
         initialFontName=fonts.primary["regular"],  # type: ignore[arg-type]  # stubs say float
+        pdfVersion=PDF_VERSION,
     )
 
 
@@ -894,16 +901,59 @@ def render_pdf(certificate: Certificate, layout: CertificateLayout = DEFAULT_LAY
             if certificate.kind == "credit"
             else "Certificate of participation"
         )
-        cast(Any, canvas)._doc.info = _CertificateInfo(
+        record = metadata_record(certificate.claims, certificate.seal)
+        info = _CertificateInfo(
             title=f"{kind} {certificate.number}: {certificate.name}",
             author=certificate.provider,
             subject=certificate.series_title,
             issued_on=certificate.issued_on,
-            extra={"BalintCmeCertificate": metadata_record(certificate.claims, certificate.seal)},
+            extra={"BalintCmeCertificate": record},
+        )
+        cast(Any, canvas)._doc.info = info
+        _archival(
+            canvas,
+            info,
+            certificate={
+                "CertificateNumber": certificate.number,
+                "ClaimsFormat": CLAIMS_FORMAT,
+                "ClaimsFile": ATTACHMENT_NAME,
+            },
+            attachments=(
+                Attachment(
+                    name=ATTACHMENT_NAME,
+                    data=record.encode("ascii"),
+                    mime_type="application/json",
+                    description=f"Claims and seal of certificate {certificate.number} (JSON)",
+                    # /Data: the information the page presents, in machine-readable form.
+                    relationship="Data",
+                    modified_on=certificate.issued_on,
+                ),
+            ),
         )
         _draw(canvas, certificate, layout, setter)
         canvas.save()
     return buffer.getvalue()
+
+
+def _archival(
+    canvas: Canvas,
+    info: _CertificateInfo,
+    *,
+    certificate: dict[str, str] | None = None,
+    attachments: tuple[Attachment, ...] = (),
+) -> None:
+    """PDF/A-3b structure whose XMP repeats the document information exactly."""
+    make_archival(
+        canvas,
+        title=info.title,
+        author=info.author,
+        subject=info.subject,
+        creator_tool=info.creator,
+        producer=info.producer,
+        created_on=info.issued_on,
+        certificate=certificate,
+        attachments=attachments,
+    )
 
 
 def text_boxes(
@@ -944,12 +994,14 @@ def render_pages(
             count += 1
         if first is None:
             raise CertificateError("no certificates to render")
-        cast(Any, canvas)._doc.info = _CertificateInfo(
+        info = _CertificateInfo(
             title=f"{count} certificates: {first.series_title}",
             author=first.provider,
             subject=first.series_title,
             issued_on=first.issued_on,
             extra={},
         )
+        cast(Any, canvas)._doc.info = info
+        _archival(canvas, info)
         canvas.save()
     return buffer.getvalue()
