@@ -26,7 +26,7 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from PIL import ImageCms
@@ -107,9 +107,7 @@ class Attachment:
 
 
 def _alt(value: str) -> str:
-    return (
-        '<rdf:Alt><rdf:li xml:lang="x-default">' + escape(value) + "</rdf:li></rdf:Alt>"
-    )
+    return '<rdf:Alt><rdf:li xml:lang="x-default">' + escape(value) + "</rdf:li></rdf:Alt>"
 
 
 _EXTENSION_PROPERTIES = (
@@ -213,9 +211,10 @@ def _retag_font_subsets(document: Any) -> None:
     """
     used: set[str] = set()
     objects = document.idToObject
-    for font in list(objects.values()):
-        if not isinstance(font, pdfdoc.PDFTrueTypeFont):
+    for candidate in list(objects.values()):
+        if not isinstance(candidate, pdfdoc.PDFTrueTypeFont):
             continue
+        font: Any = candidate
         base = str(font.BaseFont)
         if "+" not in base:
             continue
@@ -248,7 +247,11 @@ class _ArchivalDocument(pdfdoc.PDFDocument):
 class _ArchivalCatalog(pdfdoc.PDFCatalog):
     """reportlab's catalog writes only the keys it lists; PDF/A adds two."""
 
-    __NoDefault__ = [*pdfdoc.PDFCatalog.__NoDefault__, "OutputIntents", "AF"]
+    __NoDefault__: ClassVar[tuple[str, ...]] = (
+        *pdfdoc.PDFCatalog.__NoDefault__,
+        "OutputIntents",
+        "AF",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,11 +316,11 @@ def make_archival(
     if attachments:
         specs = [_file_spec(document, attachment) for attachment in attachments]
         names: list[Any] = []
-        for attachment, spec in sorted(zip(attachments, specs, strict=True), key=lambda p: p[0].name):
+        for attachment, spec in sorted(
+            zip(attachments, specs, strict=True), key=lambda p: p[0].name
+        ):
             names += [PDFString(attachment.name), spec]
-        catalog.Names = PDFDictionary(
-            {"EmbeddedFiles": PDFDictionary({"Names": PDFArray(names)})}
-        )
+        catalog.Names = PDFDictionary({"EmbeddedFiles": PDFDictionary({"Names": PDFArray(names)})})
         catalog.AF = PDFArray(specs)
 
 
