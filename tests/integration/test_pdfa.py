@@ -160,7 +160,7 @@ def _assert_archival_document_level(data: bytes) -> pikepdf.Pdf:
     assert profile[16:20] == b"RGB "
     assert profile[8] < 5  # PDF/A-3 accepts ICC profiles up to version 4
     parsed = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-    assert "sRGB" in parsed.profile.profile_description
+    assert "sRGB" in str(parsed.profile.profile_description)
     return document
 
 

@@ -26,7 +26,7 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 from xml.sax.saxutils import escape
 
 from PIL import ImageCms
@@ -247,11 +247,7 @@ class _ArchivalDocument(pdfdoc.PDFDocument):
 class _ArchivalCatalog(pdfdoc.PDFCatalog):
     """reportlab's catalog writes only the keys it lists; PDF/A adds two."""
 
-    __NoDefault__: ClassVar[tuple[str, ...]] = (
-        *pdfdoc.PDFCatalog.__NoDefault__,
-        "OutputIntents",
-        "AF",
-    )
+    __NoDefault__ = [*pdfdoc.PDFCatalog.__NoDefault__, "OutputIntents", "AF"]  # noqa: RUF012
 
 
 # ---------------------------------------------------------------------------------------------
