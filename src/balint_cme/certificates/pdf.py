@@ -5,7 +5,8 @@ The only module that draws. Text goes through canvas.drawString, never Paragraph
 first (Noto Sans, then the layout's extra fonts), so a certificate either prints every
 character or fails with UnrenderableTextError naming the ones it cannot draw. Long names and
 titles shrink, then wrap; the whole page shrinks further rather than run off the paper.
-The claims and seal go into the PDF's document information for offline verification.
+The claims and seal go into the PDF's document information for offline verification, and
+into an embedded JSON file; archive.py makes every document PDF/A-3b (XMP, output intent).
 """
 
 from __future__ import annotations
