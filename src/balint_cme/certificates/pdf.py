@@ -6,6 +6,7 @@ first (Noto Sans, then the layout's extra fonts), so a certificate either prints
 character or fails with UnrenderableTextError naming the ones it cannot draw. Long names and
 titles shrink, then wrap; the whole page shrinks further rather than run off the paper.
 The claims and seal go into the PDF's document information for offline verification, and
+with the key, a page seal binding everything the file displays to them (page_seal.py), and
 into an embedded JSON file; archive.py makes every document PDF/A-3b (XMP, output intent).
 """
 
@@ -46,8 +47,10 @@ from balint_cme.certificates.formatting import (
     format_hours,
     join_names,
 )
+from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
-from balint_cme.certificates.verification import CLAIMS_FORMAT, metadata_record
+from balint_cme.certificates.page_seal import PAGE_SEAL_KEY, PAGE_SEAL_PLACEHOLDER
+from balint_cme.certificates.verification import CLAIMS_FORMAT, metadata_record, seal_page
 from balint_cme.errors import CertificateError, UnrenderableTextError
 
 __all__ = [
@@ -884,8 +887,18 @@ def _draw(
     canvas.showPage()
 
 
-def render_pdf(certificate: Certificate, layout: CertificateLayout = DEFAULT_LAYOUT) -> bytes:
+def render_pdf(
+    certificate: Certificate,
+    layout: CertificateLayout = DEFAULT_LAYOUT,
+    *,
+    key: SigningKey | KeyRing | None = None,
+) -> bytes:
     """Draw one certificate and return the PDF bytes (its claims and seal in the metadata).
+
+    With `key` (the key, or a ring holding the key, that sealed the certificate's claims) the
+    page is sealed too, so verify_pdf can prove the file shows exactly the sealed claims.
+    Without it the page-seal entry holds a placeholder (verify then cannot prove the page):
+    render_batch seals such files in the parent process, where the key lives.
 
     Raises:
         UnrenderableTextError: some character has no glyph in the configured fonts.
@@ -908,7 +921,11 @@ def render_pdf(certificate: Certificate, layout: CertificateLayout = DEFAULT_LAY
             author=certificate.provider,
             subject=certificate.series_title,
             issued_on=certificate.issued_on,
-            extra={"BalintCmeCertificate": record},
+            extra={
+                "BalintCmeCertificate": record,
+                # A fixed-width placeholder, replaced in place once the digest is known.
+                PAGE_SEAL_KEY.removeprefix("/"): PAGE_SEAL_PLACEHOLDER,
+            },
         )
         cast(Any, canvas)._doc.info = info
         _archival(
@@ -933,7 +950,10 @@ def render_pdf(certificate: Certificate, layout: CertificateLayout = DEFAULT_LAY
         )
         _draw(canvas, certificate, layout, setter)
         canvas.save()
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    if key is not None:
+        data = seal_page(data, certificate.claims, certificate.seal, key)
+    return data
 
 
 def _archival(
