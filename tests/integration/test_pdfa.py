@@ -32,6 +32,7 @@ from balint_cme.certificates.verification import (
     CLAIMS_FORMAT,
     CertificateClaims,
     verify_code,
+    verify_pdf,
 )
 from tests.certificate_helpers import TEST_KEY, certificate_for, renamed
 
@@ -366,3 +367,32 @@ def test_merged_info_with_non_latin_provider_matches_the_xmp(
     document = _open((tmp_path / "certificates.pdf").read_bytes())
     _assert_xmp_matches_info(document)
     assert str(document.trailer.Info.Author) == "Société médicale (Fresno) \\ Ωmega"
+
+
+# ---------------------------------------------------------------------------------------------
+# With the page seal
+
+
+def test_a_sealed_certificate_is_archival_and_valid(certificate: Certificate) -> None:
+    data = render_pdf(certificate, key=TEST_KEY)
+    document = _assert_archival_document_level(data)
+    _assert_xmp_matches_info(document)
+    _assert_fonts_embedded_with_unique_tags(document)
+    assert verify_pdf(data, TEST_KEY).is_valid
+
+
+def test_an_edited_claims_attachment_is_never_valid(certificate: Certificate) -> None:
+    """An attacker rewrites the embedded JSON to claim the maximum credit: verify refuses.
+
+    (The page seal covers the attachment; a pikepdf re-save alone is also "altered", so this
+    shows the forgery is refused, not which part of the seal caught it.)"""
+    document = _open(render_pdf(certificate, key=TEST_KEY))
+    stream = document.attachments[ATTACHMENT_NAME].obj.EF.F
+    record = json.loads(stream.read_bytes())
+    record["claims"]["credits"] = record["claims"]["designated_maximum"]
+    forged = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+    stream.write(forged)
+    stream.Params.Size = len(forged)
+    output = io.BytesIO()
+    document.save(output)
+    assert verify_pdf(output.getvalue(), TEST_KEY).status == "altered"
