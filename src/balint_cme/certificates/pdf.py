@@ -6,7 +6,8 @@ first (Noto Sans, then the layout's extra fonts), so a certificate either prints
 character or fails with UnrenderableTextError naming the ones it cannot draw. Long names and
 titles shrink, then wrap; the whole page shrinks further rather than run off the paper.
 The claims and seal go into the PDF's document information for offline verification, and
-with the key, a page seal binding everything the file displays to them (page_seal.py).
+with the key, a page seal binding everything the file displays to them (page_seal.py), and
+into an embedded JSON file; archive.py makes every document PDF/A-3b (XMP, output intent).
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, P
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from balint_cme.certificates.archive import (
+    ATTACHMENT_NAME,
+    PDF_VERSION,
+    Attachment,
+    make_archival,
+)
 from balint_cme.certificates.content import Certificate
 from balint_cme.certificates.fonts import (
     FontFile,
@@ -54,7 +61,7 @@ from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout, FontSource
 from balint_cme.certificates.page_seal import PAGE_SEAL_KEY, PAGE_SEAL_PLACEHOLDER
 from balint_cme.certificates.shaping import mirrored_reversed, visual_runs
-from balint_cme.certificates.verification import metadata_record, seal_page
+from balint_cme.certificates.verification import CLAIMS_FORMAT, metadata_record, seal_page
 from balint_cme.errors import CertificateError, UnrenderableTextError
 
 __all__ = [
@@ -983,11 +990,11 @@ class _CertificateInfo(PDFInfo):
         self.subject = subject
         self.creator = "balint_cme"
         self.keywords = ""
-        self._issued_on = issued_on
+        self.issued_on = issued_on
         self._extra = extra
 
     def format(self, document: Any) -> bytes:
-        stamp = PDFDate(ts=_IssueDate(self._issued_on))
+        stamp = PDFDate(ts=_IssueDate(self.issued_on))
         entries: dict[str, object] = {
             "Title": PDFString(self.title),
             "Author": PDFString(self.author),
@@ -1025,6 +1032,7 @@ def _new_canvas(buffer: io.BytesIO, layout: CertificateLayout, fonts: _Fonts) ->
         invariant=True,
         pageCompression=1,
         initialFontName=fonts.primary["regular"],  # type: ignore[arg-type]  # stubs say float
+        pdfVersion=PDF_VERSION,
     )
 
 
@@ -1063,16 +1071,38 @@ def render_pdf(
             if certificate.kind == "credit"
             else "Certificate of participation"
         )
-        cast(Any, canvas)._doc.info = _CertificateInfo(
+        record = metadata_record(certificate.claims, certificate.seal)
+        info = _CertificateInfo(
             title=f"{kind} {certificate.number}: {certificate.name}",
             author=certificate.provider,
             subject=certificate.series_title,
             issued_on=certificate.issued_on,
             extra={
-                "BalintCmeCertificate": metadata_record(certificate.claims, certificate.seal),
+                "BalintCmeCertificate": record,
                 # A fixed-width placeholder, replaced in place once the digest is known.
                 PAGE_SEAL_KEY.removeprefix("/"): PAGE_SEAL_PLACEHOLDER,
             },
+        )
+        cast(Any, canvas)._doc.info = info
+        _archival(
+            canvas,
+            info,
+            certificate={
+                "CertificateNumber": certificate.number,
+                "ClaimsFormat": CLAIMS_FORMAT,
+                "ClaimsFile": ATTACHMENT_NAME,
+            },
+            attachments=(
+                Attachment(
+                    name=ATTACHMENT_NAME,
+                    data=record.encode("ascii"),
+                    mime_type="application/json",
+                    description=f"Claims and seal of certificate {certificate.number} (JSON)",
+                    # /Data: the information the page presents, in machine-readable form.
+                    relationship="Data",
+                    modified_on=certificate.issued_on,
+                ),
+            ),
         )
         _draw(canvas, certificate, layout, setter)
         canvas.save()
@@ -1080,6 +1110,27 @@ def render_pdf(
     if key is not None:
         data = seal_page(data, certificate.claims, certificate.seal, key)
     return data
+
+
+def _archival(
+    canvas: Canvas,
+    info: _CertificateInfo,
+    *,
+    certificate: dict[str, str] | None = None,
+    attachments: tuple[Attachment, ...] = (),
+) -> None:
+    """PDF/A-3b structure whose XMP repeats the document information exactly."""
+    make_archival(
+        canvas,
+        title=info.title,
+        author=info.author,
+        subject=info.subject,
+        creator_tool=info.creator,
+        producer=info.producer,
+        created_on=info.issued_on,
+        certificate=certificate,
+        attachments=attachments,
+    )
 
 
 def text_boxes(
@@ -1120,12 +1171,14 @@ def render_pages(
             count += 1
         if first is None:
             raise CertificateError("no certificates to render")
-        cast(Any, canvas)._doc.info = _CertificateInfo(
+        info = _CertificateInfo(
             title=f"{count} certificates: {first.series_title}",
             author=first.provider,
             subject=first.series_title,
             issued_on=first.issued_on,
             extra={},
         )
+        cast(Any, canvas)._doc.info = info
+        _archival(canvas, info)
         canvas.save()
     return buffer.getvalue()
