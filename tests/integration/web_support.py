@@ -48,7 +48,9 @@ class Issued:
         return KeyRing([self.key])
 
     def code_of(self, participant_id: str) -> str:
-        return next(i for i in self.result.issued if i.participant_id == participant_id).verification_code
+        return next(
+            i for i in self.result.issued if i.participant_id == participant_id
+        ).verification_code
 
     def number_of(self, participant_id: str) -> str:
         return next(i for i in self.result.issued if i.participant_id == participant_id).number

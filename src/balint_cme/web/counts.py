@@ -140,7 +140,9 @@ def read_counts(path: Path, number: str | None = None) -> tuple[VerificationCoun
         try:
             query = "SELECT number, day, lookups, uploads FROM verifications"
             rows = (
-                connection.execute(query + " WHERE number = ? ORDER BY day", (number.strip().upper(),))
+                connection.execute(
+                    query + " WHERE number = ? ORDER BY day", (number.strip().upper(),)
+                )
                 if number is not None
                 else connection.execute(query + " ORDER BY number, day")
             ).fetchall()

@@ -167,9 +167,11 @@ def publish_site(ledger: Ledger, keys: KeyRing, out: Path) -> PublishResult:
                 target.write_bytes(data)
                 written += 1
         os.chmod(staging, 0o755)
-        previous = {
-            str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()
-        } if out.is_dir() else set()
+        previous = (
+            {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+            if out.is_dir()
+            else set()
+        )
         removed = len(previous - set(files))
         aside = out.parent / f".{out.name}.old-{os.getpid()}"
         if out.exists():
