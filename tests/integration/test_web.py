@@ -171,6 +171,8 @@ def test_no_private_field_is_ever_shown(client: TestClient, issued: Issued) -> N
     for shown in (_all_text(document), page, upload):
         for secret in PRIVATE.values():
             assert secret not in shown
+        for field in ("email", "npi", "license", "licence_number", "birth"):
+            assert f'"{field}' not in shown
         assert "p01" not in re.sub(r"<[^>]+>", "", shown)  # not even the roster id
 
 
