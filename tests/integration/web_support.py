@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from balint_cme.certificates.keys import KeyRing, SigningKey, create_key
+from balint_cme.certificates.keys import KeyRing, SigningKey, _write_new_file, create_key
 from balint_cme.ledger import Ledger
 from balint_cme.workflow import CertifyResult, certify
 from tests.conftest import EXAMPLES
@@ -93,15 +93,22 @@ class Issued:
             ledger.revoke(self.number_of(participant_id), reason=reason, actor="test")
 
 
-def issue_2020(folder: Path, *, verify_url: str | None = None) -> Issued:
-    """Certify the 2020 series into `folder` (ledger, key file, certificates)."""
+def issue_2020(
+    folder: Path, *, verify_url: str | None = None, key: SigningKey | None = None
+) -> Issued:
+    """Certify the 2020 series into `folder` (ledger, key file, certificates); with `key`, that
+    key is written to the key file (so codes are the same on every run)."""
     folder.mkdir(parents=True, exist_ok=True)
     text = (EXAMPLES / "ssvms-balint-2020.toml").read_text("utf-8")
     assert _ANA in text
     series_file = folder / "series.toml"
     series_file.write_text(text.replace(_ANA, _ANA_PRIVATE), "utf-8")
     key_path = folder / "keys" / "signing.key"
-    key = create_key(key_path)
+    if key is None:
+        key = create_key(key_path)
+    else:
+        key_path.parent.mkdir(mode=0o700, parents=True)
+        _write_new_file(key_path, key._to_file_text())
     issued = Issued(
         folder=folder,
         series_file=series_file,

@@ -294,7 +294,7 @@ def create_app(
             return refused
         # A lookup is a few indexed reads (well under a millisecond): done on the event loop.
         found = answer(request, code, "page")
-        return page(request, answer=found, code=code)
+        return page(request, answer=found, code=found.code or code)
 
     async def api(request: Request) -> Response:
         refused = limited(request, as_json=True)
