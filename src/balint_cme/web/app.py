@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import tempfile
 import threading
 import time
@@ -65,6 +66,8 @@ DEFAULT_LOOKUPS_PER_MINUTE = 60.0
 DEFAULT_BURST = 20
 DEFAULT_CACHE_SECONDS = 60
 """Answers may be cached this long: the longest a revocation can go unseen by a verifier."""
+_MAX_CACHED = 50_000
+"""Answers kept in memory between changes to the ledger (a few hundred bytes each)."""
 _MAX_CLIENTS = 10_000
 """Buckets kept in memory; the least recently seen client is forgotten first."""
 
@@ -134,12 +137,19 @@ def _is_sealed(verdict: Verdict) -> bool:
 
 
 class _Ledgers:
-    """One read-only ledger connection per thread (SQLite connections stay in their thread)."""
+    """One read-only ledger connection per thread (SQLite connections stay in their thread),
+    and a cache of answers that is emptied whenever the ledger file changes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         Ledger.open(path, read_only=True).close()  # fail at start, not on the first lookup
+        self._answers: dict[str, tuple[PublicAnswer, str | None]] = {}
+        self._version: int | None = None
+        self._lock = threading.Lock()
+        self._watch = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
 
     def get(self) -> Ledger:
         ledger: Ledger | None = getattr(self._local, "ledger", None)
@@ -147,6 +157,25 @@ class _Ledgers:
             ledger = Ledger.open(self.path, read_only=True)
             self._local.ledger = ledger
         return ledger
+
+    def look_up(self, keys: KeyRing, code: str) -> tuple[PublicAnswer, str | None]:
+        """look_up() with a cache: SQLite's data_version changes as soon as another connection
+        (certify, revoke) commits, and the cache is dropped then, so it never adds staleness."""
+        with self._lock:
+            version = int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            if version != self._version:
+                self._answers.clear()
+                self._version = version
+            cached = self._answers.get(code)
+        if cached is not None:
+            return cached
+        found = look_up(self.get(), keys, code)
+        with self._lock:
+            if self._version == version:
+                if len(self._answers) >= _MAX_CACHED:
+                    self._answers.clear()
+                self._answers[code] = found
+        return found
 
 
 Scope = MutableMapping[str, Any]
@@ -244,7 +273,7 @@ def create_app(
         )
 
     def answer(request: Request, code: str, via: str) -> PublicAnswer:
-        found, number = look_up(ledgers.get(), keys, code)
+        found, number = ledgers.look_up(keys, code[:200])
         if counts is not None and number is not None:
             counts.add(number)
         log.info(
@@ -387,10 +416,10 @@ def create_app(
         routes=[
             Route("/", home, methods=["GET", "HEAD"]),
             Route("/verify", home, methods=["GET", "HEAD"], name="verify"),
-            Route("/v/{code}", short, methods=["GET", "HEAD"]),
-            Route("/V/{code}", short, methods=["GET", "HEAD"]),
+            Route("/v/{code:path}", short, methods=["GET", "HEAD"]),
+            Route("/V/{code:path}", short, methods=["GET", "HEAD"]),
             Route("/verify/pdf", upload, methods=["POST"]),
-            Route("/api/v1/verify/{code}", api, methods=["GET", "HEAD"]),
+            Route("/api/v1/verify/{code:path}", api, methods=["GET", "HEAD"]),
             Route("/api/v1/schema.json", schema, methods=["GET", "HEAD"]),
             Mount("/static", app=StaticFiles(directory=str(static)), name="static"),
         ],
