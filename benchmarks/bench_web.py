@@ -138,7 +138,10 @@ def main() -> None:
             server.wait(timeout=15)
     latencies.sort()
     count = len(latencies)
-    p = lambda q: latencies[min(count - 1, int(q * count))] * 1000  # noqa: E731
+
+    def p(q: float) -> float:
+        return latencies[min(count - 1, int(q * count))] * 1000
+
     print(
         f"{count} lookups in {elapsed:.2f} s over {args.connections} connections: "
         f"{count / elapsed:.0f} lookups/s; latency median {statistics.median(latencies) * 1000:.2f} ms, "

@@ -485,15 +485,9 @@ def _cmd_pars_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_keys(args: argparse.Namespace) -> KeyRing:
-    return load_key_ring([Path(p) for p in args.key_file])
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
-        import uvicorn  # noqa: PLC0415 - the web extra, loaded only for this command
-
-        from balint_cme.web.app import create_app  # noqa: PLC0415 - needs starlette
+        from balint_cme.web.app import create_app, run_server  # noqa: PLC0415 - the web extra
     except ImportError as err:
         return _fail(
             f"serve needs the web extra ({err.name} is missing): pip install 'balint-cme[web]'"
@@ -501,7 +495,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     ledger_path = Path(args.ledger) if args.ledger else default_ledger_path()
     app = create_app(
         ledger_path,
-        _serve_keys(args),
+        _key_ring(args),
         counts_path=args.counts,
         count_verifications=not args.no_counts,
         lookups_per_minute=args.lookups_per_minute,
@@ -514,7 +508,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     print(
         f"balint-cme: verifying at http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr
     )
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    run_server(app, host=args.host, port=args.port)
     return 0
 
 
@@ -522,7 +516,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     from balint_cme.web.publish import publish_site  # noqa: PLC0415 - only for this command
 
     with _open_ledger(args, create=False) as ledger:
-        result = publish_site(ledger, _serve_keys(args), args.out)
+        result = publish_site(ledger, _key_ring(args), args.out)
     _out(
         f"published {result.certificates} certificate answer(s) and {result.pdfs} PDF "
         f"fingerprint(s) to {result.out}: {result.written} file(s) written, "
@@ -535,7 +529,11 @@ def _cmd_ledger_verifications(args: argparse.Namespace) -> int:
     from balint_cme.web.counts import default_counts_path, read_counts  # noqa: PLC0415
 
     ledger_path = Path(args.ledger) if args.ledger else default_ledger_path()
-    counts = read_counts(args.counts or default_counts_path(ledger_path), args.number)
+    counts_path = args.counts or default_counts_path(ledger_path)
+    if not counts_path.exists():
+        _out(f"no verifications recorded (no counts file at {counts_path})")
+        return 0
+    counts = read_counts(counts_path, args.number)
     totals: dict[str, list[int | str]] = {}
     for count in counts:
         total = totals.setdefault(count.number, [0, 0, ""])
@@ -931,8 +929,8 @@ def _public_keys_option(parser: _Parser) -> None:
         metavar="FILE",
         type=Path,
         action="append",
-        required=True,
-        help="the provider's key file (repeat for rotated keys, or name the key folder)",
+        help="the provider's key file (repeat for rotated keys, or name the key folder; "
+        "default: the signing key and the keys rotated out beside it)",
     )
 
 

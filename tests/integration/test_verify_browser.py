@@ -20,6 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
 
 from balint_cme.certificates.keys import SigningKey
 from tests.conftest import ROOT
@@ -111,11 +117,8 @@ def _qr_url(pdf: Path, folder: Path) -> str:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
+def browser() -> Iterator[WebDriver]:
     _require_tools()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM or ""
     profile = tempfile.mkdtemp(prefix="balint-cme-chromium-")
@@ -143,13 +146,9 @@ def browser() -> Iterator[object]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _result(driver: object) -> tuple[str, str]:
+def _result(driver: WebDriver) -> tuple[str, str]:
     """(status, text) of the result section, once it is shown."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    section = WebDriverWait(driver, 30).until(  # type: ignore[arg-type]
+    section = WebDriverWait(driver, 30).until(
         ec.visibility_of_element_located((By.CSS_SELECTOR, "section.result"))
     )
     return str(section.get_attribute("data-status")), str(section.text)
@@ -159,17 +158,15 @@ def _cli(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "balint_cme", *args], check=True, capture_output=True)
 
 
-def _save_screenshot(driver: object, path: Path) -> None:
-    png: bytes = driver.get_screenshot_as_png()  # type: ignore[attr-defined]
+def _save_screenshot(driver: WebDriver, path: Path) -> None:
+    png: bytes = driver.get_screenshot_as_png()
     if not path.is_file() or path.read_bytes() != png:
         path.write_bytes(png)
 
 
 def test_qr_code_opens_the_served_page_and_a_revocation_shows_on_reload(
-    browser: object, tmp_path: Path
+    browser: WebDriver, tmp_path: Path
 ) -> None:
-    from selenium.webdriver.common.by import By
-
     port = _free_port()
     issued: Issued = issue_2020(
         tmp_path / "ledger", verify_url=f"http://127.0.0.1:{port}", key=SCREENSHOT_KEY
@@ -181,34 +178,36 @@ def test_qr_code_opens_the_served_page_and_a_revocation_shows_on_reload(
         "--ledger", str(issued.ledger_path), "--key-file", str(issued.key_path),
     ]  # fmt: skip
     with _running(serve, port):
-        browser.get(url)  # type: ignore[attr-defined]
+        browser.get(url)
         status, text = _result(browser)
         assert status == "valid"
-        assert "Valid" in text and "Ana Ruiz, MD" in text
+        assert "Valid" in text
+        assert "Ana Ruiz, MD" in text
         assert "4.75 AMA PRA Category 1 Credits™" in text
-        assert "2020 Balint Group" in text and issued.number_of("p01") in text
+        assert "2020 Balint Group" in text
+        assert issued.number_of("p01") in text
         _save_screenshot(browser, SCREENSHOT)
 
         # Upload the PDF through the page's form.
-        browser.find_element(By.ID, "pdf").send_keys(str(issued.pdf_of("p01")))  # type: ignore[attr-defined]
-        browser.find_element(By.CSS_SELECTOR, "form[enctype] button").click()  # type: ignore[attr-defined]
+        browser.find_element(By.ID, "pdf").send_keys(str(issued.pdf_of("p01")))
+        browser.find_element(By.CSS_SELECTOR, "form[enctype] button").click()
         status, text = _result(browser)
-        assert status == "valid" and "byte for byte the one issued" in text
+        assert status == "valid"
+        assert "byte for byte the one issued" in text
 
         _cli("revoke", issued.number_of("p01"), "--reason", "issued to the wrong person",
              "--ledger", str(issued.ledger_path))  # fmt: skip
-        browser.get(url)  # type: ignore[attr-defined]
-        browser.refresh()  # type: ignore[attr-defined]  # a reload revalidates the cached answer
+        browser.get(url)
+        browser.refresh()  # a reload revalidates the cached answer
         status, text = _result(browser)
         assert status == "revoked"
-        assert "Revoked" in text and "issued to the wrong person" in text
+        assert "Revoked" in text
+        assert "issued to the wrong person" in text
 
 
 def test_qr_code_opens_the_static_site_and_a_revocation_shows_after_the_next_publish(
-    browser: object, tmp_path: Path
+    browser: WebDriver, tmp_path: Path
 ) -> None:
-    from selenium.webdriver.common.by import By
-
     port = _free_port()
     issued = issue_2020(tmp_path / "ledger", verify_url=f"http://127.0.0.1:{port}/#{{code}}")
     site = tmp_path / "site"
@@ -228,24 +227,27 @@ def test_qr_code_opens_the_static_site_and_a_revocation_shows_after_the_next_pub
         str(port),
     ]
     with _running(static, port):
-        browser.get(url)  # type: ignore[attr-defined]
+        browser.get(url)
         status, text = _result(browser)
         assert status == "valid"
-        assert "Zoë Ångström, DO" in text and "5.0 AMA PRA Category 1 Credits™" in text
+        assert "Zoë Ångström, DO" in text
+        assert "5.0 AMA PRA Category 1 Credits™" in text
 
         # Drop the PDF: its SHA-256, computed in the browser, finds the published answer.
-        browser.find_element(By.ID, "pdf").send_keys(str(issued.pdf_of("p02")))  # type: ignore[attr-defined]
+        browser.find_element(By.ID, "pdf").send_keys(str(issued.pdf_of("p02")))
         status, text = _result(browser)
-        assert status == "valid" and "byte for byte the one issued" in text
+        assert status == "valid"
+        assert "byte for byte the one issued" in text
 
         _cli("revoke", issued.number_of("p02"), "--reason", "duplicate registration",
              "--ledger", str(issued.ledger_path))  # fmt: skip
         _cli(*publish)
-        browser.get("about:blank")  # type: ignore[attr-defined]
-        browser.get(url)  # type: ignore[attr-defined]
+        browser.get("about:blank")
+        browser.get(url)
         status, text = _result(browser)
-        assert status == "revoked" and "duplicate registration" in text
+        assert status == "revoked"
+        assert "duplicate registration" in text
 
-        browser.get(f"http://127.0.0.1:{port}/?code=kdocs0001.AAAA-AAAA-AAAA-AAAA-AAAA-AAAA")  # type: ignore[attr-defined]
+        browser.get(f"http://127.0.0.1:{port}/?code=kdocs0001.AAAA-AAAA-AAAA-AAAA-AAAA-AAAA")
         status, _ = _result(browser)
         assert status == "unknown"

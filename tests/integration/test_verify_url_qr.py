@@ -92,7 +92,8 @@ def test_the_url_is_printed_and_is_the_pages_one_link(series_2020: Series) -> No
     assert len(annotations) == 1
     link = annotations[0]
     assert link["/Subtype"] == "/Link"
-    assert link["/A"]["/S"] == "/URI" and link["/A"]["/URI"] == certificate.verify_url
+    assert link["/A"]["/S"] == "/URI"
+    assert link["/A"]["/URI"] == certificate.verify_url
 
 
 def test_without_a_url_the_qr_holds_the_code_and_there_is_no_link(series_2020: Series) -> None:

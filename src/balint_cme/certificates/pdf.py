@@ -819,7 +819,8 @@ def qr_symbol(payload: str, *, mixed: bool = True) -> Any:
     if not mixed:
         return segno.make(payload, error="m", micro=False)
     # Each segment's text is given alone: segno picks its (already cheapest) mode itself.
-    return segno.make([text for text, _ in qr_segments(payload)], error="m", micro=False)
+    segments: Any = [text for text, _ in qr_segments(payload)]  # segno's stubs say str only
+    return segno.make(segments, error="m", micro=False)
 
 
 def _draw_qr(

@@ -56,6 +56,7 @@ __all__ = [
     "SECURITY_HEADERS",
     "TokenBucket",
     "create_app",
+    "run_server",
     "verify_uploaded_pdf",
 ]
 
@@ -428,6 +429,14 @@ def create_app(
     app.add_middleware(_SecurityHeaders)
     app.state.counts = counts
     return app
+
+
+def run_server(app: Starlette, *, host: str, port: int) -> None:
+    """Serve `app` with uvicorn until stopped. uvicorn's access log is off: it would write the
+    code in the path; the app logs its own line per lookup (a hash of the code)."""
+    import uvicorn  # noqa: PLC0415 - only when serving, not when mounting the app elsewhere
+
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
 
 
 def _public_problem(verdict: Verdict) -> str:
