@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import socket
 import statistics
@@ -37,6 +38,15 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), or 0.0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _prepare(folder: Path) -> tuple[Path, Path, list[str]]:
@@ -130,9 +140,11 @@ def main() -> None:
                 + [f"/api/v1/verify/{unknown}"] * 2
             )
             asyncio.run(_load(port, paths, 500, 10.0, 2))  # warm up
+            cpu_before = _cpu_seconds(server.pid)
             latencies, elapsed = asyncio.run(
                 _load(port, paths, args.requests, args.seconds, args.connections)
             )
+            cpu = _cpu_seconds(server.pid) - cpu_before
         finally:
             server.terminate()
             server.wait(timeout=15)
@@ -148,6 +160,12 @@ def main() -> None:
         f"p95 {p(0.95):.2f} ms, p99 {p(0.99):.2f} ms, max {latencies[-1] * 1000:.2f} ms "
         "(mix: 3/4 JSON API, 1/8 HTML page, 1/8 unknown code)"
     )
+    if cpu > 0:
+        print(
+            f"server CPU: {cpu * 1000 / count:.3f} ms per lookup, so one core serves about "
+            f"{count / cpu:.0f} lookups/s when it is not shared (load average now "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
     print(
         f"target >= 500 lookups/s and p99 < 50 ms: {'met' if count / elapsed >= 500 and p(0.99) < 50 else 'NOT met'}"
     )
