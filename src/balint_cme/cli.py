@@ -12,6 +12,7 @@ import functools
 import getpass
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from balint_cme import __version__
+from balint_cme import __version__, places
 from balint_cme.certificates.formatting import credit_phrase
 from balint_cme.certificates.keys import (
     KeyRing,
@@ -38,12 +39,15 @@ from balint_cme.certificates.layout import DEFAULT_LAYOUT
 from balint_cme.certificates.verification import (
     CertificateClaims,
 )
+from balint_cme.commitment import plan_follow_ups
+from balint_cme.completion import SHELLS, completion_script
 from balint_cme.credit import build_transcript
 from balint_cme.demo import run_demo
 from balint_cme.errors import BalintCmeError, DataFileError
 from balint_cme.io.ics import format_ics
 from balint_cme.io.reports import read_reports
 from balint_cme.io.series_file import load_series, series_schema
+from balint_cme.io.settings_file import Settings, find_settings, load_settings, user_settings_file
 from balint_cme.ledger import Ledger, default_ledger_path
 from balint_cme.model import Series
 from balint_cme.storage import write_atomically
@@ -178,6 +182,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 def _cmd_schedule(args: argparse.Namespace) -> int:
     series = load_series(args.series_file)
+    # Made first, so a calendar that cannot be made is refused before anything is printed.
+    calendar = format_ics(series, generated_at=datetime.now(UTC)) if args.ics else None
     _out(f"{series.title} ({series.id}) — times in {series.timezone}")
     for session in series.sessions:
         start = series.local_start(session)
@@ -190,9 +196,9 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
         )
     if series.schedule_note:
         _out(f"  note: {series.schedule_note}")
-    if args.ics:
+    if args.ics and calendar is not None:
         try:
-            write_atomically(Path(args.ics), format_ics(series, generated_at=datetime.now(UTC)))
+            write_atomically(Path(args.ics), calendar)
         except OSError as err:
             reason = f"cannot write the calendar: {err.strerror or err}"
             raise DataFileError(args.ics, reason) from err
@@ -208,6 +214,51 @@ def _cmd_credits(args: argparse.Namespace) -> int:
         _out(json.dumps(credits_document(series, awards, reading), indent=2, ensure_ascii=False))
     else:
         _out(format_credits_table(series, awards, reading))
+    return 0
+
+
+def _cmd_commitments(args: argparse.Namespace) -> int:
+    series = load_series(args.series_file)
+    reading, awards = assess(
+        series, _checked_reports(series, args.attendance), export_tz=args.export_tz
+    )
+    held = {s.session for s in reading.sources if s.session is not None}
+    held |= {record.session for record in reading.records}
+    follow_ups = plan_follow_ups(series, awards, held)
+    not_yet = [s.number for s in series.dated_sessions if s.number not in held]
+    if args.json:
+        document = {
+            "version": 1,
+            "series": series.id,
+            "members_commit_to_all_sessions": series.members_commit_to_all_sessions,
+            "sessions_with_attendance": sorted(held),
+            "sessions_without_report": not_yet,
+            "follow_ups": [f.model_dump(mode="json") for f in follow_ups],
+        }
+        _out(json.dumps(document, indent=2, ensure_ascii=False))
+        return 0
+    promise = (
+        "members commit to every session"
+        if series.members_commit_to_all_sessions
+        else "this series does not ask members to commit to every session"
+    )
+    _out(f"{series.title} ({series.id}): {promise}")
+    if not_yet:
+        _out(f"no report yet for session(s) {', '.join(map(str, not_yet))}: not counted")
+    for follow_up in follow_ups:
+        parts = [
+            f"#{a.session} {a.held_on.isoformat()} "
+            + (
+                "missed"
+                if a.status == "missed"
+                else f"partial, {a.attended_seconds // 60} of {a.session_seconds // 60} min"
+            )
+            for a in follow_up.absences
+        ]
+        contact = f" <{follow_up.email}>" if follow_up.email else ""
+        _out(f"  {follow_up.name}{contact}: {'; '.join(parts)}")
+    if not follow_ups:
+        _out("  everyone attended every session with a report")
     return 0
 
 
@@ -547,6 +598,37 @@ def _cmd_ledger_verifications(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_paths(args: argparse.Namespace) -> int:
+    settings = args.settings_file or user_settings_file()
+    source = "--settings" if args.settings else "default"
+    found = (*places.user_places(), places.Place("settings file", settings, source))
+    if args.json:
+        document = {
+            "version": 1,
+            "places": [
+                {"name": p.name, "path": str(p.path), "source": p.source, "exists": p.path.exists()}
+                for p in found
+            ],
+        }
+        _out(json.dumps(document, indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(p.name) for p in found)
+    for place in found:
+        origin = (
+            ""
+            if place.source == "default"
+            else f"  (from {place.source if place.source.startswith('-') else '$' + place.source})"
+        )
+        missing = "" if place.path.exists() else "  (not created yet)"
+        _out(f"{place.name:<{width}}  {place.path}{origin}{missing}")
+    return 0
+
+
+def _cmd_completion(args: argparse.Namespace) -> int:
+    _out(completion_script(build_parser(), args.shell).rstrip("\n"))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     summary = run_demo(args.out, now=datetime.now(UTC))
     _out(summary)
@@ -595,8 +677,8 @@ def _ledger_option(parser: _Parser) -> None:
         "--ledger",
         metavar="FILE",
         type=Path,
-        help="the ledger file (default: $BALINT_CME_LEDGER, else "
-        "~/.local/share/balint-cme/ledger.sqlite3)",
+        help="the ledger file (default: $BALINT_CME_LEDGER, else ledger.sqlite3 in the "
+        "per-user data folder; `balint-cme paths` shows it)",
     )
 
 
@@ -614,6 +696,13 @@ def build_parser() -> _Parser:
         epilog="example:\n  balint-cme demo\n\nEvery subcommand has --help with an example.",
     )
     parser.add_argument("--version", action="version", version=f"balint-cme {__version__}")
+    parser.add_argument(
+        "--settings",
+        metavar="FILE",
+        type=Path,
+        help="the society's settings file (default: balint-cme.toml beside the series file, "
+        "else in the per-user config folder; options given here override it)",
+    )
     commands = parser.add_subparsers(
         title="subcommands", metavar="COMMAND", required=True, parser_class=_Parser
     )
@@ -673,6 +762,17 @@ def build_parser() -> _Parser:
     _attendance_options(credits, required=False)
     credits.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    commitments = _add(
+        commands,
+        "commitments",
+        _cmd_commitments,
+        "members commit to every session: who missed (or left part of) which session, to follow up",
+        "balint-cme commitments series.toml --attendance zoom-*.csv",
+    )
+    commitments.add_argument("series_file", metavar="SERIES_FILE", type=Path)
+    _attendance_options(commitments, required=True)
+    commitments.add_argument("--json", action="store_true", help="print JSON instead of text")
+
     certify = _add(
         commands,
         "certify",
@@ -687,8 +787,8 @@ def build_parser() -> _Parser:
         "--key-file",
         metavar="FILE",
         type=Path,
-        help="the provider's signing key (default: created once at "
-        "~/.config/balint-cme/keys/signing.key, or $BALINT_CME_KEY_FILE)",
+        help="the provider's signing key (default: $BALINT_CME_KEY_FILE, else created once as "
+        "keys/signing.key in the per-user config folder; `balint-cme paths` shows it)",
     )
     certify.add_argument(
         "--issued-on",
@@ -920,6 +1020,23 @@ def build_parser() -> _Parser:
     publish.add_argument("--out", required=True, type=Path, metavar="DIR", help="the site folder")
     _public_keys_option(publish)
     _ledger_option(publish)
+
+    paths = _add(
+        commands,
+        "paths",
+        _cmd_paths,
+        "show where the signing key, the ledger and the font cache are, and what set each",
+        "balint-cme paths",
+    )
+    paths.add_argument("--json", action="store_true", help="print a JSON document instead")
+    completion = _add(
+        commands,
+        "completion",
+        _cmd_completion,
+        "print a shell completion script for bash, zsh, tcsh or fish",
+        "balint-cme completion bash > ~/.local/share/bash-completion/completions/balint-cme",
+    )
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     return parser
 
 
@@ -943,6 +1060,44 @@ def _counts_option(parser: _Parser) -> None:
     )
 
 
+def _apply_settings(args: argparse.Namespace) -> None:
+    """Fill options left out on the command line from the settings file (balint-cme.toml).
+
+    Precedence: command line, then environment variable (ledger, key), then settings file.
+    """
+    series_file = getattr(args, "series_file", None) or next(
+        iter(getattr(args, "series_files", None) or ()), None
+    )
+    path = find_settings(
+        explicit=args.settings, series_file=None if series_file is None else Path(series_file)
+    )
+    settings = load_settings(path) if path is not None else Settings()
+    args.settings_file = path
+    if hasattr(args, "by") and not args.by and settings.by:
+        args.by = settings.by
+    if (
+        hasattr(args, "ledger")
+        and args.ledger is None
+        and not os.environ.get(places.LEDGER_FILE_ENV)
+    ):
+        args.ledger = settings.ledger
+    if (
+        hasattr(args, "key_file")
+        and not args.key_file
+        and not os.environ.get(places.KEY_FILE_ENV)
+        and settings.key_file is not None
+    ):
+        repeated = args.handler in (_cmd_verify, _cmd_serve, _cmd_publish)  # several key files
+        args.key_file = [settings.key_file] if repeated else settings.key_file
+    if hasattr(args, "layout") and args.layout is None:
+        args.layout = settings.layout
+    if hasattr(args, "export_tz") and args.export_tz is None:
+        args.export_tz = settings.export_tz
+    if hasattr(args, "activity_id"):
+        given = [f"{series}={pars_id}" for series, pars_id in settings.pars_activity_ids.items()]
+        args.activity_id = [*given, *args.activity_id]  # later entries (the command line) win
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run balint-cme with `argv` (default: the process arguments); return the exit code."""
     parser = build_parser()
@@ -951,6 +1106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pypdf logs every oddity of a damaged file to stderr; verify reports them as its result.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
+        _apply_settings(args)
         return handler(args)
     except BalintCmeError as err:
         return _fail(str(err))

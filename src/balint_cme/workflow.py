@@ -45,6 +45,7 @@ from balint_cme.certificates.verification import (
     verify_pdf,
 )
 from balint_cme.credit import CreditAward, award_series
+from balint_cme.display import display_width, pad
 from balint_cme.errors import CertificateError, DataFileError, VerificationError
 from balint_cme.io.pars import (
     ParsReport,
@@ -203,8 +204,10 @@ def format_credits_table(
     series: Series, awards: Sequence[CreditAward], reading: AttendanceReading
 ) -> str:
     numbers = [s.number for s in series.dated_sessions]
-    name_width = max([len(a.name) for a in awards] + [12])
-    header = f"{'person':<{name_width}}  {'cred.':<6}" + "".join(
+    # Widths in terminal columns (a CJK name takes two per character); credentials are never cut.
+    name_width = max([display_width(a.name) for a in awards] + [12])
+    cred_width = max([display_width(a.credentials) for a in awards] + [6])
+    header = f"{pad('person', name_width)}  {pad('cred.', cred_width)}" + "".join(
         f"  {'#' + str(n):>13}" for n in numbers
     )
     header += f"  {'credit':>7}  {'hours':>6}"
@@ -221,7 +224,7 @@ def format_credits_table(
         )
         credit = f"{award.points:.2f}" if award.is_physician else "-"
         lines.append(
-            f"{award.name:<{name_width}}  {award.credentials[:6]:<6}{cells}  {credit:>7}  "
+            f"{pad(award.name, name_width)}  {pad(award.credentials, cred_width)}{cells}  {credit:>7}  "
             f"{award.participation_hours:>6}"
         )
     lines.append("")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from pathlib import Path
 
+import pytest
 from icalendar import Calendar
 
 from balint_cme import Series
+from balint_cme.cli import main
+from balint_cme.errors import ScheduleError
 from balint_cme.io.ics import format_ics
+from tests.conftest import EXAMPLES
 
 STAMP = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -31,6 +36,25 @@ def test_export_is_repeatable_for_the_same_stamp(series_2020: Series) -> None:
     )
 
 
-def test_undated_series_has_no_events(series_2023: Series) -> None:
-    calendar = Calendar.from_ical(format_ics(series_2023, generated_at=STAMP))
-    assert calendar.walk("VEVENT") == []
+def test_undated_series_is_refused_not_an_empty_calendar(series_2023: Series) -> None:
+    with pytest.raises(ScheduleError, match=r"no dated session yet \(4 to be announced"):
+        format_ics(series_2023, generated_at=STAMP)
+
+
+def test_schedule_ics_on_an_undated_series_exits_1_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "balint-2023.ics"
+    code = main(["schedule", str(EXAMPLES / "ssvms-balint-2023.toml"), "--ics", str(target)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert not target.exists()
+    assert "nothing to put in a calendar" in captured.err
+    assert captured.out == ""
+
+
+def test_schedule_without_ics_still_lists_an_undated_series(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["schedule", str(EXAMPLES / "ssvms-balint-2023.toml")]) == 0
+    assert "date to be announced" in capsys.readouterr().out

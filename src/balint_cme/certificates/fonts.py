@@ -11,7 +11,6 @@ instead of printing boxes. No reportlab here: pdf.py registers what this module 
 from __future__ import annotations
 
 import io
-import os
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -24,6 +23,7 @@ import fontpkg_noto_sans
 from fontTools.ttLib import TTFont, TTLibError
 from fontTools.varLib import instancer
 
+from balint_cme import places
 from balint_cme.errors import CertificateError
 from balint_cme.storage import write_atomically
 
@@ -40,7 +40,7 @@ __all__ = [
 
 FontStyle = Literal["regular", "bold", "italic"]
 
-CACHE_ENV = "BALINT_CME_CACHE_DIR"
+CACHE_ENV = places.CACHE_DIR_ENV
 """Environment variable that overrides the cache root (fonts go in its `fonts/` folder)."""
 
 _RECIPE = "r1"
@@ -75,17 +75,11 @@ class FontFile:
 
 
 def default_cache_dir() -> Path:
-    """Where static font instances are cached.
+    """Where static font instances are cached: `fonts/` in `places.cache_dir()`
 
-    `$BALINT_CME_CACHE_DIR/fonts` if set, else `$XDG_CACHE_HOME/balint-cme/fonts`, else
-    `~/.cache/balint-cme/fonts`.
+    (`$BALINT_CME_CACHE_DIR` if set, else the per-user cache folder of the operating system).
     """
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override) / "fonts"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    root = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return root / "balint-cme" / "fonts"
+    return places.cache_dir() / "fonts"
 
 
 def _package_version() -> str:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from hashlib import sha256
 from pathlib import Path
 
+from balint_cme import places
 from balint_cme.errors import DataFileError, VerificationError
 
 __all__ = [
@@ -39,7 +40,7 @@ __all__ = [
     "rotate_key",
 ]
 
-KEY_FILE_ENV = "BALINT_CME_KEY_FILE"
+KEY_FILE_ENV = places.KEY_FILE_ENV
 """Environment variable naming the signing key file, overriding default_key_path()."""
 
 _FORMAT = "balint-cme-key/1"
@@ -131,18 +132,13 @@ class KeyRing:
 
 
 def default_key_dir() -> Path:
-    """`$XDG_CONFIG_HOME/balint-cme/keys`, else `~/.config/balint-cme/keys`."""
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    root = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".config"
-    return root / "balint-cme" / "keys"
+    """`keys/` in the per-user configuration folder (`places.key_dir()`)."""
+    return places.key_dir()
 
 
 def default_key_path() -> Path:
     """The signing key file: `$BALINT_CME_KEY_FILE`, else `default_key_dir()/signing.key`."""
-    override = os.environ.get(KEY_FILE_ENV)
-    if override:
-        return Path(override)
-    return default_key_dir() / "signing.key"
+    return places.key_file()
 
 
 def _check_permissions(path: Path, status: os.stat_result) -> None:

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event, Timezone
 
+from balint_cme.errors import ScheduleError
 from balint_cme.model import Series
 
 __all__ = ["format_ics"]
@@ -18,9 +19,19 @@ __all__ = ["format_ics"]
 def format_ics(series: Series, *, generated_at: datetime) -> bytes:
     """The .ics bytes for `series`; `generated_at` (aware) becomes every event's DTSTAMP.
 
+    Raises:
+        ScheduleError: the series has no dated session (an empty calendar helps nobody).
+
     UIDs are derived from the series id and session number, so re-exporting updates the
     events a participant already imported instead of duplicating them.
     """
+    if not series.dated_sessions:
+        # An empty calendar would import "successfully" and show nothing: refuse instead.
+        raise ScheduleError(
+            f"series {series.id!r} has no dated session yet ({len(series.sessions)} to be "
+            "announced), so there is nothing to put in a calendar; add the dates (or a "
+            "recurrence) to the series file first"
+        )
     calendar = Calendar()
     calendar.add("prodid", "-//balint_cme//Balint group schedule//EN")
     calendar.add("version", "2.0")

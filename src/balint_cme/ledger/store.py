@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 import sqlite3
 from collections import defaultdict
@@ -22,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, Self, TypeVar
 
+from balint_cme import places
 from balint_cme.attendance import AttendanceRecord
 from balint_cme.credit import CreditAward
 from balint_cme.errors import DataFileError, LedgerError, RetentionError
@@ -60,7 +60,7 @@ __all__ = [
     "retention_ends_on",
 ]
 
-LEDGER_FILE_ENV = "BALINT_CME_LEDGER"
+LEDGER_FILE_ENV = places.LEDGER_FILE_ENV
 """Environment variable naming the ledger file, overriding default_ledger_path()."""
 
 DEFAULT_RETENTION_YEARS = 6
@@ -73,13 +73,9 @@ _PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,9}")
 
 
 def default_ledger_path() -> Path:
-    """$BALINT_CME_LEDGER, else $XDG_DATA_HOME/balint-cme/ledger.sqlite3, else
-    ~/.local/share/balint-cme/ledger.sqlite3: one ledger per user, whatever the directory."""
-    explicit = os.environ.get(LEDGER_FILE_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "balint-cme" / "ledger.sqlite3"
+    """$BALINT_CME_LEDGER, else `ledger.sqlite3` in the per-user data folder
+    (`places.ledger_file()`): one ledger per user, whatever the directory."""
+    return places.ledger_file()
 
 
 def retention_ends_on(last_session_on: date, years: int = DEFAULT_RETENTION_YEARS) -> date:
