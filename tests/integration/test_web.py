@@ -107,8 +107,9 @@ def test_unknown_or_malformed_codes_get_unknown_and_nothing_more(
     response = client.get(f"/api/v1/verify/{path}")
     assert response.status_code == 200
     assert response.json() == {"api_version": "1", "status": "unknown"}
-    page = client.get("/verify", params={"code": garbage or "x"})
-    assert status_of(page.text) == "unknown" or not garbage.strip()
+    if garbage.strip():  # an empty code shows the form alone
+        page = client.get("/verify", params={"code": garbage})
+        assert status_of(page.text) == "unknown"
 
 
 def test_a_code_of_the_right_shape_but_never_issued_is_unknown(

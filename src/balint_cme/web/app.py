@@ -186,6 +186,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+_LOOKUP_PATHS = ("/api/v1/verify/", "/v/", "/V/")
+
+
 class _SecurityHeaders:
     """Adds SECURITY_HEADERS to every response and drops any Set-Cookie."""
 
@@ -196,6 +199,13 @@ class _SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
+        path = str(scope.get("path", ""))
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path) and path.startswith(_LOOKUP_PATHS):
+            # Starlette's path patterns stop at a line break, which would answer 404: a code
+            # with control characters is simply not a code ("unknown", like any other).
+            prefix = next(p for p in _LOOKUP_PATHS if path.startswith(p))
+            scope = {**scope, "path": prefix + "-", "raw_path": (prefix + "-").encode()}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
