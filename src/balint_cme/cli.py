@@ -38,6 +38,8 @@ from balint_cme.certificates.keys import (
 from balint_cme.certificates.layout import DEFAULT_LAYOUT
 from balint_cme.certificates.verification import (
     CertificateClaims,
+    VerificationResult,
+    VerificationStatus,
 )
 from balint_cme.commitment import plan_follow_ups
 from balint_cme.completion import SHELLS, completion_script
@@ -392,24 +394,96 @@ def _print_claims(claims: CertificateClaims) -> None:
     _out(f"  {amount}; sessions: {', '.join(d.isoformat() for d in claims.session_dates)}")
 
 
+# Exit codes of `verify` (documented in the README and in `verify --help`).
+VERIFY_VALID = 0
+"""The certificate is the one issued, and a ledger said it is current (not revoked)."""
+VERIFY_NOT_VALID = 1
+"""Altered, revoked, superseded, unknown, or sealed with another key."""
+VERIFY_COULD_NOT_CHECK = 3
+"""A file, key or ledger could not be read, or nothing here can prove this certificate."""
+VERIFY_REVOCATION_UNCHECKED = 4
+"""Seal and page are genuine, but no ledger was consulted: revocation was not checked."""
+VERIFY_JSON_FORMAT = "balint-cme/verify/1"
+
+_VERIFY_EXIT_HELP = """exit status:
+  0  valid: the certificate issued, and the ledger says it is current
+  1  not valid: altered, revoked, superseded, unknown, or sealed with another key
+  2  usage error
+  3  could not check: a missing or unreadable file, key or ledger, or a certificate that
+     nothing given can prove (a code without a ledger, an old file without a page seal)
+  4  seal and page genuine, but no ledger was consulted: revocation not checked"""
+
+
+def _verify_exit_code(result: VerificationResult) -> int:
+    if result.status == VerificationStatus.VALID:
+        return VERIFY_VALID if result.revocation_checked else VERIFY_REVOCATION_UNCHECKED
+    if result.status == VerificationStatus.COULD_NOT_CHECK:
+        return VERIFY_COULD_NOT_CHECK
+    return VERIFY_NOT_VALID
+
+
+def _verify_json(result: VerificationResult | None, exit_code: int, error: str = "") -> str:
+    claims = result.claims if result is not None else None
+    document: dict[str, Any] = {
+        "format": VERIFY_JSON_FORMAT,
+        "status": str(result.status) if result is not None else "could-not-check",
+        "valid": result is not None and result.is_valid,
+        "exit_code": exit_code,
+        "revocation_checked": result is not None and result.revocation_checked,
+        "page_sealed": result is not None and result.page_sealed,
+        "claims": claims.model_dump(mode="json") if claims is not None else None,
+        "code": result.code if result is not None else None,
+        "key_id": result.key_id if result is not None else None,
+        "altered": list(result.altered) if result is not None else [],
+        "differences": list(result.problems) if result is not None else [error],
+        "notes": list(result.notes) if result is not None else [],
+        "page_digest": result.page_digest if result is not None else None,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def _verify_ledger_path(args: argparse.Namespace) -> Path | None:
+    """The ledger to consult: --ledger (which must exist), else the default one if it exists.
+
+    The default ($BALINT_CME_LEDGER, else the per-user file) is a setting shared by every
+    command, so its absence only means "no ledger here": the result then says revocation was
+    not checked (exit 4), which scripts tell apart from "valid" (exit 0).
+    """
+    if args.ledger:
+        return Path(args.ledger)
+    path = default_ledger_path()
+    return path if path.is_file() else None
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
-    ring = _key_ring(args)
-    if _ledger_exists(args):
-        with _open_ledger(args, create=False) as ledger:
-            verdict = verify_certificate(args.pdf_or_code, ring, ledger)
-    else:
-        verdict = verify_certificate(args.pdf_or_code, ring, None)
-    _out(verdict.headline)
-    if verdict.claims is not None:
-        _print_claims(verdict.claims)
-    for note in verdict.notes:
+    try:
+        ring = _key_ring(args)
+        path = _verify_ledger_path(args)
+        if path is None:
+            result = verify_certificate(args.pdf_or_code, ring, None)
+        else:
+            if not path.is_file():
+                what = "is a folder, not a ledger file" if path.is_dir() else "does not exist"
+                raise DataFileError(path, f"{what}; cannot check revocation")
+            with Ledger.open(path, create=False) as ledger:
+                result = verify_certificate(args.pdf_or_code, ring, ledger)
+    except BalintCmeError as err:
+        # Nothing was checked: a missing or unreadable certificate, key or ledger.
+        if args.json:
+            _out(_verify_json(None, VERIFY_COULD_NOT_CHECK, f"could not check: {err}"))
+        else:
+            _fail(f"could not check: {err}")
+        return VERIFY_COULD_NOT_CHECK
+    code = _verify_exit_code(result)
+    if args.json:
+        _out(_verify_json(result, code))
+        return code
+    _out(result.headline)
+    if result.claims is not None:
+        _print_claims(result.claims)
+    for note in result.notes:
         _out(f"  {note}")
-    return 0 if verdict.is_valid else 1
-
-
-def _ledger_exists(args: argparse.Namespace) -> bool:
-    path = Path(args.ledger) if args.ledger else default_ledger_path()
-    return path.is_file()
+    return code
 
 
 def _cmd_revoke(args: argparse.Namespace) -> int:
@@ -830,7 +904,13 @@ def build_parser() -> _Parser:
         "verify",
         _cmd_verify,
         "check a certificate PDF or a verification code: valid, altered, revoked, unknown",
-        "balint-cme verify certificates/BC-2026-000001-ana-ruiz.pdf",
+        "balint-cme verify certificates/bc-2021-000001.pdf --ledger ledger.sqlite3\n\n"
+        + _VERIFY_EXIT_HELP,
+    )
+    verify.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print the result as JSON (shape {VERIFY_JSON_FORMAT!r}, see the README)",
     )
     verify.add_argument("pdf_or_code", metavar="PDF_OR_CODE")
     verify.add_argument(

@@ -40,6 +40,7 @@ from balint_cme.certificates.verification import (
     MAX_PDF_BYTES,
     CertificateClaims,
     VerificationResult,
+    VerificationStatus,
     canonical_code,
     verify_code,
     verify_pdf,
@@ -76,6 +77,7 @@ __all__ = [
     "recorded_register",
     "transcript_history",
     "verify_certificate",
+    "verify_certificate_pdf",
 ]
 
 
@@ -447,6 +449,7 @@ def certify(
             actor=actor,
         )
         certificates: list[Certificate] = []
+        sealing_keys: dict[str, SigningKey] = {key.key_id: key}
         outcomes: list[Literal["new", "new-version", "resumed", "unchanged"]] = []
         people: list[str] = []
         for award, draft in zip(eligible, drafts, strict=True):
@@ -470,6 +473,8 @@ def certify(
                 )
                 continue
             record = reservation.certificate
+            sealing_key = _sealing_key(record, reservation.outcome, key, retired_keys)
+            sealing_keys[sealing_key.key_id] = sealing_key
             certificates.append(
                 build_certificate(
                     series,
@@ -477,7 +482,7 @@ def certify(
                     number=record.number,
                     version=record.version,
                     issued_on=record.issued_on,
-                    key=_sealing_key(record, reservation.outcome, key, retired_keys),
+                    key=sealing_key,
                     verify_url_template=verify_url_template,
                 )
             )
@@ -487,7 +492,13 @@ def certify(
         if on_total is not None:
             on_total(len(certificates))
         rendered = render_batch(
-            certificates, staging, layout=layout, workers=workers, merged=merged, progress=progress
+            certificates,
+            staging,
+            layout=layout,
+            workers=workers,
+            merged=merged,
+            progress=progress,
+            key=KeyRing(sealing_keys.values()),
         )
         _publish(rendered, out_dir)
         issued: list[IssuedCertificate] = []
@@ -749,17 +760,6 @@ def load_layout(path: Path) -> CertificateLayout:
 # Verification requests
 
 
-class Verdict(DomainModel):
-    """The answer to "is this certificate genuine and current?" for a person."""
-
-    is_valid: bool
-    headline: str
-    """"valid", "altered: ...", "wrong-key: ...", "unknown: ...", "superseded by version 2",
-    "revoked: <reason>"."""
-    claims: CertificateClaims | None = None
-    notes: tuple[str, ...] = ()
-
-
 def claims_from_record(record: CertificateRecord) -> CertificateClaims:
     """The claims a ledger record of a certificate version states."""
     fields = set(CertificateClaims.model_fields)
@@ -776,55 +776,154 @@ def claims_from_record(record: CertificateRecord) -> CertificateClaims:
     return CertificateClaims.model_validate(values)
 
 
-def verify_certificate(target: str | Path, keys: KeyRing, ledger: Ledger | None) -> Verdict:
-    """Check a certificate PDF, or a verification code looked up in `ledger`.
+Verdict = VerificationResult
+"""The former name of verify_certificate's answer (it has `headline`, `is_valid`, `claims`,
+`notes` as before), kept for callers written against it."""
 
-    The key proves the claims (and, for a PDF, that the page shows them); the ledger then says
-    whether that version was superseded or revoked since. A file re-drawn after a layout change
-    has other bytes but the same sealed claims: its differing hash is a note, not "altered".
+_LEDGER_STATES: dict[str, VerificationStatus] = {
+    "superseded": VerificationStatus.SUPERSEDED,
+    "revoked": VerificationStatus.REVOKED,
+}
+
+
+def _claim_differences(found: CertificateClaims, recorded: CertificateClaims) -> list[str]:
+    mine, theirs = found.model_dump(), recorded.model_dump()
+    return [name for name in CertificateClaims.model_fields if mine[name] != theirs[name]]
+
+
+def verify_certificate_pdf(
+    pdf_bytes: bytes, *, keys: KeyRing | SigningKey, ledger: Ledger | None = None
+) -> VerificationResult:
+    """Is this PDF the certificate issued? The one verification entry point for a PDF.
+
+    Offline (verify_pdf): the structure checks, the claims' seal and the page seal, which
+    proves that everything the file displays was drawn for the sealed claims. With a ledger,
+    also: the claims and code are the ones recorded for that number and version (a key alone
+    is not enough), the bytes are the file recorded at issue, and the version is neither
+    superseded nor revoked. Without a ledger, a valid result says in `notes` that revocation
+    was not checked (`revocation_checked` is False).
+    """
+    result = verify_pdf(pdf_bytes, keys)
+    if ledger is None:
+        if result.is_valid:
+            return result.evolve(
+                notes=(
+                    *result.notes,
+                    "revocation not checked: no ledger was consulted (the seal and the page "
+                    "are genuine; ask the provider whether this version is still current)",
+                )
+            )
+        return result
+    claims = result.claims
+    if claims is None or result.status not in (
+        VerificationStatus.VALID,
+        VerificationStatus.COULD_NOT_CHECK,
+    ):
+        return result
+    checked = result.evolve(revocation_checked=True)
+    record = ledger.certificate(claims.number, claims.version)
+    if record is None or record.verification_code is None:
+        return checked.evolve(
+            status=VerificationStatus.UNKNOWN,
+            problems=(
+                f"certificate {claims.number} version {claims.version} is not in this ledger "
+                "as issued",
+            ),
+        )
+    problems: list[str] = []
+    if canonical_code(record.verification_code) != result.code:
+        problems.append("its verification code is not the one recorded at issue")
+    try:
+        differing = _claim_differences(claims, claims_from_record(record))
+    except ValueError:
+        differing = ["the ledger's record cannot be read as claims"]
+    if differing:
+        problems.append("the ledger records other " + ", ".join(differing))
+    if problems:
+        return checked.evolve(
+            status=VerificationStatus.ALTERED,
+            altered=tuple(n for n in differing if n in CertificateClaims.model_fields),
+            problems=(
+                f"not the certificate issued under number {claims.number} "
+                f"version {claims.version}: " + "; ".join(problems),
+            ),
+        )
+    notes = list(result.notes)
+    if record.pdf_sha256 != hashlib.sha256(pdf_bytes).hexdigest():
+        if not result.page_sealed:
+            return checked.evolve(
+                status=VerificationStatus.ALTERED,
+                problems=(
+                    "these bytes are not the file recorded at issue, and the file has no page "
+                    "seal that could prove its page",
+                ),
+            )
+        # A legitimately re-drawn copy (another layout or balint-cme version, a re-save): the
+        # page seal proves what it shows, and the claims and code are the ledger's.
+        notes.append(
+            "these bytes differ from the file recorded at issue (re-drawn or re-saved); the "
+            "page seal proves the page shows exactly the claims recorded for this number"
+        )
+    elif not result.page_sealed:
+        notes.append("issued before page seals: proven by the file recorded in the ledger")
+    status = ledger.status(claims.number, claims.version)
+    if status.state in _LEDGER_STATES:
+        return checked.evolve(
+            status=_LEDGER_STATES[status.state], problems=(status.describe(),), notes=notes
+        )
+    if status.state != "valid":
+        return checked.evolve(
+            status=VerificationStatus.UNKNOWN, problems=(status.describe(),), notes=notes
+        )
+    return checked.evolve(status=VerificationStatus.VALID, problems=(), notes=tuple(notes))
+
+
+def verify_certificate(
+    target: str | Path, keys: KeyRing, ledger: Ledger | None
+) -> VerificationResult:
+    """Check a certificate PDF (verify_certificate_pdf), or a verification code looked up in
+    `ledger` (which a code alone needs: without one the result is "could-not-check").
 
     Raises:
-        DataFileError: `target` is neither a readable PDF nor something shaped like a code.
+        DataFileError: `target` is neither a readable file nor something shaped like a code.
     """
     path = Path(target)
-    sha256: str | None = None
     if path.is_file():
-        data = read_pdf_bytes(path)
-        sha256 = hashlib.sha256(data).hexdigest()
-        result = verify_pdf(data, keys)
-    else:
-        code = canonical_code(str(target))
-        if code is None:
-            raise DataFileError(
-                str(target),
-                "is neither a PDF file nor a verification code like k1a2b3c4d.ABCD-EFGH-...",
-            )
-        record = ledger.certificate_by_code(code) if ledger is not None else None
-        if record is None:
-            why = (
-                "no ledger to look the code up in"
-                if ledger is None
-                else "no certificate with this code"
-            )
-            result = VerificationResult(status="unknown", code=code, problems=(why,))
-        else:
-            result = verify_code(code, claims_from_record(record), keys)
+        with contextlib.suppress(OSError):
+            if path.stat().st_size > MAX_PDF_BYTES:
+                return VerificationResult(
+                    status=VerificationStatus.UNKNOWN,
+                    problems=(f"{path} is larger than a certificate PDF can be",),
+                )
+        return verify_certificate_pdf(read_pdf_bytes(path), keys=keys, ledger=ledger)
+    code = canonical_code(str(target))
+    if code is None:
+        if path.exists() or "/" in str(target) or str(target).lower().endswith(".pdf"):
+            raise DataFileError(str(target), "no such file (or not a regular file)")
+        raise DataFileError(
+            str(target),
+            "is neither a PDF file nor a verification code like k1a2b3c4d.ABCD-EFGH-...",
+        )
+    if ledger is None:
+        return VerificationResult(
+            status=VerificationStatus.COULD_NOT_CHECK,
+            code=code,
+            problems=("a code alone is checked against a ledger, and none was given",),
+        )
+    record = ledger.certificate_by_code(code)
+    if record is None:
+        return VerificationResult(
+            status=VerificationStatus.UNKNOWN,
+            code=code,
+            revocation_checked=True,
+            problems=("no certificate with this code in this ledger",),
+        )
+    result = verify_code(code, claims_from_record(record), keys).evolve(revocation_checked=True)
     if not result.is_valid or result.claims is None:
-        return Verdict(is_valid=False, headline=result.message, claims=result.claims)
-    notes: list[str] = []
-    if ledger is not None:
-        status = ledger.status(result.claims.number, result.claims.version)
-        if status.state not in ("valid", "unknown"):
-            return Verdict(is_valid=False, headline=status.describe(), claims=result.claims)
-        if status.state == "unknown":
-            notes.append("not in this ledger (checked against the key only)")
-        elif (
-            sha256 is not None
-            and status.certificate is not None
-            and status.certificate.pdf_sha256 not in (None, sha256)
-        ):
-            notes.append(
-                "these bytes differ from the file recorded at issue (re-drawn); "
-                "the claims are sealed and unchanged"
-            )
-    return Verdict(is_valid=True, headline="valid", claims=result.claims, notes=tuple(notes))
+        return result
+    status = ledger.status(result.claims.number, result.claims.version)
+    if status.state in _LEDGER_STATES:
+        return result.evolve(status=_LEDGER_STATES[status.state], problems=(status.describe(),))
+    if status.state != "valid":
+        return result.evolve(status=VerificationStatus.UNKNOWN, problems=(status.describe(),))
+    return result

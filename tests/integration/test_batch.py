@@ -34,7 +34,9 @@ def test_each_certificate_gets_a_verified_file_named_from_its_number(
 ) -> None:
     certificates = _many(series_2020, 5)
     done: list[int] = []
-    rendered = render_batch(certificates, tmp_path, workers=1, chunk_size=2, progress=done.append)
+    rendered = render_batch(
+        certificates, tmp_path, workers=1, chunk_size=2, progress=done.append, key=TEST_KEY
+    )
     assert [r.path.name for r in rendered] == [f"fmms-2020-{i:04d}.pdf" for i in range(5)]
     assert sum(done) == 5
     for certificate, result in zip(certificates, rendered, strict=True):
@@ -152,8 +154,8 @@ def test_generator_input_is_rendered_lazily(series_2020: Series, tmp_path: Path)
 @pytest.mark.slow
 def test_two_workers_give_the_same_files_as_one(series_2020: Series, tmp_path: Path) -> None:
     certificates = _many(series_2020, 12)
-    one = render_batch(certificates, tmp_path / "one", workers=1, chunk_size=4)
-    two = render_batch(certificates, tmp_path / "two", workers=2, chunk_size=4)
+    one = render_batch(certificates, tmp_path / "one", workers=1, chunk_size=4, key=TEST_KEY)
+    two = render_batch(certificates, tmp_path / "two", workers=2, chunk_size=4, key=TEST_KEY)
     assert [r.sha256 for r in one] == [r.sha256 for r in two]
     merged_one = render_batch(certificates, tmp_path / "m1", workers=1, merged=True, chunk_size=4)
     merged_two = render_batch(certificates, tmp_path / "m2", workers=2, merged=True, chunk_size=4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -274,10 +275,79 @@ def test_verify_reports_valid_revoked_and_altered(
     assert out.startswith("revoked: issued in error")
 
 
-def test_verify_unknown_code_exits_1(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_with_a_missing_or_folder_ledger_could_not_check_and_never_says_valid(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out_dir = workspace / "certificates"
+    _certify(capsys, SERIES, out_dir, *REPORTS)
+    first = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))["certificates"][0]
+    pdf = out_dir / first["file"]
+    code, _, _ = run(capsys, "revoke", first["number"], "--reason", "issued in error")
+    assert code == 0
+    for wrong in (workspace / "ledgr.sqlite3", workspace):
+        code, out, err = run(capsys, "verify", str(pdf), "--ledger", str(wrong))
+        assert code == 3
+        assert out == ""
+        assert err.startswith("balint-cme: error: could not check: ")
+        assert str(wrong) in err
+        assert ("is a folder" if wrong.is_dir() else "does not exist") in err
+    # The real ledger says revoked (exit 1); with no ledger at all the seal is genuine but the
+    # output says plainly that revocation was not checked (exit 4, never 0).
+    code, out, _ = run(capsys, "verify", str(pdf), "--ledger", os.environ["BALINT_CME_LEDGER"])
+    assert (code, out.splitlines()[0]) == (1, "revoked: issued in error")
+    monkeypatch.setenv("BALINT_CME_LEDGER", str(workspace / "elsewhere.sqlite3"))
+    code, out, _ = run(capsys, "verify", str(pdf))
+    assert code == 4
+    assert "revocation not checked" in out
+
+
+def test_verify_help_names_a_file_certify_writes_and_the_exit_codes(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subcommands = next(
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    text = subcommands.choices["verify"].format_help()
+    example = re.search(r"balint-cme verify certificates/(\S+\.pdf)", text)
+    assert example is not None
+    _certify(capsys, SERIES, workspace / "certificates", *REPORTS)
+    assert (workspace / "certificates" / example.group(1)).is_file()
+    for code in ("0  valid", "1  not valid", "2  usage", "3  could not check", "4  seal"):
+        assert code in text
+
+
+def test_verify_json_has_a_versioned_shape_and_the_exit_code(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = workspace / "certificates"
+    _certify(capsys, SERIES, out_dir, *REPORTS)
+    first = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))["certificates"][0]
+    code, out, _ = run(capsys, "verify", str(out_dir / first["file"]), "--json")
+    document = json.loads(out)
+    assert code == 0
+    assert document["format"] == "balint-cme/verify/1"
+    assert (document["status"], document["valid"], document["exit_code"]) == ("valid", True, 0)
+    assert document["revocation_checked"] is True
+    assert document["page_sealed"] is True
+    assert document["claims"]["number"] == first["number"]
+    assert document["code"] == first["verification_code"]
+    assert set(document) == {
+        "format", "status", "valid", "exit_code", "revocation_checked", "page_sealed",
+        "claims", "code", "key_id", "altered", "differences", "notes", "page_digest",
+    }  # fmt: skip
+    code, out, _ = run(capsys, "verify", str(workspace / "missing.pdf"), "--json")
+    document = json.loads(out)
+    assert (code, document["status"], document["exit_code"]) == (3, "could-not-check", 3)
+    assert "missing.pdf" in document["differences"][0]
+
+
+def test_verify_code_without_a_ledger_could_not_be_checked_exit_3(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "verify", "test.AAAA-BBBB-CCCC-DDDD-EEEE-FFFF")
-    assert code == 1
-    assert out.startswith("unknown")
+    assert code == 3
+    assert out.startswith("could-not-check")
+    assert "ledger" in out
 
 
 def test_corrected_name_issues_a_new_version_that_supersedes(

@@ -330,7 +330,7 @@ def test_a_sheet_name_that_would_corrupt_the_workbook_is_refused(
 
 @pytest.fixture(scope="module")
 def genuine_pdf(series_2020: Any) -> bytes:
-    return render_pdf(certificate_for(series_2020))
+    return render_pdf(certificate_for(series_2020), key=TEST_KEY)
 
 
 def _verify_never_raises(data: bytes, genuine: bytes) -> None:

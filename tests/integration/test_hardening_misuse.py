@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from balint_cme.certificates.keys import create_key
-from balint_cme.certificates.verification import CLAIM_NAMES, METADATA_KEY
+from balint_cme.certificates.verification import CLAIM_NAMES, METADATA_KEY, PAGE_SEAL_KEY
 from balint_cme.io.pars import PARS_FIELDS
 from balint_cme.ledger import Ledger
 from tests.integration.hardening_support import (
@@ -269,16 +269,16 @@ def test_the_key_never_appears_in_any_output_log_file_or_error(
     # Errors that involve the key file itself.
     os.chmod(default_key, 0o644)
     assert command("certify", SERIES_2020, *reports, "--out", workspace / "c") == 1
-    assert command("verify", pdf) == 1
+    assert command("verify", pdf) == 3  # could not check: the key file is refused
     os.chmod(default_key, 0o600)
     broken = workspace / "broken.key"
     broken.write_text(default_key.read_text(encoding="utf-8")[:-10] + '!!"\n', encoding="utf-8")
     os.chmod(broken, 0o600)
-    assert command("verify", pdf, "--key-file", broken) == 1
+    assert command("verify", pdf, "--key-file", broken) == 3
     twin = workspace / "twin" / "twin.key"  # another secret under the id "other"
     create_key(twin, key_id="other")
     forms += _secret_forms(twin)
-    assert command("verify", pdf, "--key-file", other_key, "--key-file", twin) == 1
+    assert command("verify", pdf, "--key-file", other_key, "--key-file", twin) == 3
     assert "two different keys share the key id 'other'" in seen[-1]
     assert "chmod 600" in "".join(seen)
 
@@ -417,6 +417,7 @@ def test_pdf_metadata_holds_only_the_certificates_claims(
             "/ModDate",
             "/Trapped",
             METADATA_KEY,
+            PAGE_SEAL_KEY,
         }
         record = json.loads(str(info[METADATA_KEY]))
         assert set(record) == {"format", "claims", "seal"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from balint_cme.certificates import page_seal
 from balint_cme.certificates.verification import MAX_PDF_BYTES
 from balint_cme.io.report_rows import MAX_LINE_CHARS, MAX_REPORT_BYTES, MAX_VALUE_CHARS
 from balint_cme.io.series_file import MAX_SERIES_FILE_BYTES
@@ -47,3 +48,5 @@ def test_the_size_limits_in_the_note_are_the_codes() -> None:
     assert MAX_PDF_BYTES == 20 * 1024 * 1024
     stated = "series file 5 MB, meeting report 200 MB (lines 65,536 characters, values 1,000), PDF to verify 20 MB, column map 256 KB, key file 4 KB"
     assert stated in NOTE
+    assert (page_seal.MAX_OBJECTS, page_seal._MAX_PARSED_BYTES) == (2_000, 128 * 1024)
+    assert "at most 2,000 objects and 128 KB of object syntax" in NOTE

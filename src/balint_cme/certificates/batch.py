@@ -26,8 +26,11 @@ from typing import IO, Annotated
 from pydantic import Field
 
 from balint_cme.certificates.content import Certificate
+from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
+from balint_cme.certificates.page_seal import NotACertificateError, inspect_certificate_pdf
 from balint_cme.certificates.pdf import check_renderable, render_pages, render_pdf
+from balint_cme.certificates.verification import seal_page
 from balint_cme.errors import BalintCmeError, CertificateError
 from balint_cme.model import DomainModel
 from balint_cme.storage import safe_slug, write_atomically
@@ -52,6 +55,8 @@ class RenderedFile(DomainModel):
     """Of the file's bytes (for a merged PDF: of the whole file)."""
     page: Annotated[int, Field(ge=1)] = 1
     """The certificate's page in the file (1 for separate files)."""
+    page_digest: str | None = None
+    """Hex digest of everything the file displays (separate files; page_seal.page_digest)."""
 
 
 def certificate_file_name(certificate: Certificate) -> str:
@@ -68,14 +73,17 @@ def certificate_file_name(certificate: Certificate) -> str:
 
 def _render_files(
     layout: CertificateLayout, jobs: list[tuple[Certificate, str]]
-) -> list[tuple[str, int, str, str]]:
+) -> list[tuple[Certificate, str, bytes, bytes]]:
+    # The key never leaves the parent: the worker draws the page (the seal entry holding a
+    # placeholder) and computes its digest, the costly part; the parent seals and writes.
     done = []
     for certificate, path in jobs:
         data = render_pdf(certificate, layout)
-        write_atomically(Path(path), data)
-        done.append(
-            (certificate.number, certificate.version, path, hashlib.sha256(data).hexdigest())
-        )
+        try:
+            digest = inspect_certificate_pdf(data).digest
+        except NotACertificateError as err:
+            raise CertificateError(f"certificate {certificate.number}: {err}") from err
+        done.append((certificate, path, data, digest))
     return done
 
 
@@ -165,8 +173,13 @@ def render_batch(
     merged_name: str = "certificates.pdf",
     chunk_size: int = 25,
     progress: ProgressCallback | None = None,
+    key: SigningKey | KeyRing | None = None,
 ) -> list[RenderedFile]:
     """Render `certificates` into `out_dir`: one PDF each, or one merged PDF for printing.
+
+    Separate files are page-sealed with `key` (the key, or a ring of the keys, that sealed
+    the certificates' claims), in this process: the key is never sent to a worker. Without a
+    key the files carry no page seal and verify cannot prove their page ("could-not-check").
 
     File names come from certificate numbers (`certificate_file_name`); two numbers that slug
     alike get a short hash so nothing is overwritten. Every file is written atomically. With
@@ -187,7 +200,7 @@ def render_batch(
     if merged:
         name = safe_slug(merged_name.removesuffix(".pdf"), fallback="certificates") + ".pdf"
         return _render_merged(checked, out_dir / name, layout, workers, chunk_size, progress)
-    return _render_separate(checked, out_dir, layout, workers, chunk_size, progress)
+    return _render_separate(checked, out_dir, layout, workers, chunk_size, progress, key)
 
 
 def _precheck(
@@ -214,6 +227,7 @@ def _render_separate(
     workers: int,
     chunk_size: int,
     progress: ProgressCallback | None,
+    key: SigningKey | KeyRing | None,
 ) -> list[RenderedFile]:
     used: set[str] = set()
 
@@ -234,9 +248,18 @@ def _render_separate(
     rendered: list[RenderedFile] = []
     try:
         for result, size in _run_in_order(tasks, workers):
-            for number, version, path, digest in _checked(result):  # type: ignore[attr-defined]
+            for certificate, path, data, digest in _checked(result):  # type: ignore[attr-defined]
+                if key is not None:
+                    data = seal_page(data, certificate.claims, certificate.seal, key, digest=digest)
+                write_atomically(Path(path), data)
                 rendered.append(
-                    RenderedFile(number=number, version=version, path=Path(path), sha256=digest)
+                    RenderedFile(
+                        number=certificate.number,
+                        version=certificate.version,
+                        path=Path(path),
+                        sha256=hashlib.sha256(data).hexdigest(),
+                        page_digest=digest.hex(),
+                    )
                 )
             if progress is not None:
                 progress(size)

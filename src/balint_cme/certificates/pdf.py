@@ -5,7 +5,8 @@ The only module that draws. Text goes through canvas.drawString, never Paragraph
 first (Noto Sans, then the layout's extra fonts), so a certificate either prints every
 character or fails with UnrenderableTextError naming the ones it cannot draw. Long names and
 titles shrink, then wrap; the whole page shrinks further rather than run off the paper.
-The claims and seal go into the PDF's document information for offline verification.
+The claims and seal go into the PDF's document information for offline verification, and
+with the key, a page seal binding everything the file displays to them (page_seal.py).
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from balint_cme.certificates.formatting import (
     format_hours,
     join_names,
 )
+from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
-from balint_cme.certificates.verification import metadata_record
+from balint_cme.certificates.page_seal import PAGE_SEAL_KEY, PAGE_SEAL_PLACEHOLDER
+from balint_cme.certificates.verification import metadata_record, seal_page
 from balint_cme.errors import CertificateError, UnrenderableTextError
 
 __all__ = [
@@ -968,8 +971,18 @@ def _draw(
     canvas.showPage()
 
 
-def render_pdf(certificate: Certificate, layout: CertificateLayout = DEFAULT_LAYOUT) -> bytes:
+def render_pdf(
+    certificate: Certificate,
+    layout: CertificateLayout = DEFAULT_LAYOUT,
+    *,
+    key: SigningKey | KeyRing | None = None,
+) -> bytes:
     """Draw one certificate and return the PDF bytes (its claims and seal in the metadata).
+
+    With `key` (the key, or a ring holding the key, that sealed the certificate's claims) the
+    page is sealed too, so verify_pdf can prove the file shows exactly the sealed claims.
+    Without it the page-seal entry holds a placeholder (verify then cannot prove the page):
+    render_batch seals such files in the parent process, where the key lives.
 
     Raises:
         UnrenderableTextError: some character has no glyph in the configured fonts.
@@ -991,11 +1004,18 @@ def render_pdf(certificate: Certificate, layout: CertificateLayout = DEFAULT_LAY
             author=certificate.provider,
             subject=certificate.series_title,
             issued_on=certificate.issued_on,
-            extra={"BalintCmeCertificate": metadata_record(certificate.claims, certificate.seal)},
+            extra={
+                "BalintCmeCertificate": metadata_record(certificate.claims, certificate.seal),
+                # A fixed-width placeholder, replaced in place once the digest is known.
+                PAGE_SEAL_KEY.removeprefix("/"): PAGE_SEAL_PLACEHOLDER,
+            },
         )
         _draw(canvas, certificate, layout, setter)
         canvas.save()
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    if key is not None:
+        data = seal_page(data, certificate.claims, certificate.seal, key)
+    return data
 
 
 def text_boxes(

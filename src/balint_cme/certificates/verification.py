@@ -1,27 +1,27 @@
-"""Verification codes: the claims' canonical form, HMAC-SHA256 seals, and checking them.
+"""Verification codes and certificate PDFs: the claims' canonical form, HMAC-SHA256 seals,
+and checking them offline.
 
 A certificate's claims (who, what, when, how much, which number) are serialised canonically
 and sealed with the provider's key: a printed code over all claims, a tag per claim (so a
 check can say which claim was changed) and a key check value (so it can tell another key from
-an alteration). The claims and seal travel in the PDF's metadata, so `verify_pdf()` works
-offline; it also checks that the page shows what the claims say. Comparisons use
-`hmac.compare_digest`.
+an alteration). The claims and seal travel in the PDF's metadata; a page seal (page_seal.py)
+binds everything the PDF can display to them, so `verify_pdf()` proves offline that the page
+is the one drawn for the sealed claims. Comparisons use `hmac.compare_digest`.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
-import io
 import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from pypdf import PdfReader
 
 from balint_cme.certificates.formatting import (
     credit_phrase,
@@ -31,6 +31,16 @@ from balint_cme.certificates.formatting import (
     format_hours,
 )
 from balint_cme.certificates.keys import KeyRing, SigningKey
+from balint_cme.certificates.page_seal import (
+    MAX_PDF_BYTES,
+    PAGE_SEAL_KEY,
+    NotACertificateError,
+    apply_page_seal,
+    compute_page_seal,
+    inspect_certificate_pdf,
+    is_page_seal,
+)
+from balint_cme.errors import CertificateError
 from balint_cme.model import CreditPoints, DomainModel, Text
 
 __all__ = [
@@ -38,15 +48,18 @@ __all__ = [
     "CLAIM_NAMES",
     "MAX_PDF_BYTES",
     "METADATA_KEY",
+    "PAGE_SEAL_KEY",
     "CertificateClaims",
     "Seal",
     "VerificationResult",
+    "VerificationStatus",
     "canonical_claims",
     "canonical_code",
     "metadata_record",
     "normalize_code",
     "printed_claims",
     "seal_claims",
+    "seal_page",
     "verify_code",
     "verify_pdf",
 ]
@@ -55,7 +68,6 @@ CLAIMS_FORMAT = "balint-cme/certificate-claims/1"
 METADATA_KEY = "/BalintCmeCertificate"
 """The PDF document-information entry that holds the claims and seal as JSON."""
 
-MAX_PDF_BYTES = 20 * 1024 * 1024
 _CODE_MAC_BYTES = 15  # 120 bits: 24 base32 characters, printed in six groups of four
 _TAG_BYTES = 10
 _KEY_CHECK_BYTES = 5
@@ -101,10 +113,27 @@ class Seal(DomainModel):
     """(claim name, tag) for every claim: tells which claim was altered."""
 
 
-class VerificationResult(DomainModel):
-    """The outcome of a check: valid, altered (which claims), wrong key, or unknown."""
+class VerificationStatus(StrEnum):
+    """What a check found. Only VALID means "this is the certificate issued"."""
 
-    status: Literal["valid", "altered", "wrong-key", "unknown"]
+    VALID = "valid"
+    ALTERED = "altered"
+    """Sealed claims, page or file differ from what was issued (`problems` says what)."""
+    WRONG_KEY = "wrong-key"
+    """Sealed with a key that is not among the keys given."""
+    UNKNOWN = "unknown"
+    """Not a balint-cme certificate, or a number the ledger does not list."""
+    SUPERSEDED = "superseded"
+    REVOKED = "revoked"
+    COULD_NOT_CHECK = "could-not-check"
+    """Genuine claims whose page cannot be proven here (a certificate issued before page
+    seals, checked without the ledger that recorded its file)."""
+
+
+class VerificationResult(DomainModel):
+    """The outcome of a check: the status, the claims as found, and what differs."""
+
+    status: VerificationStatus
     claims: CertificateClaims | None = None
     """The claims that were checked (as found, possibly altered)."""
     code: str | None = None
@@ -112,19 +141,41 @@ class VerificationResult(DomainModel):
     altered: tuple[str, ...] = ()
     """Names of the claims found altered, when that can be told."""
     problems: tuple[str, ...] = ()
+    """What differs or why it could not be checked, one sentence each."""
+    notes: tuple[str, ...] = ()
+    """Things a verifier should know that do not change the status."""
+    page_sealed: bool = False
+    """Whether the page seal proved the displayed page (offline)."""
+    revocation_checked: bool = False
+    """Whether a ledger was consulted (revoked and superseded versions then show)."""
+    page_digest: str | None = None
+    """Hex digest of everything the PDF can display (see page_seal.py)."""
 
     @property
     def is_valid(self) -> bool:
         """Whether the certificate is genuine and unaltered."""
-        return self.status == "valid"
+        return self.status == VerificationStatus.VALID
+
+    @property
+    def differences(self) -> tuple[str, ...]:
+        """Human-readable differences (the problems found)."""
+        return self.problems
+
+    @property
+    def headline(self) -> str:
+        """The first line `verify` prints: "valid", or the status and what differs."""
+        return "valid" if self.is_valid else self.message
 
     @property
     def message(self) -> str:
         """One line for a person."""
-        if self.status == "valid":
+        if self.status == VerificationStatus.VALID:
             assert self.claims is not None
             return f"valid: certificate {self.claims.number} for {self.claims.name}"
-        return f"{self.status}: " + "; ".join(self.problems or ("no details",))
+        details = "; ".join(self.problems or ("no details",))
+        if self.status in (VerificationStatus.SUPERSEDED, VerificationStatus.REVOKED):
+            return details  # the ledger's own words: "superseded by version 2", "revoked: ..."
+        return f"{self.status}: {details}"
 
 
 def _nfc(value: Any) -> Any:
@@ -228,13 +279,13 @@ def verify_code(
     parsed = normalize_code(code)
     if parsed is None:
         return VerificationResult(
-            status="unknown", claims=claims, problems=("not a verification code",)
+            status=VerificationStatus.UNKNOWN, claims=claims, problems=("not a verification code",)
         )
     key_id, mac = parsed
     key = _ring(keys).get(key_id)
     if key is None:
         return VerificationResult(
-            status="wrong-key",
+            status=VerificationStatus.WRONG_KEY,
             claims=claims,
             key_id=key_id,
             problems=(f"signed with key {key_id!r}, which is not among the keys given",),
@@ -242,13 +293,16 @@ def verify_code(
     expected = _code_mac(claims, key)
     if not _equal(expected, mac):
         return VerificationResult(
-            status="altered",
+            status=VerificationStatus.ALTERED,
             claims=claims,
             key_id=key_id,
             problems=("the code does not match these claims",),
         )
     return VerificationResult(
-        status="valid", claims=claims, code=_format_code(key_id, mac), key_id=key_id
+        status=VerificationStatus.VALID,
+        claims=claims,
+        code=_format_code(key_id, mac),
+        key_id=key_id,
     )
 
 
@@ -294,41 +348,36 @@ def printed_claims(claims: CertificateClaims, code: str) -> dict[str, str]:
     return shown
 
 
-def _pattern(text: str) -> re.Pattern[str]:
-    # Any run of whitespace (a line break included) may stand between two characters, since
-    # fitted text wraps at spaces and, for an over-long word, between letters.
-    letters = [re.escape(c) for c in unicodedata.normalize("NFC", text) if not c.isspace()]
-    return re.compile(r"(?<!\w)" + r"\s*".join(letters) + r"(?!\w)")
-
-
-def _page_text(reader: Any) -> str:
-    return unicodedata.normalize("NFC", "\n".join(p.extract_text() or "" for p in reader.pages))
-
-
 def _unknown(problem: str) -> VerificationResult:
-    return VerificationResult(status="unknown", problems=(problem,))
+    return VerificationResult(status=VerificationStatus.UNKNOWN, problems=(problem,))
 
 
 def verify_pdf(
     data: bytes, keys: KeyRing | SigningKey | Iterable[SigningKey]
 ) -> VerificationResult:
-    """Check a certificate PDF offline: its claims, their seal, and that the page shows them.
+    """Check a certificate PDF offline: its structure, its claims' seal and its page seal.
 
-    Returns "valid"; "altered" naming the claims that changed (in the metadata or on the
-    page); "wrong-key" when it was sealed with a key not among `keys`; or "unknown" when the
-    data is not a readable balint-cme certificate.
+    Returns "valid" only when the page seal proves that everything the PDF can display is
+    what was drawn for the sealed claims; "altered" naming what differs; "wrong-key" when it
+    was sealed with a key not among `keys`; "could-not-check" for genuine claims in a file
+    without a page seal (issued before page seals: only the ledger that recorded the file can
+    prove it); "unknown" when the data is not a balint-cme certificate. The work is bounded:
+    see page_seal.inspect_certificate_pdf.
     """
-    if len(data) > MAX_PDF_BYTES:
-        return _unknown(f"larger than {MAX_PDF_BYTES // (1024 * 1024)} MB: not a certificate")
     try:
-        reader = PdfReader(io.BytesIO(data))
-        info = reader.metadata
-        raw = None if info is None else info.get(METADATA_KEY)
-        page_text = _page_text(reader) if raw is not None else ""
-    except Exception as err:  # pypdf raises many exception types for damaged files
-        return _unknown(f"not a readable PDF ({type(err).__name__})")
+        inspected = inspect_certificate_pdf(data)
+    except NotACertificateError as err:
+        if METADATA_KEY.encode("ascii") not in data or str(err).startswith("larger than"):
+            # No claims anywhere in the file: not (a copy of) a balint-cme certificate.
+            return _unknown(str(err))
+        return VerificationResult(
+            status=VerificationStatus.ALTERED,
+            problems=(f"not the file as issued: {err}",),
+        )
+    raw = inspected.info.get(METADATA_KEY)
     if raw is None:
         return _unknown("the PDF carries no balint-cme certificate claims")
+    digest = inspected.digest.hex()
     try:
         record = json.loads(str(raw))
         if record.get("format") != CLAIMS_FORMAT:
@@ -337,29 +386,55 @@ def verify_pdf(
         seal = Seal.model_validate(record["seal"])
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError, ValidationError):
         return VerificationResult(
-            status="altered", problems=("the embedded claims are damaged or incomplete",)
+            status=VerificationStatus.ALTERED,
+            problems=("the embedded claims are damaged or incomplete",),
+            page_digest=digest,
         )
     key = _ring(keys).get(seal.key_id)
     if key is None:
         return VerificationResult(
-            status="wrong-key",
+            status=VerificationStatus.WRONG_KEY,
             claims=claims,
             key_id=seal.key_id,
             problems=(f"sealed with key {seal.key_id!r}, which is not among the keys given",),
+            page_digest=digest,
         )
     if not _equal(_key_check(key), seal.key_check):
         return VerificationResult(
-            status="wrong-key",
+            status=VerificationStatus.WRONG_KEY,
             claims=claims,
             key_id=seal.key_id,
             problems=(f"sealed with a different key that also has the id {seal.key_id!r}",),
+            page_digest=digest,
         )
-    return _check_claims(claims, seal, key, page_text)
+    result = _check_claims(claims, seal, key)
+    if result.status != VerificationStatus.VALID:
+        return result.evolve(page_digest=digest)
+    page_seal = str(inspected.info.get(PAGE_SEAL_KEY, ""))
+    if not is_page_seal(page_seal):
+        return result.evolve(
+            status=VerificationStatus.COULD_NOT_CHECK,
+            page_digest=digest,
+            problems=(
+                "the file has no page seal (certificates issued before page seals have none), "
+                "so its page cannot be proven to show the sealed claims; only the ledger that "
+                "recorded the issued file can prove it",
+            ),
+        )
+    expected = compute_page_seal(key, seal.code, canonical_claims(claims), inspected.digest)
+    if not _equal(expected, page_seal):
+        return result.evolve(
+            status=VerificationStatus.ALTERED,
+            page_digest=digest,
+            problems=(
+                "the page or the file's content was changed after it was sealed: what it "
+                "displays is not what was drawn for these claims",
+            ),
+        )
+    return result.evolve(page_sealed=True, page_digest=digest)
 
 
-def _check_claims(
-    claims: CertificateClaims, seal: Seal, key: SigningKey, page_text: str
-) -> VerificationResult:
+def _check_claims(claims: CertificateClaims, seal: Seal, key: SigningKey) -> VerificationResult:
     values = _claims_json(claims)
     tags = dict(seal.claim_tags)
     altered: list[str] = []
@@ -379,18 +454,49 @@ def _check_claims(
     parsed = normalize_code(seal.code)
     if parsed is None or parsed[0] != key.key_id or not _equal(_code_mac(claims, key), parsed[1]):
         problems.append("the verification code does not match the claims")
-    for name, text in printed_claims(claims, seal.code).items():
-        if not _pattern(text).search(page_text):
-            if name not in altered and name in CLAIM_NAMES:
-                altered.append(name)
-            problems.append(f"the page does not show the claimed {name.replace('_', ' ')}")
     if problems:
         return VerificationResult(
-            status="altered",
+            status=VerificationStatus.ALTERED,
             claims=claims,
             code=seal.code,
             key_id=key.key_id,
-            altered=tuple(n for n in CLAIM_NAMES if n in altered),
+            altered=tuple(altered),
             problems=tuple(problems),
         )
-    return VerificationResult(status="valid", claims=claims, code=seal.code, key_id=key.key_id)
+    return VerificationResult(
+        status=VerificationStatus.VALID, claims=claims, code=seal.code, key_id=key.key_id
+    )
+
+
+def seal_page(
+    data: bytes,
+    claims: CertificateClaims,
+    seal: Seal,
+    keys: KeyRing | SigningKey | Iterable[SigningKey],
+    *,
+    digest: bytes | None = None,
+) -> bytes:
+    """Replace the page-seal placeholder of a freshly drawn certificate with its page seal.
+
+    `digest` is page_seal.page_digest of `data` when already known (computed in a worker).
+
+    Raises:
+        CertificateError: the key that sealed the claims is not given, or the file is not a
+            certificate drawn by render_pdf (the structure checks fail).
+    """
+    key = _ring(keys).get(seal.key_id)
+    if key is None or not _equal(_key_check(key), seal.key_check):
+        raise CertificateError(
+            f"certificate {claims.number}: the key {seal.key_id!r} that sealed its claims is "
+            "not given, so its page cannot be sealed"
+        )
+    if digest is None:
+        try:
+            digest = inspect_certificate_pdf(data).digest
+        except NotACertificateError as err:
+            raise CertificateError(f"certificate {claims.number}: {err}") from err
+    page_seal = compute_page_seal(key, seal.code, canonical_claims(claims), digest)
+    try:
+        return apply_page_seal(data, page_seal)
+    except ValueError as err:
+        raise CertificateError(f"certificate {claims.number}: {err}") from err

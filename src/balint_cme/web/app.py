@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -36,7 +35,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from balint_cme.certificates.keys import KeyRing
-from balint_cme.certificates.verification import MAX_PDF_BYTES
+from balint_cme.certificates.verification import MAX_PDF_BYTES, VerificationResult
 from balint_cme.ledger import Ledger
 from balint_cme.web.answers import (
     UNKNOWN,
@@ -47,7 +46,7 @@ from balint_cme.web.answers import (
     look_up,
 )
 from balint_cme.web.counts import VerificationCounts, default_counts_path
-from balint_cme.workflow import Verdict, verify_certificate
+from balint_cme.workflow import verify_certificate_pdf
 
 __all__ = [
     "DEFAULT_BURST",
@@ -121,20 +120,16 @@ class TokenBucket:
         return wait
 
 
-def verify_uploaded_pdf(data: bytes, keys: KeyRing, ledger: Ledger) -> Verdict:
-    """Adapter over the library's verify entry point (workflow.verify_certificate), which takes
-    a file: the upload is written to a private temporary folder, checked, and removed."""
-    with tempfile.TemporaryDirectory(prefix="balint-cme-upload-") as folder:
-        path = Path(folder) / "upload.pdf"
-        path.write_bytes(data)
-        return verify_certificate(path, keys, ledger)
+def verify_uploaded_pdf(data: bytes, keys: KeyRing, ledger: Ledger) -> VerificationResult:
+    """Adapter over the library's one verify entry point for a PDF
+    (workflow.verify_certificate_pdf): structure, claims' seal, page seal, then the ledger."""
+    return verify_certificate_pdf(data, keys=keys, ledger=ledger)
 
 
-def _is_sealed(verdict: Verdict) -> bool:
-    """Whether the verdict came from a PDF whose seal checked out (valid, or valid but since
+def _is_sealed(verdict: VerificationResult) -> bool:
+    """Whether the result came from a PDF whose seals checked out (valid, or valid but since
     superseded or revoked): only then may the ledger's record of its number be shown."""
-    word = verdict.headline.split(":", 1)[0].split(" ", 1)[0]
-    return verdict.claims is not None and word in ("valid", "superseded", "revoked")
+    return verdict.claims is not None and str(verdict.status) in ("valid", "superseded", "revoked")
 
 
 class _Ledgers:
@@ -449,10 +444,11 @@ def run_server(app: Starlette, *, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
 
 
-def _public_problem(verdict: Verdict) -> str:
+def _public_problem(verdict: VerificationResult) -> str:
     """What went wrong with an uploaded file, in a sentence (no claims from the file)."""
-    word = verdict.headline.split(":", 1)[0]
+    word = str(verdict.status)
     return {
         "altered": "This file is not the certificate issued: it was changed after issue.",
         "wrong-key": "This file was not sealed by this provider.",
+        "could-not-check": "This file could not be proven to be the one issued.",
     }.get(word, "This file is not a certificate issued by this provider.")
