@@ -799,15 +799,30 @@ class _Page:
                     )
                 ]
             )
-        lines: list[tuple[float, list[Span]]] = []
-        for row in rows:
+        lines: list[tuple[float, list[Span], bool]] = []
+        for row_index, row in enumerate(rows):
             fitted, wrapped = setter.fit(row, size, width, max_lines=3, min_size=size * 0.5)
-            lines.extend((fitted, line) for line in wrapped)
-        y = self.margin + sum(f * 1.45 for f, _ in lines) - lines[0][0]
+            is_url = bool(certificate.verify_url) and row_index == len(rows) - 1
+            lines.extend((fitted, line, is_url) for line in wrapped)
+        y = self.margin + sum(f * 1.45 for f, _, _ in lines) - lines[0][0]
         y = max(y, self.margin)
-        for fitted, line in lines:
+        link: list[tuple[float, float, float, float]] = []
+        for fitted, line, is_url in lines:
             self.draw_line(line, y, fitted, text, align="left", x=self.margin + 6)
+            if is_url:
+                left, baseline, line_width, _ = self.boxes[-1]
+                link.append((left, baseline - 0.3 * fitted, left + line_width, baseline + fitted))
             y -= fitted * 1.45
+        if link and certificate.verify_url:
+            # One link annotation (/Link, /URI action, no border) over the printed "Verify at"
+            # line, so the URL opens from a PDF viewer too.
+            rect = (
+                min(r[0] for r in link),
+                min(r[1] for r in link),
+                max(r[2] for r in link),
+                max(r[3] for r in link),
+            )
+            self.canvas.linkURL(certificate.verify_url, rect, relative=0, thickness=0)
         if layout.show_qr:
             _draw_qr(
                 self.canvas,
@@ -816,6 +831,7 @@ class _Page:
                 self.margin - 4,
                 layout.qr_size,
                 HexColor(layout.text_colour),
+                mixed=bool(certificate.verify_url),
             )
 
     def footer_height(self, certificate: Certificate) -> float:
@@ -871,13 +887,89 @@ def _italicise(text: str, phrase: str) -> list[Span]:
     return [Span(before), Span(phrase, "italic"), Span(after)]
 
 
-def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, size: float, colour: Color) -> None:
+_QR_ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+# Bits per character times 6 (numeric 10/3, alphanumeric 11/2, byte 8), and a segment's header
+# (4-bit mode + character count: 10, 9 and 8 bits up to version 9, where verify URLs land).
+_QR_CHAR_COST = {"numeric": 20, "alphanumeric": 33, "byte": 48}
+_QR_HEADER_COST = {"numeric": 6 * 14, "alphanumeric": 6 * 13, "byte": 6 * 12}
+
+
+def _qr_fits(mode: str, char: str) -> bool:
+    if mode == "numeric":
+        return char.isascii() and char.isdigit()
+    if mode == "alphanumeric":
+        return char in _QR_ALPHANUMERIC
+    return True
+
+
+def qr_segments(payload: str) -> list[tuple[str, str]]:
+    """`payload` split into QR segments (numeric, alphanumeric, byte) that take the fewest bits.
+
+    A URL mixes upper-case runs (alphanumeric mode: 5.5 bits a character) with characters only
+    byte mode holds (8 bits); one segment per run, where the switch pays for its header, gives
+    a smaller code than byte mode for the whole string.
+    """
+    if not payload:
+        return [("", "byte")]
+    modes = tuple(_QR_CHAR_COST)
+    infinity = 1 << 60
+    # cost[mode]: fewest bits (x6) for the characters so far, ending in a segment of `mode`;
+    # came[i][mode]: the mode of character i - 1 on that cheapest path (to walk back).
+    cost: dict[str, int] = {}
+    came: list[dict[str, str]] = []
+    for index, char in enumerate(payload):
+        step: dict[str, int] = {}
+        back: dict[str, str] = {}
+        for mode in modes:
+            if not _qr_fits(mode, char):
+                step[mode] = infinity
+                back[mode] = mode
+                continue
+            if index == 0:
+                total, before = _QR_HEADER_COST[mode], mode
+            else:
+                total, before = min(
+                    (cost[b] + (0 if b == mode else _QR_HEADER_COST[mode]), b) for b in modes
+                )
+            width = len(char.encode("utf-8")) if mode == "byte" else 1
+            step[mode] = total + _QR_CHAR_COST[mode] * width
+            back[mode] = before
+        cost = step
+        came.append(back)
+    mode = min(modes, key=lambda m: cost[m])
+    chosen = [mode]
+    for index in range(len(payload) - 1, 0, -1):
+        mode = came[index][mode]
+        chosen.append(mode)
+    chosen.reverse()
+    segments: list[tuple[str, str]] = []
+    for char, char_mode in zip(payload, chosen, strict=True):
+        if segments and segments[-1][1] == char_mode:
+            segments[-1] = (segments[-1][0] + char, char_mode)
+        else:
+            segments.append((char, char_mode))
+    return segments
+
+
+def qr_symbol(payload: str, *, mixed: bool = True) -> Any:
+    """The segno QR code drawn for `payload` (error correction M): in the fewest-bit segments
+    when `mixed`, else in the one mode segno picks for the whole string."""
+    if not mixed:
+        return segno.make(payload, error="m", micro=False)
+    # Each segment's text is given alone: segno picks its (already cheapest) mode itself.
+    segments: Any = [text for text, _ in qr_segments(payload)]  # segno's stubs say str only
+    return segno.make(segments, error="m", micro=False)
+
+
+def _draw_qr(
+    canvas: Canvas, payload: str, x: float, y: float, size: float, colour: Color, *, mixed: bool
+) -> None:
     """The QR code as one filled vector path, one rectangle per run of dark modules.
 
     Drawn in a coordinate system of one unit per module, so every rectangle is four small
     integers: reportlab's float formatting would cost more than the encoding.
     """
-    matrix = segno.make(payload, error="m", micro=False).matrix
+    matrix = qr_symbol(payload, mixed=mixed).matrix
     count = len(matrix)
     operators: list[str] = []
     for row_index, row in enumerate(matrix):
