@@ -61,7 +61,7 @@ from balint_cme.io.pars import (
 )
 from balint_cme.io.reports import AttendanceReading, UnmatchedRow, read_reports
 from balint_cme.io.series_file import load_series, parse_series, read_series_file
-from balint_cme.ledger import CertificateRecord, Confirmation, Ledger, PersonRecord
+from balint_cme.ledger import CertificateRecord, Confirmation, Ledger, PersonRecord, Redrawn
 from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
 from balint_cme.text import visible
@@ -582,6 +582,7 @@ def certify(
         # Said where credit is certified, not only in the `credits` preview.
         warnings: list[str] = list(reading.double_evidence)
         confirmations: list[Confirmation] = []
+        redrawn: list[Redrawn] = []  # unchanged claims drawn again: their page is recorded too
         for certificate, outcome, person, file in zip(
             certificates, outcomes, people, rendered, strict=True
         ):
@@ -598,6 +599,12 @@ def certify(
                         "re-drawn with different bytes than issued (layout or software changed); "
                         "its claims and code are unchanged"
                     )
+                if file.page_digest is not None:
+                    redrawn.append(
+                        Redrawn(
+                            certificate.number, certificate.version, file.sha256, file.page_digest
+                        )
+                    )
             else:
                 confirmations.append(
                     Confirmation(
@@ -606,6 +613,7 @@ def certify(
                         file.sha256,
                         relative if not merged else f"{relative}#page={file.page}",
                         certificate.verification_code,
+                        file.page_digest,
                     )
                 )
             issued.append(
@@ -633,8 +641,8 @@ def certify(
         # pending reservations that the next run completes.
         published = _publish(rendered, out_dir, staging)
         try:
-            if confirmations:
-                ledger.confirm_many(confirmations, actor=actor)
+            if confirmations or redrawn:
+                ledger.confirm_many(confirmations, actor=actor, redrawn=redrawn)
         except LedgerError as err:
             published.take_back()
             raise LedgerError(
@@ -939,7 +947,8 @@ def verify_certificate_pdf(
     Offline (verify_pdf): the structure checks, the claims' seal and the page seal, which
     proves that everything the file displays was drawn for the sealed claims. With a ledger,
     also: the claims and code are the ones recorded for that number and version (a key alone
-    is not enough), the bytes are the file recorded at issue, and the version is neither
+    is not enough), the bytes are the file recorded at issue or the page is one the ledger
+    recorded for that version (a re-save or a re-draw by certify), and the version is neither
     superseded nor revoked. Without a ledger, a valid result says in `notes` that revocation
     was not checked (`revocation_checked` is False).
     """
@@ -1001,11 +1010,26 @@ def verify_certificate_pdf(
                     "seal that could prove its page",
                 ),
             )
+        if record.page_digests and result.page_digest not in record.page_digests:
+            # A page sealed for the recorded claims but never issued: drawn with the signing
+            # key (stolen, or misused) rather than by certify, which records every page it draws.
+            return checked.evolve(
+                status=VerificationStatus.ALTERED,
+                problems=(
+                    "the page differs from the one issued under this number "
+                    f"({claims.number} version {claims.version}): its seal is genuine, but the "
+                    "ledger recorded no such page for it",
+                ),
+            )
         # A legitimately re-drawn copy (another layout or balint-cme version, a re-save): the
         # page seal proves what it shows, and the claims and code are the ledger's.
         notes.append(
-            "these bytes differ from the file recorded at issue (re-drawn or re-saved); the "
-            "page seal proves the page shows exactly the claims recorded for this number"
+            "these bytes differ from the file recorded at issue (re-saved or re-drawn); the "
+            "page is one the ledger recorded for this number"
+            if record.page_digests
+            else "these bytes differ from the file recorded at issue (re-drawn or re-saved); "
+            "the page seal proves the page shows exactly the claims recorded for this number "
+            "(issued before the ledger recorded pages, so which page was issued is not checked)"
         )
     elif not result.page_sealed:
         notes.append("issued before page seals: proven by the file recorded in the ledger")

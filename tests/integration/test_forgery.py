@@ -32,8 +32,14 @@ from pypdf.generic import (
 
 from balint_cme.certificates.content import build_certificate
 from balint_cme.certificates.keys import SigningKey, load_key
+from balint_cme.certificates.page_seal import PAGE_SEAL_KEY, compute_page_seal, page_digest
 from balint_cme.certificates.pdf import render_pdf
-from balint_cme.certificates.verification import METADATA_KEY, VerificationStatus, verify_pdf
+from balint_cme.certificates.verification import (
+    METADATA_KEY,
+    VerificationStatus,
+    canonical_claims,
+    verify_pdf,
+)
 from balint_cme.cli import main
 from balint_cme.io.series_file import load_series
 from balint_cme.ledger import Ledger
@@ -220,6 +226,47 @@ def test_number_reused_for_other_claims_with_the_key_is_altered_against_the_ledg
     assert "revocation not checked" in out
 
 
+# -- (c2) the genuine claims on a re-drawn page, re-sealed with the stolen key -----------------
+
+
+def _resealed(genuine: bytes, writer: PdfWriter, key: SigningKey) -> bytes:
+    """The page `writer` shows, with a page seal made with the real key for the genuine
+    claims and code over the digest of that page: what a key thief can do."""
+    sealed = verify_pdf(genuine, key)
+    assert sealed.claims is not None and sealed.code is not None
+    digest = page_digest(PdfReader(io.BytesIO(_written(writer))))
+    seal = compute_page_seal(key, sealed.code, canonical_claims(sealed.claims), digest)
+    writer.add_metadata({PAGE_SEAL_KEY: seal})
+    return _written(writer)
+
+
+def test_page_redrawn_and_resealed_with_the_stolen_key_is_altered_against_the_ledger(
+    issued: Issued, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, genuine = _zoe(issued)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(genuine)))
+    stream = _page_contents(writer)
+    # Same claims, another page: every colour of the drawing turned red.
+    drawn = stream.get_data()
+    assert b" rg" in drawn
+    stream.set_data(
+        b"\n".join(b"1 0 0 rg" if line.endswith(b" rg") else line for line in drawn.split(b"\n"))
+    )
+    forged = _resealed(genuine, writer, issued.key)
+    assert _page_contents_of(forged) != _page_contents_of(genuine)
+    # The key alone cannot tell: the page seal holds for the genuine claims and code.
+    offline = verify_pdf(forged, issued.key)
+    assert offline.is_valid and offline.page_sealed
+    # The ledger recorded the page issued under this number: this one is not it.
+    code, out = _verify_cli(capsys, issued, forged, ledger=True)
+    assert code == 1, out
+    assert out.startswith("altered: the page differs from the one issued under this number")
+    with Ledger.open(issued.ledger, create=False) as opened:
+        result = verify_certificate_pdf(forged, keys=issued.key, ledger=opened)
+    assert result.status == VerificationStatus.ALTERED
+    assert "the page differs from the one issued" in result.problems[0]
+
+
 # -- (d) incremental updates: an annotation, a second page -------------------------------------
 
 
@@ -328,6 +375,8 @@ def test_a_copy_re_saved_by_another_program_stays_valid_with_a_note(
     code, out = _verify_cli(capsys, issued, resaved, ledger=True)
     assert code == 0, out
     assert "differ from the file recorded at issue" in out
+    # The page (the object graph it displays) is the one the ledger recorded at issue.
+    assert "the page is one the ledger recorded for this number" in out
 
 
 def test_claims_record_copied_into_an_unrelated_pdf_is_altered(

@@ -20,6 +20,7 @@ from balint_cme.ledger.chain import canonical_json
 from balint_cme.ledger.issuing import (
     NUMBER_PATTERN,
     Confirmation,
+    Redrawn,
     claims_fingerprint,
     format_number,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "ParticipationRecord",
     "PersonRecord",
     "PurgeReport",
+    "Redrawn",
     "Reservation",
     "SeriesSnapshot",
     "SessionAttendance",

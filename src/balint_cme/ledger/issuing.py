@@ -31,6 +31,7 @@ __all__ = [
     "NUMBER_PATTERN",
     "Confirmation",
     "PreparedClaims",
+    "Redrawn",
     "certificate_from_row",
     "check_confirmation",
     "claims_fingerprint",
@@ -40,6 +41,7 @@ __all__ = [
     "pending_certificate_row",
     "prepare_claims",
     "read_status",
+    "record_redrawn",
     "reserve",
     "revoke",
 ]
@@ -49,6 +51,7 @@ NUMBER_PATTERN = re.compile(r"[A-Z][A-Z0-9]{0,9}-\d{4}-\d{6,}")
 
 _CERTIFICATE_COLUMNS = ", ".join(TABLES["certificates"].columns)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_PAGE_DIGEST = re.compile(r"[0-9a-f]{32,128}")
 
 
 def format_number(prefix: str, year: int, seq: int) -> str:
@@ -101,8 +104,10 @@ def _changed_claims(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str
     return tuple(changed)
 
 
-def certificate_from_row(row: Mapping[str, Any]) -> CertificateRecord:
-    """A certificates-table row as a record."""
+def certificate_from_row(
+    row: Mapping[str, Any], page_digests: Sequence[str] = ()
+) -> CertificateRecord:
+    """A certificates-table row as a record (with the version's recorded page digests)."""
     return CertificateRecord(
         number=row["number"],
         version=row["version"],
@@ -127,7 +132,37 @@ def certificate_from_row(row: Mapping[str, Any]) -> CertificateRecord:
         revoked_at=parse_time(row["revoked_at"]),
         revoked_reason=row["revoked_reason"],
         revoked_by=row["revoked_by"],
+        page_digests=tuple(page_digests),
     )
+
+
+def page_digests_of(connection: sqlite3.Connection, number: str) -> dict[int, tuple[str, ...]]:
+    """Version → the page digests recorded for it."""
+    found: dict[int, list[str]] = {}
+    for version, digest in connection.execute(
+        "SELECT version, digest FROM page_digests WHERE number = ? ORDER BY version, digest",
+        (number,),
+    ):
+        found.setdefault(version, []).append(digest)
+    return {version: tuple(digests) for version, digests in found.items()}
+
+
+def _put_page_digest(writer: Writer, row: Mapping[str, Any], digest: str) -> bool:
+    """Record `digest` for the version `row` (in the caller's event); False if it was known."""
+    key = [row["number"], row["version"], digest]
+    if fetch_row(writer.connection, "page_digests", key) is not None:
+        return False
+    writer.put(
+        "page_digests",
+        {
+            "number": row["number"],
+            "version": row["version"],
+            "digest": digest,
+            "series_id": row["series_id"],
+            "recorded_at": writer.at,
+        },
+    )
+    return True
 
 
 def version_with_code(connection: sqlite3.Connection, code: str) -> dict[str, Any] | None:
@@ -158,6 +193,18 @@ class Confirmation(NamedTuple):
     pdf_sha256: str
     file_name: str
     verification_code: str
+    page_digest: str | None = None
+    """page_seal.page_digest of the file (hex), recorded so verify can tell its page from
+    another one sealed for the same claims; None for a page of a merged file."""
+
+
+class Redrawn(NamedTuple):
+    """An issued version drawn again with unchanged claims (Ledger.confirm_many(redrawn=))."""
+
+    number: str
+    version: int
+    pdf_sha256: str
+    page_digest: str
 
 
 class PreparedClaims(NamedTuple):
@@ -193,12 +240,23 @@ def prepare_claims(
     )
 
 
-def check_confirmation(pdf_sha256: str, file_name: str, verification_code: str) -> None:
+def check_page_digest(page_digest: str | None) -> None:
+    """Raises ValueError unless `page_digest` is None or lowercase hexadecimal of a digest."""
+    if page_digest is not None and (
+        not isinstance(page_digest, str) or not _PAGE_DIGEST.fullmatch(page_digest)
+    ):
+        raise ValueError("page_digest must be 32-128 lowercase hexadecimal digits")
+
+
+def check_confirmation(
+    pdf_sha256: str, file_name: str, verification_code: str, page_digest: str | None = None
+) -> None:
     """Check the arguments of confirm() before any transaction starts.
 
     Raises:
-        ValueError: a malformed hash, file name or code.
+        ValueError: a malformed hash, file name, code or page digest.
     """
+    check_page_digest(page_digest)
     if not isinstance(pdf_sha256, str) or not _SHA256.fullmatch(pdf_sha256):
         raise ValueError("pdf_sha256 must be 64 lowercase hexadecimal digits")
     if not file_name or "\x00" in file_name or len(file_name) > 1000:
@@ -388,6 +446,7 @@ def confirm(
     pdf_sha256: str,
     file_name: str,
     verification_code: str,
+    page_digest: str | None = None,
 ) -> CertificateRecord:
     """Phase two of issuing (see Ledger.confirm); arguments checked by check_confirmation()."""
     rows = versions_of(writer.connection, number)
@@ -414,6 +473,8 @@ def confirm(
         "verification_code": verification_code,
     }
     writer.put("certificates", target)
+    if page_digest is not None:
+        _put_page_digest(writer, target, page_digest)
     superseded: list[int] = []
     for row in rows:
         if row["state"] == "issued" and row["version"] < version:
@@ -436,9 +497,38 @@ def confirm(
             "file_name": file_name,
             "supersedes": superseded,
             "reason": target["reason"],
+            **({"page_digest": page_digest} if page_digest is not None else {}),
         },
     )
-    return certificate_from_row(target)
+    return certificate_from_row(target, () if page_digest is None else (page_digest,))
+
+
+def record_redrawn(writer: Writer, redrawn: Redrawn) -> bool:
+    """Record the page digest of an issued version drawn again with unchanged claims (another
+    layout or balint_cme version), so verify accepts that page too; False if already known.
+
+    Raises:
+        LedgerError: the version is not issued (a superseded or revoked page is never re-drawn).
+    """
+    row = fetch_row(writer.connection, "certificates", [redrawn.number, redrawn.version])
+    if row is None or row["state"] != "issued":
+        state = "never reserved" if row is None else row["state"]
+        raise LedgerError(
+            f"certificate {redrawn.number} version {redrawn.version} is {state}; its page "
+            "cannot be recorded as re-drawn"
+        )
+    if not _put_page_digest(writer, row, redrawn.page_digest):
+        return False
+    writer.event(
+        "certificate.redrawn",
+        redrawn.number,
+        {
+            "version": redrawn.version,
+            "pdf_sha256": redrawn.pdf_sha256,
+            "page_digest": redrawn.page_digest,
+        },
+    )
+    return True
 
 
 def revoke(writer: Writer, *, number: str, reason: str) -> CertificateRecord:
@@ -485,7 +575,8 @@ def read_status(
         if purged is not None and purged[0] is not None:
             return CertificateStatus(number=number, state="purged")
         return CertificateStatus(number=number, state="unknown")
-    records = [certificate_from_row(r) for r in rows]
+    digests = page_digests_of(connection, number)
+    records = [certificate_from_row(r, digests.get(r["version"], ())) for r in rows]
     current = next((r for r in reversed(records) if r.state == "issued"), None)
     revoked = next((r for r in reversed(records) if r.state == "revoked"), None)
     if version is None:

@@ -180,6 +180,18 @@ def _upgrade(
             else:
                 if version < 2:
                     notes = link_roster_ids(writer)
+                if (
+                    version < 3
+                    and connection.execute(
+                        "SELECT 1 FROM certificates WHERE state != 'pending' LIMIT 1"
+                    ).fetchone()
+                ):
+                    notes = [
+                        *notes,
+                        "certificates issued before this upgrade have no recorded page digest: "
+                        "verify accepts other bytes for them on their page seal alone (run "
+                        "certify again to record the page of each current certificate)",
+                    ]
                 writer.event(
                     "ledger.upgraded",
                     "ledger",

@@ -68,6 +68,9 @@ class CertificateRecord(DomainModel):
     revoked_at: datetime | None
     revoked_reason: str | None
     revoked_by: str | None
+    page_digests: tuple[str, ...] = ()
+    """The page digest (page_seal.page_digest, hex) of every file drawn for this version, at
+    issue and at each re-draw; empty for a version issued before the ledger recorded them."""
 
 
 class Reservation(DomainModel):

@@ -25,12 +25,17 @@ APPLICATION_ID = 0x42434D45
 FORMAT_NAME = "balint-cme-ledger"
 """meta.format of a ledger."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """`PRAGMA user_version` this code writes; older files are migrated on open.
 
 Version 2: a person in the ledger has their own id (`people.person_id`), and `person_links`
 maps each series' roster id to it; version 1 keyed people by the roster id alone, which joined
-two people whose series files used the same id (see migration.py)."""
+two people whose series files used the same id (see migration.py).
+
+Version 3: `page_digests` records the page digest (page_seal.page_digest) of every file drawn
+for a certificate version, so verify accepts other bytes only for a page issued under that
+number; and an index on audit.seq, so certificate_status() counts the log's tail in an index
+rather than in the table. Certificates issued before version 3 have no recorded digest."""
 
 
 class TableSpec(NamedTuple):
@@ -139,6 +144,10 @@ TABLES: dict[str, TableSpec] = {
     "person_links": TableSpec(
         ("series_id", "participant_id", "person_id", "recorded_at"),
         ("series_id", "participant_id"),
+    ),
+    "page_digests": TableSpec(
+        ("number", "version", "digest", "series_id", "recorded_at"),
+        ("number", "version", "digest"),
     ),
 }
 """Row hashes cover the values in this order, not the column names: version 2 renamed
@@ -298,7 +307,22 @@ CREATE INDEX person_links_by_person ON person_links (person_id);
 CREATE INDEX person_links_by_roster_id ON person_links (participant_id);
 """
 
-_MIGRATIONS: dict[int, str] = {1: _DDL_V1, 2: _DDL_V2}
+_DDL_V3 = """
+CREATE TABLE page_digests (
+    number TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    series_id TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (number, version, digest)
+) STRICT;
+CREATE INDEX page_digests_by_series ON page_digests (series_id);
+CREATE INDEX audit_by_seq ON audit (seq);
+"""
+# audit.seq is the rowid: counting a stretch of it reads every event's whole row, while
+# audit_by_seq holds the numbers alone (certificate_status() counts the log's tail, chain.py).
+
+_MIGRATIONS: dict[int, str] = {1: _DDL_V1, 2: _DDL_V2, 3: _DDL_V3}
 """Schema version → the statements that bring a file from the version before it to this one."""
 
 

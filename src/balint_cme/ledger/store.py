@@ -35,7 +35,7 @@ from balint_cme.ledger.chain import (
     parse_anchor,
 )
 from balint_cme.ledger.identity import emails_of, record_roster
-from balint_cme.ledger.issuing import Confirmation
+from balint_cme.ledger.issuing import Confirmation, Redrawn
 from balint_cme.ledger.opening import (
     check_private,
     initialise,
@@ -576,6 +576,7 @@ class Ledger:
         file_name: str,
         verification_code: str,
         actor: str,
+        page_digest: str | None = None,
     ) -> CertificateRecord:
         """Phase two: record that the PDF of a reserved version is written; it is now issued.
 
@@ -587,7 +588,7 @@ class Ledger:
             LedgerError: no such reservation; it was revoked; or it was issued with another
                 PDF or code.
         """
-        issuing.check_confirmation(pdf_sha256, file_name, verification_code)
+        issuing.check_confirmation(pdf_sha256, file_name, verification_code, page_digest)
         with self._write(actor) as writer:
             return issuing.confirm(
                 writer,
@@ -596,35 +597,52 @@ class Ledger:
                 pdf_sha256=pdf_sha256,
                 file_name=file_name,
                 verification_code=verification_code,
+                page_digest=page_digest,
             )
 
     def confirm_many(
-        self, confirmations: Sequence[Confirmation], *, actor: str
+        self,
+        confirmations: Sequence[Confirmation],
+        *,
+        actor: str,
+        redrawn: Sequence[Redrawn] = (),
     ) -> tuple[CertificateRecord, ...]:
         """confirm() for a whole batch in ONE transaction: every version is issued, or none.
 
-        Each item is (number, version, pdf_sha256, file_name, verification_code). A batch
-        whose files are published together is confirmed together, so a failure (e.g. one of
-        them revoked while the batch was drawn) leaves every one pending and the caller can
-        take every file back.
+        Each item is (number, version, pdf_sha256, file_name, verification_code, page_digest).
+        A batch whose files are published together is confirmed together, so a failure (e.g.
+        one of them revoked while the batch was drawn) leaves every one pending and the caller
+        can take every file back. `redrawn` lists issued versions drawn again with unchanged
+        claims: their new page digests are recorded in the same transaction.
 
         Raises:
             LedgerError: as confirm(), for the first item refused; nothing is confirmed.
         """
-        for _, _, pdf_sha256, file_name, code in confirmations:
-            issuing.check_confirmation(pdf_sha256, file_name, code)
+        for item in confirmations:
+            issuing.check_confirmation(
+                item.pdf_sha256, item.file_name, item.verification_code, item.page_digest
+            )
+        for again in redrawn:
+            issuing.check_page_digest(again.page_digest)
+            issuing.check_confirmation(again.pdf_sha256, "-", "-")
         with self._write(actor) as writer:
-            return tuple(
+            records = tuple(
                 issuing.confirm(
                     writer,
-                    number=issuing.normalise_number(number),
-                    version=version,
-                    pdf_sha256=pdf_sha256,
-                    file_name=file_name,
-                    verification_code=code,
+                    number=issuing.normalise_number(item.number),
+                    version=item.version,
+                    pdf_sha256=item.pdf_sha256,
+                    file_name=item.file_name,
+                    verification_code=item.verification_code,
+                    page_digest=item.page_digest,
                 )
-                for number, version, pdf_sha256, file_name, code in confirmations
+                for item in confirmations
             )
+            for again in redrawn:
+                issuing.record_redrawn(
+                    writer, again._replace(number=issuing.normalise_number(again.number))
+                )
+            return records
 
     def revoke(self, number: str, *, reason: str, actor: str) -> CertificateRecord:
         """Revoke a certificate (its issued and any pending version); returns the revoked record.
@@ -675,7 +693,7 @@ class Ledger:
                     f"SELECT {', '.join(TABLES[table].columns)} FROM {table} WHERE number = ?",
                     (key,),
                 ).fetchall()
-                for table in ("numbers", "certificates")
+                for table in ("numbers", "certificates", "page_digests")
             }
             series = {
                 str(row[2]) for row in rows["numbers"]
@@ -691,11 +709,15 @@ class Ledger:
     @_reading
     def certificate(self, number: str, version: int | None = None) -> CertificateRecord | None:
         """One version of a certificate (the latest if `version` is None), or None."""
+        key = issuing.normalise_number(number)
         with self._read() as connection:
-            rows = issuing.versions_of(connection, issuing.normalise_number(number))
+            rows = issuing.versions_of(connection, key)
+            digests = issuing.page_digests_of(connection, key)
         if version is not None:
             rows = [r for r in rows if r["version"] == version]
-        return issuing.certificate_from_row(rows[-1]) if rows else None
+        if not rows:
+            return None
+        return issuing.certificate_from_row(rows[-1], digests.get(rows[-1]["version"], ()))
 
     @_reading
     def certificate_by_code(self, code: str) -> CertificateRecord | None:
@@ -1049,6 +1071,7 @@ class Ledger:
                 "attendance",
                 "awards",
                 "certificates",
+                "page_digests",
             ):
                 key_columns = TABLES[table].key
                 for key in connection.execute(
