@@ -580,6 +580,9 @@ def test_verify_accepts_a_certificate_redrawn_with_another_layout(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _certify(capsys, SERIES, workspace / "c", *REPORTS)
+    first = next((workspace / "c").glob("*.pdf"))
+    kept = workspace / "kept-first-drawing.pdf"
+    kept.write_bytes(first.read_bytes())
     layout = workspace / "layout.toml"
     layout.write_text('primary_colour = "#000000"\n', encoding="utf-8")
     code, out, _ = run(
@@ -595,10 +598,17 @@ def test_verify_accepts_a_certificate_redrawn_with_another_layout(
     )
     assert code == 0
     assert "re-drawn with different bytes" in out
-    code, out, _ = run(capsys, "verify", str(next((workspace / "c").glob("*.pdf"))))
-    assert code == 0
+    redrawn = first.read_bytes()
+    assert redrawn != kept.read_bytes()
+    code, out, _ = run(capsys, "verify", str(first))
+    assert code == 0, out
     assert out.startswith("valid")
     assert "differ from the file recorded at issue" in out
+    # certify recorded the re-drawn page: a page the ledger never recorded would be "altered".
+    assert "the page is one the ledger recorded for this number" in out
+    # The first drawing (the one the person holds) stays valid: both pages are recorded.
+    code, out, _ = run(capsys, "verify", str(kept))
+    assert (code, out.splitlines()[0]) == (0, "valid"), out
 
 
 def test_transcript_reads_a_series_certified_from_json(

@@ -15,16 +15,19 @@ import re
 import shutil
 import sqlite3
 import stat
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from balint_cme.cli import VERIFY_COULD_NOT_CHECK, main
 from balint_cme.errors import DataFileError, LedgerTamperedError
-from balint_cme.ledger import Ledger
+from balint_cme.io.series_file import parse_series
+from balint_cme.ledger import Ledger, opening, schema
 from balint_cme.ledger.chain import GENESIS_HASH, event_hash, event_json
 from balint_cme.ledger.schema import TABLES
+from tests.conftest import EXAMPLES
 from tests.integration.hardening_support import isolate, run, write_roster
 
 _ANCHOR_LINE = re.compile(r"^ledger anchor: (\d+:[0-9a-f]{64})$", re.MULTILINE)
@@ -409,3 +412,86 @@ def test_a_purged_certificate_is_proven_purged_and_an_un_purge_is_caught(
     _sql(ledger_file, "UPDATE numbers SET purged_at = NULL WHERE number = ?", number)
     with Ledger.open(ledger_file, create=False) as ledger, pytest.raises(LedgerTamperedError):
         ledger.certificate_status(number)
+
+
+# ---------------------------------------------------------------------------------------------
+# Page digests (schema 3): the page certify drew for each version, covered by the chain
+
+
+@pytest.mark.parametrize("tamper", ["added", "edited", "deleted"])
+def test_a_page_digest_added_edited_or_deleted_outside_is_caught(
+    workspace: Path, tamper: str
+) -> None:
+    number = str(_issued(workspace)[0]["number"])
+    ledger_file = workspace / "ledger.sqlite3"
+    with Ledger.open(ledger_file, create=False) as ledger:  # the positive control
+        status = ledger.certificate_status(number)
+        assert status.state == "valid"
+        assert status.certificate is not None
+        (recorded,) = status.certificate.page_digests
+    forged = "f" * len(recorded)
+    statement, values = {
+        # A key thief's page made acceptable by writing its digest into the ledger file.
+        "added": (
+            "INSERT INTO page_digests SELECT number, version, ?, series_id, recorded_at "
+            "FROM page_digests WHERE number = ?",
+            (forged, number),
+        ),
+        "edited": ("UPDATE page_digests SET digest = ? WHERE number = ?", (forged, number)),
+        "deleted": ("DELETE FROM page_digests WHERE number = ?", (number,)),
+    }[tamper]
+    _sql(ledger_file, statement, *values)
+    with Ledger.open(ledger_file, create=False) as ledger, pytest.raises(LedgerTamperedError):
+        ledger.certificate_status(number)
+
+
+def test_a_schema2_ledger_is_upgraded_and_its_certificates_have_no_page_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    content = (EXAMPLES / "ssvms-balint-2020.toml").read_bytes()
+    series = parse_series(content, Path("s.toml"))
+    person = series.participants[0].id
+    moment = datetime(2022, 2, 1, tzinfo=UTC)
+    with monkeypatch.context() as old:  # the file as balint_cme with ledger schema 2 wrote it
+        old.setattr(schema, "SCHEMA_VERSION", 2)
+        old.setattr(opening, "SCHEMA_VERSION", 2)
+        with Ledger.open(path, clock=lambda: moment) as ledger:
+            ledger.record_series(series, content=content, file_name="s.toml", actor="old")
+            reserved = ledger.reserve(
+                series_id=series.id,
+                participant_id=person,
+                kind="participation",
+                credits=Decimal("1.5"),
+                session_dates=(date(2020, 9, 9),),
+                claims={"name": "x"},
+                issued_on=date(2021, 1, 20),
+                actor="old",
+            ).certificate
+            ledger.confirm(
+                reserved.number,
+                reserved.version,
+                pdf_sha256="a" * 64,
+                file_name="x.pdf",
+                verification_code="k.CODE",
+                actor="old",
+            )
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+    connection.close()
+    with Ledger.open(path, create=False) as ledger:
+        assert any("no recorded page digest" in note for note in ledger.upgrade_notes)
+        assert ledger.check_chain().is_intact
+        status = ledger.certificate_status(reserved.number)
+        assert status.state == "valid"
+        assert status.certificate is not None
+        assert status.certificate.page_digests == ()
+    connection = sqlite3.connect(path)
+    try:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 3
+        plan = connection.execute(
+            "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM audit WHERE seq >= 1"
+        ).fetchall()
+        assert "audit_by_seq" in str(plan)  # the tail is counted in the index, not the rows
+    finally:
+        connection.close()
