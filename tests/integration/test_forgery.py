@@ -233,7 +233,8 @@ def _resealed(genuine: bytes, writer: PdfWriter, key: SigningKey) -> bytes:
     """The page `writer` shows, with a page seal made with the real key for the genuine
     claims and code over the digest of that page: what a key thief can do."""
     sealed = verify_pdf(genuine, key)
-    assert sealed.claims is not None and sealed.code is not None
+    assert sealed.claims is not None
+    assert sealed.code is not None
     digest = page_digest(PdfReader(io.BytesIO(_written(writer))))
     seal = compute_page_seal(key, sealed.code, canonical_claims(sealed.claims), digest)
     writer.add_metadata({PAGE_SEAL_KEY: seal})
@@ -256,7 +257,8 @@ def test_page_redrawn_and_resealed_with_the_stolen_key_is_altered_against_the_le
     assert _page_contents_of(forged) != _page_contents_of(genuine)
     # The key alone cannot tell: the page seal holds for the genuine claims and code.
     offline = verify_pdf(forged, issued.key)
-    assert offline.is_valid and offline.page_sealed
+    assert offline.is_valid
+    assert offline.page_sealed
     # The ledger recorded the page issued under this number: this one is not it.
     code, out = _verify_cli(capsys, issued, forged, ledger=True)
     assert code == 1, out
