@@ -57,6 +57,7 @@ from balint_cme.workflow import (
     CertifyResult,
     assess,
     certify,
+    check_certify,
     credits_document,
     export_pars,
     format_credits_table,
@@ -325,17 +326,37 @@ class _Progress:
             self._bar.close()
 
 
+def _existing_ledger(args: argparse.Namespace) -> Ledger | None:
+    """The ledger if its file exists (opened, never created), else None."""
+    path = Path(args.ledger) if args.ledger is not None else default_ledger_path()
+    return Ledger.open(path, create=False) if path.exists() else None
+
+
 def _cmd_certify(args: argparse.Namespace) -> int:
     series = load_series(args.series_file)
     reports = _checked_reports(series, args.attendance)
-    # Reports are read before a first run creates the key or the ledger, so bad input
-    # leaves neither behind.
+    # Every input check (series, reports, layout, a drawable certificate for every name) runs
+    # before a first run creates the key or the ledger, so a run that fails leaves neither.
     reading = read_reports(reports, series, export_tz=args.export_tz)
-    key, key_path, key_note = _signing_key(args)
+    layout = load_layout(args.layout) if args.layout else DEFAULT_LAYOUT
     # The issue date is the provider's: today in the series' time zone, unless given.
     issued_on = args.issued_on or datetime.now(series.zone).date()
+    existing = _existing_ledger(args)
+    try:
+        check_certify(
+            series,
+            reading,
+            ledger=existing,
+            issued_on=issued_on,
+            layout=layout,
+            verify_url_template=args.verify_url,
+            skip_unrenderable=args.skip_unrenderable,
+        )
+    finally:
+        if existing is not None:
+            existing.close()
+    key, key_path, key_note = _signing_key(args)
     progress = _Progress(enabled=not args.quiet, what="cert")
-    layout = load_layout(args.layout) if args.layout else DEFAULT_LAYOUT
     try:
         with _open_ledger(args) as ledger:
             result = certify(
@@ -355,6 +376,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                 progress=progress.advance,
                 on_total=progress.start,
                 reading=reading,
+                skip_unrenderable=args.skip_unrenderable,
             )
     finally:
         progress.close()
@@ -830,6 +852,13 @@ def build_parser() -> _Parser:
         type=Path,
         help="a TOML file of certificate layout settings (logo, colours, "
         "signature images, extra fonts, page size); see docs/certificates.md",
+    )
+    certify.add_argument(
+        "--skip-unrenderable",
+        action="store_true",
+        help="certify everyone else when the fonts cannot draw someone's name; the summary "
+        "and the manifest list who was left out and the characters (their attendance is "
+        "still recorded, so a later run with a font that covers it certifies them)",
     )
     certify.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     _ledger_option(certify)

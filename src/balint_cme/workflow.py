@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
 
@@ -46,7 +46,12 @@ from balint_cme.certificates.verification import (
 )
 from balint_cme.credit import CreditAward, award_series
 from balint_cme.display import display_width, pad
-from balint_cme.errors import CertificateError, DataFileError, VerificationError
+from balint_cme.errors import (
+    CertificateError,
+    DataFileError,
+    UnrenderableTextError,
+    VerificationError,
+)
 from balint_cme.io.pars import (
     ParsReport,
     build_pars_report,
@@ -67,6 +72,7 @@ __all__ = [
     "Verdict",
     "assess",
     "certify",
+    "check_certify",
     "claims_from_record",
     "credits_document",
     "export_pars",
@@ -354,6 +360,128 @@ def _sealing_key(
     return retired
 
 
+class _Plan(NamedTuple):
+    """What certify() will issue, worked out before anything is written."""
+
+    covered: set[int]
+    awards: tuple[CreditAward, ...]
+    eligible: tuple[CreditAward, ...]
+    drafts: tuple[Certificate, ...]
+    skipped: tuple[SkippedPerson, ...]
+    unrenderable: tuple[SkippedPerson, ...]
+
+
+def _plan(
+    series: Series,
+    reading: AttendanceReading,
+    on_record: AttendanceRegister,
+    *,
+    key: SigningKey,
+    issued_on: date,
+    layout: CertificateLayout,
+    verify_url_template: str | None,
+    skip_unrenderable: bool,
+) -> _Plan:
+    """Award credit and prove every certificate drawable (pure: nothing is written).
+
+    Raises:
+        UnrenderableTextError: a certificate cannot be drawn (unless `skip_unrenderable`:
+            then its person is listed in `unrenderable` and `skipped` instead).
+    """
+    # Sessions this run's reports cover replace what the ledger holds for them; attendance
+    # already on record for other sessions stays and counts (certify as each report arrives).
+    covered = {source.session for source in reading.sources if source.session is not None}
+    covered |= {record.session for record in reading.records}
+    register = AttendanceRegister(
+        (*reading.records, *(r for r in on_record.records if r.session not in covered))
+    )
+    awards = award_series(series, register)
+    eligible = eligible_awards(series, awards)
+    chosen = {award.participant_id for award in eligible}
+    skipped = [
+        SkippedPerson(
+            participant_id=award.participant_id,
+            name=award.name,
+            reason=refusal_reason(series, award) or "no certificate",
+        )
+        for award in awards
+        if award.participant_id not in chosen
+    ]
+    unrenderable: list[SkippedPerson] = []
+    kept: list[CreditAward] = []
+    drafts: list[Certificate] = []
+    for award in eligible:
+        draft = build_certificate(
+            series,
+            award,
+            number="DRAFT",
+            issued_on=issued_on,
+            key=key,
+            verify_url_template=verify_url_template,
+        )
+        try:
+            check_renderable(draft, layout)
+        except UnrenderableTextError as err:
+            if not skip_unrenderable:
+                # The draft is numbered "DRAFT": name the person instead.
+                raise CertificateError(
+                    f"{award.name} ({award.participant_id}): {err} "
+                    "(or certify --skip-unrenderable to certify the others)"
+                ) from err
+            shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in err.characters)
+            unrenderable.append(
+                SkippedPerson(
+                    participant_id=award.participant_id,
+                    name=award.name,
+                    reason=f"{err.field}: the configured fonts cannot draw {shown}",
+                )
+            )
+            continue
+        kept.append(award)
+        drafts.append(draft)
+    return _Plan(
+        covered=covered,
+        awards=tuple(awards),
+        eligible=tuple(kept),
+        drafts=tuple(drafts),
+        skipped=(*skipped, *unrenderable),
+        unrenderable=tuple(unrenderable),
+    )
+
+
+def check_certify(
+    series: Series,
+    reading: AttendanceReading,
+    *,
+    ledger: Ledger | None,
+    issued_on: date,
+    layout: CertificateLayout = DEFAULT_LAYOUT,
+    verify_url_template: str | None = None,
+    skip_unrenderable: bool = False,
+) -> tuple[SkippedPerson, ...]:
+    """Run certify()'s input checks without a signing key or a ledger file being created.
+
+    `ledger` is the existing ledger (None when there is none yet: nothing is on record). The
+    drafts are sealed with a throw-away key: what is checked (the fonts cover every field)
+    does not depend on the key. Returns the people `skip_unrenderable` would leave out.
+
+    Raises:
+        UnrenderableTextError: a certificate cannot be drawn and `skip_unrenderable` is False.
+    """
+    on_record = recorded_register(ledger, series) if ledger is not None else AttendanceRegister(())
+    plan = _plan(
+        series,
+        reading,
+        on_record,
+        key=SigningKey.generate(),
+        issued_on=issued_on,
+        layout=layout,
+        verify_url_template=verify_url_template,
+        skip_unrenderable=skip_unrenderable,
+    )
+    return plan.unrenderable
+
+
 def certify(
     series_file: Path,
     reports: Sequence[tuple[Path, int | None]],
@@ -372,6 +500,7 @@ def certify(
     progress: ProgressCallback | None = None,
     on_total: ProgressCallback | None = None,
     reading: AttendanceReading | None = None,
+    skip_unrenderable: bool = False,
 ) -> CertifyResult:
     """Certificates for every eligible person, recorded in `ledger`, plus DIR/manifest.json.
 
@@ -395,41 +524,19 @@ def certify(
     series, content = read_series_file(series_file)
     if reading is None:
         reading = read_reports(reports, series, export_tz=export_tz)
-    # Sessions this run's reports cover replace what the ledger holds for them; attendance
-    # already on record for other sessions stays and counts (certify as each report arrives).
-    covered = {source.session for source in reading.sources if source.session is not None}
-    covered |= {record.session for record in reading.records}
-    on_record = recorded_register(ledger, series)
-    register = AttendanceRegister(
-        (*reading.records, *(r for r in on_record.records if r.session not in covered))
-    )
-    awards = award_series(series, register)
-    eligible = eligible_awards(series, awards)
-    chosen = {award.participant_id for award in eligible}
-    skipped = tuple(
-        SkippedPerson(
-            participant_id=award.participant_id,
-            name=award.name,
-            reason=refusal_reason(series, award) or "no certificate",
-        )
-        for award in awards
-        if award.participant_id not in chosen
-    )
-
     # Everything that can fail on the inputs fails here, before the ledger or a file is touched.
-    drafts = [
-        build_certificate(
-            series,
-            award,
-            number="DRAFT",
-            issued_on=issued_on,
-            key=key,
-            verify_url_template=verify_url_template,
-        )
-        for award in eligible
-    ]
-    for draft in drafts:
-        check_renderable(draft, layout)
+    plan = _plan(
+        series,
+        reading,
+        recorded_register(ledger, series),
+        key=key,
+        issued_on=issued_on,
+        layout=layout,
+        verify_url_template=verify_url_template,
+        skip_unrenderable=skip_unrenderable,
+    )
+    covered, awards, eligible, drafts = plan.covered, plan.awards, plan.eligible, plan.drafts
+    skipped = plan.skipped
 
     # An unusable --out fails here too; drawn files wait in `staging` until the batch is
     # complete, and a failure from here on removes them (and `out_dir`, if this run made it).

@@ -1,0 +1,154 @@
+"""Issue 14: a coordinator's runs — nothing created by a failed certify, batches that are not
+blocked by one name, credits that say when no attendance was given."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from balint_cme.cli import main
+from tests.conftest import EXAMPLES, ROOT
+
+SERIES = EXAMPLES / "ssvms-balint-2020.toml"
+REPORTS = [str(EXAMPLES / "reports" / f"zoom-session-{n}.csv") for n in range(1, 6)]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A first run: neither a key nor a ledger exists yet."""
+    monkeypatch.setenv("BALINT_CME_LEDGER", str(tmp_path / "ledger.sqlite3"))
+    monkeypatch.setenv("BALINT_CME_KEY_FILE", str(tmp_path / "keys" / "signing.key"))
+    monkeypatch.setenv("BALINT_CME_CACHE_DIR", str(ROOT / ".venv" / "balint-cme-cache"))
+    return tmp_path
+
+
+def _cjk_series(folder: Path) -> Path:
+    series = folder / "series.toml"
+    series.write_text(
+        SERIES.read_text(encoding="utf-8").replace('"Ana Ruiz"', '"王秀英"'), encoding="utf-8"
+    )
+    return series
+
+
+def _nothing_created(folder: Path) -> None:
+    assert not (folder / "keys" / "signing.key").exists()
+    assert not (folder / "keys").exists()
+    assert not (folder / "ledger.sqlite3").exists()
+    assert not (folder / "out").exists()
+
+
+# -- 14.3: a failed certify creates neither the key nor the ledger -------------------------------
+
+
+def test_failed_certify_on_an_unrenderable_name_creates_no_key_and_no_ledger(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    series = _cjk_series(fresh)
+    code, _, err = run(
+        capsys, "certify", str(series), "--attendance", *REPORTS, "--out", str(fresh / "out")
+    )
+    assert code == 1
+    assert "U+738B" in err
+    assert "王秀英 (p01)" in err  # the person is named, not a draft number
+    assert "--skip-unrenderable" in err
+    _nothing_created(fresh)
+
+
+def test_failed_certify_on_a_bad_report_creates_no_key_and_no_ledger(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = fresh / "zoom-junk.csv"
+    junk.write_bytes(b"\x00\xff\xfe garbage\n" * 3)
+    code, _, err = run(
+        capsys, "certify", str(SERIES), "--attendance", str(junk), "--out", str(fresh / "out")
+    )
+    assert code == 1
+    assert "zoom-junk.csv" in err
+    _nothing_created(fresh)
+
+
+def test_failed_certify_on_a_bad_layout_creates_no_key_and_no_ledger(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = fresh / "layout.toml"
+    layout.write_text("page_size = 12\n", encoding="utf-8")
+    code, _, _ = run(
+        capsys,
+        "certify",
+        str(SERIES),
+        "--attendance",
+        *REPORTS,
+        "--out",
+        str(fresh / "out"),
+        "--layout",
+        str(layout),
+    )
+    assert code == 1
+    _nothing_created(fresh)
+
+
+def test_successful_first_certify_creates_key_and_ledger(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "certify", str(SERIES), "--attendance", *REPORTS, "--out", str(fresh / "out")
+    )
+    assert code == 0, err
+    assert (fresh / "keys" / "signing.key").exists()
+    assert (fresh / "ledger.sqlite3").exists()
+
+
+# -- 14.2: --skip-unrenderable certifies the others ----------------------------------------------
+
+
+def test_skip_unrenderable_certifies_the_others_and_lists_who_was_left_out(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    series = _cjk_series(fresh)
+    out_dir = fresh / "out"
+    code, out, err = run(
+        capsys,
+        "certify",
+        str(series),
+        "--attendance",
+        *REPORTS,
+        "--out",
+        str(out_dir),
+        "--issued-on",
+        "2021-01-20",
+        "--skip-unrenderable",
+    )
+    assert code == 0, err
+    assert "王秀英 (p01)" in out
+    assert "U+738B" in out and "U+79C0" in out and "U+82F1" in out
+    manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    issued_to = {item["person"] for item in manifest["certificates"]}
+    assert "p01" not in issued_to
+    assert len(issued_to) == 5
+    left_out = {item["person"]: item for item in manifest["no_certificate"]}
+    assert "U+738B" in left_out["p01"]["reason"]
+    # No certificate is on record for the person left out ...
+    code, out, _ = run(capsys, "transcript", "--person", "p01")
+    assert "BC-" not in out
+    # ... and once the name can be drawn, the attendance on record certifies them.
+    code, out, err = run(
+        capsys,
+        "certify",
+        str(SERIES),
+        "--attendance",
+        *REPORTS,
+        "--out",
+        str(out_dir),
+        "--issued-on",
+        "2021-01-20",
+    )
+    assert code == 0, err
+    assert "Ana Ruiz" in out
