@@ -56,12 +56,14 @@ from balint_cme.storage import write_atomically
 from balint_cme.workflow import (
     CertifyResult,
     assess,
+    assess_with_record,
     certify,
     check_certify,
     credits_document,
     export_pars,
     format_credits_table,
     load_layout,
+    recorded_sessions,
     transcript_history,
     verify_certificate,
 )
@@ -212,7 +214,26 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 def _cmd_credits(args: argparse.Namespace) -> int:
     series = load_series(args.series_file)
     reports = _checked_reports(series, args.attendance)
-    reading, awards = assess(series, reports, export_tz=args.export_tz)
+    if args.from_ledger:
+        path = Path(args.ledger) if args.ledger is not None else default_ledger_path()
+        with Ledger.open(path, create=False) as ledger:
+            reading, awards = assess_with_record(series, reports, ledger, export_tz=args.export_tz)
+    elif not reports:
+        # An all-zero table would look like a series nobody attended: say what is missing.
+        on_record: tuple[int, ...] = ()
+        existing = _existing_ledger(args)
+        if existing is not None:
+            with existing as ledger:
+                on_record = recorded_sessions(ledger, series)
+        offer = (
+            f"; the ledger holds attendance for session(s) {', '.join(map(str, on_record))} of "
+            f"{series.id}: add --from-ledger to use it"
+            if on_record
+            else ""
+        )
+        return _fail(f"no attendance given: pass --attendance [SESSION=]FILE ...{offer}")
+    else:
+        reading, awards = assess(series, reports, export_tz=args.export_tz)
     if args.json:
         _out(json.dumps(credits_document(series, awards, reading), indent=2, ensure_ascii=False))
     else:
@@ -794,6 +815,13 @@ def build_parser() -> _Parser:
     )
     credits.add_argument("series_file", metavar="SERIES_FILE", type=Path)
     _attendance_options(credits, required=False)
+    credits.add_argument(
+        "--from-ledger",
+        action="store_true",
+        help="count the attendance the ledger holds for this series (recorded by certify); "
+        "a report given with --attendance replaces the record for its session",
+    )
+    _ledger_option(credits)
     credits.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     commitments = _add(

@@ -9,6 +9,7 @@ re-run issues nothing new for unchanged claims and re-writes identical files.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import json
@@ -71,15 +72,18 @@ __all__ = [
     "SkippedPerson",
     "Verdict",
     "assess",
+    "assess_with_record",
     "certify",
     "check_certify",
     "claims_from_record",
+    "combined_register",
     "credits_document",
     "export_pars",
     "format_credits_table",
     "load_layout",
     "read_pdf_bytes",
     "recorded_register",
+    "recorded_sessions",
     "transcript_history",
     "verify_certificate",
     "verify_certificate_pdf",
@@ -360,6 +364,55 @@ def _sealing_key(
     return retired
 
 
+def combined_register(
+    reading: AttendanceReading, on_record: AttendanceRegister
+) -> tuple[set[int], AttendanceRegister]:
+    """The sessions `reading` covers, and its records plus the record's for the other sessions.
+
+    Sessions this run's reports cover replace what the ledger holds for them; attendance
+    already on record for other sessions stays and counts (certify as each report arrives).
+    """
+    covered = {source.session for source in reading.sources if source.session is not None}
+    covered |= {record.session for record in reading.records}
+    register = AttendanceRegister(
+        (*reading.records, *(r for r in on_record.records if r.session not in covered))
+    )
+    return covered, register
+
+
+def assess_with_record(
+    series: Series,
+    reports: Sequence[tuple[Path, int | None]],
+    ledger: Ledger,
+    *,
+    export_tz: str | None = None,
+) -> tuple[AttendanceReading, tuple[CreditAward, ...]]:
+    """Like assess(), counting the attendance `ledger` holds for sessions no report covers.
+
+    The reading's notes say which sessions came from the ledger (or that it holds none).
+    """
+    reading = (
+        read_reports(reports, series, export_tz=export_tz)
+        if reports
+        else AttendanceReading(records=(), unmatched=(), notes=(), sources=())
+    )
+    on_record = recorded_register(ledger, series)
+    covered, register = combined_register(reading, on_record)
+    from_record = sorted({r.session for r in on_record.records} - covered)
+    note = (
+        f"attendance for session(s) {', '.join(map(str, from_record))} is the ledger's"
+        if from_record
+        else f"the ledger holds no attendance for {series.id} beyond the reports given"
+    )
+    reading = dataclasses.replace(reading, notes=(*reading.notes, note))
+    return reading, award_series(series, register)
+
+
+def recorded_sessions(ledger: Ledger, series: Series) -> tuple[int, ...]:
+    """The sessions of `series` the ledger holds attendance for."""
+    return tuple(sorted({r.session for r in recorded_register(ledger, series).records}))
+
+
 class _Plan(NamedTuple):
     """What certify() will issue, worked out before anything is written."""
 
@@ -388,13 +441,7 @@ def _plan(
         UnrenderableTextError: a certificate cannot be drawn (unless `skip_unrenderable`:
             then its person is listed in `unrenderable` and `skipped` instead).
     """
-    # Sessions this run's reports cover replace what the ledger holds for them; attendance
-    # already on record for other sessions stays and counts (certify as each report arrives).
-    covered = {source.session for source in reading.sources if source.session is not None}
-    covered |= {record.session for record in reading.records}
-    register = AttendanceRegister(
-        (*reading.records, *(r for r in on_record.records if r.session not in covered))
-    )
+    covered, register = combined_register(reading, on_record)
     awards = award_series(series, register)
     eligible = eligible_awards(series, awards)
     chosen = {award.participant_id for award in eligible}

@@ -152,3 +152,65 @@ def test_skip_unrenderable_certifies_the_others_and_lists_who_was_left_out(
     )
     assert code == 0, err
     assert "Ana Ruiz" in out
+
+
+# -- 14.4: credits without attendance ------------------------------------------------------------
+
+
+def test_credits_without_attendance_says_so_and_exits_1(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "credits", str(SERIES))
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "no attendance given" in err and "--attendance" in err
+    assert "--from-ledger" not in err  # no ledger: nothing to offer
+    assert not (fresh / "ledger.sqlite3").exists()
+
+
+def test_credits_offers_and_uses_the_attendance_on_record(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys,
+        "certify",
+        str(SERIES),
+        "--attendance",
+        *REPORTS[:3],
+        "--out",
+        str(fresh / "out"),
+    )
+    assert code == 0, err
+    code, out, err = run(capsys, "credits", str(SERIES))
+    assert code == 1
+    assert "session(s) 1, 2, 3" in err and "--from-ledger" in err
+
+    code, out, err = run(capsys, "credits", str(SERIES), "--from-ledger", "--json")
+    assert code == 0, err
+    from_record = json.loads(out)
+    code, out, err = run(capsys, "credits", str(SERIES), "--attendance", *REPORTS[:3], "--json")
+    from_reports = json.loads(out)
+    assert [p["total_credit"] for p in from_record["participants"]] == [
+        p["total_credit"] for p in from_reports["participants"]
+    ]
+    assert any(p["total_credit"] not in (None, "0.00") for p in from_record["participants"])
+
+    # A report for another session adds to the record.
+    code, out, err = run(
+        capsys, "credits", str(SERIES), "--from-ledger", "--attendance", REPORTS[3], "--json"
+    )
+    assert code == 0, err
+    code, out4, _ = run(capsys, "credits", str(SERIES), "--attendance", *REPORTS[:4], "--json")
+    assert [p["total_credit"] for p in json.loads(out)["participants"]] == [
+        p["total_credit"] for p in json.loads(out4)["participants"]
+    ]
+
+
+def test_credits_from_ledger_without_a_ledger_is_one_line(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "credits", str(SERIES), "--from-ledger")
+    assert code == 1
+    assert "ledger.sqlite3" in err
+    assert not (fresh / "ledger.sqlite3").exists()
