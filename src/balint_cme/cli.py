@@ -752,6 +752,13 @@ def build_parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=f"balint-cme {__version__}")
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="explain on stderr why each report row matched whom (or nobody) and which rule "
+        "set each session's credit",
+    )
+    parser.add_argument(
         "--settings",
         metavar="FILE",
         type=Path,
@@ -1097,6 +1104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     # pypdf logs every oddity of a damaged file to stderr; verify reports them as its result.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    explaining = _explain_to_stderr() if args.verbose else None
     try:
         _apply_settings(args)
         return handler(args)
@@ -1106,3 +1114,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted")
     except BrokenPipeError:
         return 0
+    finally:
+        if explaining is not None:
+            logging.getLogger("balint_cme").removeHandler(explaining)
+            logging.getLogger("balint_cme").setLevel(logging.NOTSET)
+
+
+def _explain_to_stderr() -> logging.Handler:
+    """-v: the library's DEBUG log (match reasons, credit rules) as plain lines on stderr.
+
+    Without -v nothing is configured and the library logs nothing anyone sees: it only logs at
+    DEBUG, below the level Python's last-resort handler prints.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("balint-cme: %(message)s"))
+    package = logging.getLogger("balint_cme")
+    package.setLevel(logging.DEBUG)
+    package.addHandler(handler)
+    return handler

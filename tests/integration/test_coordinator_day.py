@@ -4,6 +4,10 @@ blocked by one name, credits that say when no attendance was given."""
 from __future__ import annotations
 
 import json
+import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -214,3 +218,48 @@ def test_credits_from_ledger_without_a_ledger_is_one_line(
     assert code == 1
     assert "ledger.sqlite3" in err
     assert not (fresh / "ledger.sqlite3").exists()
+
+
+# -- 14.10: -v explains matches and credit rules; nothing is logged by default -----------------
+
+
+def _cli(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "balint_cme", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+def test_verbose_explains_matches_and_rules_and_default_logs_nothing(fresh: Path) -> None:
+    env = {**os.environ, "BALINT_CME_LEDGER": str(fresh / "ledger.sqlite3")}
+    quiet = _cli("credits", str(SERIES), "--attendance", *REPORTS, env=env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    loud = _cli("-v", "credits", str(SERIES), "--attendance", *REPORTS, env=env)
+    assert loud.returncode == 0, loud.stderr
+    assert loud.stdout == quiet.stdout  # the explanation never mixes into the table
+    lines = loud.stderr.splitlines()
+    assert any("zoom-session-1.csv line" in line and "matched p01 by" in line for line in lines)
+    assert any("matched nobody: no roster match" in line for line in lines)
+    assert any("Ana Ruiz (p01) session 1:" in line and "per quarter hour" in line for line in lines)
+    assert any("not a physician: hours of participation only" in line for line in lines)
+
+
+def test_the_library_logs_nothing_at_the_default_level(caplog: pytest.LogCaptureFixture) -> None:
+    from balint_cme.io.reports import read_reports  # noqa: PLC0415
+    from balint_cme.io.series_file import load_series  # noqa: PLC0415
+    from balint_cme.credit import award_series  # noqa: PLC0415
+
+    series = load_series(SERIES)
+    with caplog.at_level(logging.INFO):
+        reading = read_reports([(Path(r), None) for r in REPORTS], series)
+        award_series(series, reading.register())
+    assert caplog.records == []
+    with caplog.at_level(logging.DEBUG, logger="balint_cme"):
+        reading = read_reports([(Path(r), None) for r in REPORTS], series)
+        award_series(series, reading.register())
+    assert {r.name for r in caplog.records} == {"balint_cme.io.reports", "balint_cme.credit"}

@@ -12,6 +12,7 @@ DataFileError naming the file, the line and the problem, and no reading is retur
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -50,6 +51,8 @@ from balint_cme.io.signin_csv import is_sign_in_header, parse_sign_in, sign_in_d
 from balint_cme.io.teams import is_teams_header, parse_teams
 from balint_cme.io.zoom import is_zoom_csv_header, parse_zoom_api_json, parse_zoom_csv
 from balint_cme.model import Series, Session
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_REPORT_BYTES",
@@ -375,6 +378,18 @@ class RosterMatcher:
         if hit.startswith(_FACILITATOR):
             return RosterMatch(None, facilitator=hit.removeprefix(_FACILITATOR), via=via)
         return RosterMatch(hit, via=via)
+
+
+def _explain_match(file: str, row: ReportRow, session: int, found: RosterMatch) -> None:
+    """Log (at DEBUG, shown by `balint-cme -v`) who a row matched and by which rule."""
+    who = shown(row.name) + (f" <{row.email}>" if row.email else "")
+    if found.participant_id is not None:
+        outcome = f"matched {found.participant_id} by {found.via}"
+    elif found.facilitator is not None:
+        outcome = f"is facilitator {shown(found.facilitator)} (not on the roster) by {found.via}"
+    else:
+        outcome = f"matched nobody: {found.reason or 'no roster match'}"
+    logger.debug("%s line %s (session %s): %s %s", file, row.line, session, who, outcome)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -886,6 +901,7 @@ def _read_parsed(
     default_window = _window(file_session) if file_session is not None else None
     if file_session is not None and default_window is not None:
         windows[file_session.number] = default_window
+    explain = logger.isEnabledFor(logging.DEBUG)  # -v: why each row matched whom
     for index, row in enumerate(rows):
         if row.session is None and default_window is not None:
             number, window = default_number, default_window
@@ -919,6 +935,8 @@ def _read_parsed(
                 participant_id=row.participant_id,
             )
         participant_id = found.participant_id
+        if explain:
+            _explain_match(name, row, number, found)
         if participant_id is not None:
             if row.original_name:
                 original_key = _name_key(row.original_name)
