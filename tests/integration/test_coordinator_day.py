@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from balint_cme.cli import main
+from balint_cme.credit import award_series
+from balint_cme.io.reports import read_reports
+from balint_cme.io.series_file import load_series
 from tests.conftest import EXAMPLES, ROOT
 
 SERIES = EXAMPLES / "ssvms-balint-2020.toml"
@@ -132,7 +135,8 @@ def test_skip_unrenderable_certifies_the_others_and_lists_who_was_left_out(
     )
     assert code == 0, err
     assert "王秀英 (p01)" in out
-    assert "U+738B" in out and "U+79C0" in out and "U+82F1" in out
+    for code_point in ("U+738B", "U+79C0", "U+82F1"):
+        assert code_point in out
     manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     issued_to = {item["person"] for item in manifest["certificates"]}
     assert "p01" not in issued_to
@@ -168,7 +172,8 @@ def test_credits_without_attendance_says_so_and_exits_1(
     assert code == 1
     assert out == ""
     assert err.count("\n") == 1
-    assert "no attendance given" in err and "--attendance" in err
+    assert "no attendance given" in err
+    assert "--attendance" in err
     assert "--from-ledger" not in err  # no ledger: nothing to offer
     assert not (fresh / "ledger.sqlite3").exists()
 
@@ -188,7 +193,8 @@ def test_credits_offers_and_uses_the_attendance_on_record(
     assert code == 0, err
     code, out, err = run(capsys, "credits", str(SERIES))
     assert code == 1
-    assert "session(s) 1, 2, 3" in err and "--from-ledger" in err
+    assert "session(s) 1, 2, 3" in err
+    assert "--from-ledger" in err
 
     code, out, err = run(capsys, "credits", str(SERIES), "--from-ledger", "--json")
     assert code == 0, err
@@ -250,10 +256,6 @@ def test_verbose_explains_matches_and_rules_and_default_logs_nothing(fresh: Path
 
 
 def test_the_library_logs_nothing_at_the_default_level(caplog: pytest.LogCaptureFixture) -> None:
-    from balint_cme.io.reports import read_reports  # noqa: PLC0415
-    from balint_cme.io.series_file import load_series  # noqa: PLC0415
-    from balint_cme.credit import award_series  # noqa: PLC0415
-
     series = load_series(SERIES)
     with caplog.at_level(logging.INFO):
         reading = read_reports([(Path(r), None) for r in REPORTS], series)
