@@ -95,12 +95,32 @@ def _fail(message: str) -> int:
 # Shared argument handling
 
 
-def _session_and_path(text: str) -> tuple[Path, int | None]:
-    """'3=zoom.csv' → (zoom.csv, 3); 'zoom.csv' → (zoom.csv, None)."""
+def _session_and_path(text: str) -> tuple[Path, int | None, str | None]:
+    """'3=zoom.csv@UTC' → (zoom.csv, 3, "UTC"); 'zoom.csv' → (zoom.csv, None, None).
+
+    The zone after the last '@' is the zone the file's times were written in (this file only);
+    text after an '@' that is not an IANA zone stays part of the file name.
+    """
+    zone: str | None = None
+    head, at, tail = text.rpartition("@")
+    if at and head and _is_zone(tail):
+        text, zone = head, tail
     match = re.fullmatch(r"(\d{1,3})=(.+)", text)
     if match:
-        return Path(match[2]), int(match[1])
-    return Path(text), None
+        return Path(match[2]), int(match[1]), zone
+    return Path(text), None, zone
+
+
+def _is_zone(text: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - only for this check
+
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*", text):
+        return False
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _date(text: str) -> date:
@@ -148,9 +168,11 @@ def _zone(text: str) -> str:
     return text
 
 
-def _checked_reports(series: Series, attendance: Sequence[str]) -> list[tuple[Path, int | None]]:
+def _checked_reports(
+    series: Series, attendance: Sequence[str]
+) -> list[tuple[Path, int | None, str | None]]:
     reports = [_session_and_path(item) for item in attendance]
-    for path, session in reports:
+    for path, session, _zone_name in reports:
         if session is not None and series.session(session) is None:
             raise DataFileError(
                 path,
@@ -711,19 +733,22 @@ def _add(
 def _attendance_options(parser: _Parser, *, required: bool) -> None:
     parser.add_argument(
         "--attendance",
-        metavar="[SESSION=]FILE",
+        metavar="[SESSION=]FILE[@ZONE]",
         action="extend",
         nargs="+",
         default=[],
         required=required,
         help="a downloaded attendance report (Zoom CSV/JSON, Teams, sign-in CSV); "
-        "SESSION is the 1-based session number, found from the report's times when left out",
+        "SESSION is the 1-based session number, found from the report's times when left out; "
+        "ZONE is the time zone this file's times were written in (e.g. 3=zoom.csv@UTC), "
+        "overriding --export-tz for this file",
     )
     parser.add_argument(
         "--export-tz",
         metavar="ZONE",
         type=_zone,
-        help="the time zone the report's times were written in (default: the series zone)",
+        help="the time zone the reports' times were written in, for files without their own "
+        "@ZONE (default: the series zone)",
     )
 
 

@@ -59,7 +59,7 @@ from balint_cme.io.pars import (
     load_pars_columns,
     save_pars_export,
 )
-from balint_cme.io.reports import AttendanceReading, read_reports
+from balint_cme.io.reports import AttendanceReading, ReportSpec, read_reports
 from balint_cme.io.series_file import load_series, parse_series, read_series_file
 from balint_cme.ledger import CertificateRecord, Ledger
 from balint_cme.model import DomainModel, Series
@@ -143,7 +143,7 @@ class CertifyResult(DomainModel):
 
 
 def assess(
-    series: Series, reports: Sequence[tuple[Path, int | None]], *, export_tz: str | None = None
+    series: Series, reports: Sequence[ReportSpec], *, export_tz: str | None = None
 ) -> tuple[AttendanceReading, tuple[CreditAward, ...]]:
     """Read the reports and award credit to every roster person.
 
@@ -382,7 +382,7 @@ def combined_register(
 
 def assess_with_record(
     series: Series,
-    reports: Sequence[tuple[Path, int | None]],
+    reports: Sequence[ReportSpec],
     ledger: Ledger,
     *,
     export_tz: str | None = None,
@@ -531,7 +531,7 @@ def check_certify(
 
 def certify(
     series_file: Path,
-    reports: Sequence[tuple[Path, int | None]],
+    reports: Sequence[ReportSpec],
     out_dir: Path,
     *,
     key: SigningKey,

@@ -6,14 +6,19 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from balint_cme.cli import main
 from balint_cme.credit import award_series
+from balint_cme.errors import DataFileError
 from balint_cme.io.reports import read_reports
 from balint_cme.io.series_file import load_series
 from tests.conftest import EXAMPLES, ROOT
@@ -265,3 +270,72 @@ def test_the_library_logs_nothing_at_the_default_level(caplog: pytest.LogCapture
         reading = read_reports([(Path(r), None) for r in REPORTS], series)
         award_series(series, reading.register())
     assert {r.name for r in caplog.records} == {"balint_cme.io.reports", "balint_cme.credit"}
+
+
+# -- 14.1: a zone per file ------------------------------------------------------------------------
+
+_STAMP = re.compile(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d [AP]M")
+
+
+def _shifted(source: str, target: Path, zone: str) -> Path:
+    """The example report (written in the series zone) with its times rewritten in `zone`."""
+    here, there = ZoneInfo("America/Los_Angeles"), ZoneInfo(zone)
+
+    def move(match: re.Match[str]) -> str:
+        moment = datetime.strptime(match[0], "%m/%d/%Y %I:%M:%S %p").replace(tzinfo=here)
+        return moment.astimezone(there).strftime("%m/%d/%Y %I:%M:%S %p")
+
+    text = Path(source).read_text(encoding="utf-8-sig")
+    target.write_text(_STAMP.sub(move, text), encoding="utf-8")
+    return target
+
+
+def _totals(document: dict[str, Any]) -> dict[str, Any]:
+    return {p["id"]: p["total_credit"] for p in document["participants"]}
+
+
+def test_a_zone_per_file_reads_mixed_exports_in_one_run(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    utc = _shifted(REPORTS[2], fresh / "zoom-3-utc.csv", "UTC")
+    new_york = _shifted(REPORTS[3], fresh / "zoom-4-ny.csv", "America/New_York")
+    mixed = [*REPORTS[:2], f"3={utc}@UTC", f"{new_york}@America/New_York", REPORTS[4]]
+    code, out, err = run(capsys, "credits", str(SERIES), "--attendance", *mixed, "--json")
+    assert code == 0, err
+    code, expected, _ = run(capsys, "credits", str(SERIES), "--attendance", *REPORTS, "--json")
+    assert _totals(json.loads(out)) == _totals(json.loads(expected))
+    assert _totals(json.loads(out))["p02"] == "5.00"
+
+
+def test_a_file_in_another_zone_gets_an_error_naming_the_zone_that_fits(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new_york = _shifted(REPORTS[0], fresh / "zoom-1-ny.csv", "America/New_York")
+    code, _, err = run(capsys, "credits", str(SERIES), "--attendance", str(new_york))
+    assert code == 1
+    assert err.count("\n") == 1
+    assert "zoom-1-ny.csv" in err
+    assert f"{new_york}@America/New_York" in err
+    utc = _shifted(REPORTS[2], fresh / "zoom-3-utc.csv", "UTC")
+    code, _, err = run(capsys, "credits", str(SERIES), "--attendance", f"3={utc}")
+    assert code == 1
+    assert f"{utc}@UTC" in err
+    # Given the zone that fits, the file reads.
+    code, _, err = run(capsys, "credits", str(SERIES), "--attendance", f"3={utc}@UTC")
+    assert code == 0, err
+
+
+def test_read_reports_takes_paths_pairs_and_a_zone_per_file(fresh: Path) -> None:
+    series = load_series(SERIES)
+    utc = _shifted(REPORTS[2], fresh / "zoom-3-utc.csv", "UTC")
+    mixed = read_reports([REPORTS[0], (Path(REPORTS[1]), 2), (utc, 3, "UTC")], series)
+    plain = read_reports([(Path(r), None) for r in REPORTS[:3]], series)
+    assert award_series(series, mixed.register()) == award_series(series, plain.register())
+    assert [s.session for s in mixed.sources] == [1, 2, 3]
+    with pytest.raises(DataFileError, match=r"read as UTC its times fit"):
+        read_reports([(utc, 3)], series)
+    # A file name with '@' that is not a zone stays a file name.
+    odd = fresh / "zoom@home.csv"
+    odd.write_bytes(Path(REPORTS[0]).read_bytes())
+    code = main(["credits", str(SERIES), "--attendance", str(odd)])
+    assert code == 0

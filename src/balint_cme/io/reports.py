@@ -55,10 +55,12 @@ from balint_cme.model import Series, Session
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "COMMON_EXPORT_ZONES",
     "MAX_REPORT_BYTES",
     "AttendanceReading",
     "ReportRow",
     "ReportSource",
+    "ReportSpec",
     "RosterMatch",
     "RosterMatcher",
     "UnmatchedRow",
@@ -746,7 +748,7 @@ def _assign_session(
     last = max(b for _, b in spans)
     span = _describe_span(first, last, series.zone)
     if not overlapping:
-        raise DataFileError(
+        raise _NoSessionFits(
             path,
             f"its times ({span}) overlap no session of series {series.id!r}; check the export "
             "time zone or name the session",
@@ -793,6 +795,10 @@ _FORMAT_WORDS = {
 def _lines_list(lines: Sequence[int], limit: int = 10) -> str:
     shown_lines = ", ".join(str(n) for n in lines[:limit])
     return shown_lines + (", ..." if len(lines) > limit else "")
+
+
+class _NoSessionFits(DataFileError):
+    """A report's times fit no (or not the named) session in the zone it was read in."""
 
 
 class _Accumulator:
@@ -873,7 +879,7 @@ def _read_parsed(
             assert explicit.starts_at is not None
             assert explicit.ends_at is not None
             planned = _describe_span(explicit.starts_at, explicit.ends_at, series.zone)
-            raise DataFileError(
+            raise _NoSessionFits(
                 path,
                 f"its times ({_describe_span(first, last, series.zone)}) do not overlap session "
                 f"{explicit.number} ({planned}); check the session number and the export time "
@@ -1155,8 +1161,33 @@ def _read_one(
     )
 
 
+def _zone_that_fits(
+    data: bytes, path: Path | str, series: Series, session: int | None, tried: ZoneInfo
+) -> str | None:
+    """The first common export zone in which the file's times fit (None if none does)."""
+    for name in dict.fromkeys((series.timezone, *COMMON_EXPORT_ZONES)):
+        if name == tried.key:
+            continue
+        try:
+            _read_one(
+                data,
+                path,
+                series,
+                RosterMatcher(series),
+                session=session,
+                zone=_zone(name, path),
+                out=_Accumulator(),
+            )
+        except DataFileError:
+            continue
+        return name
+    return None
+
+
 def _read_all(
-    items: Sequence[tuple[Path | str, int | None, bytes]],
+    items: Sequence[
+        tuple[Path | str, int | None, bytes] | tuple[Path | str, int | None, bytes, str | None]
+    ],
     series: Series,
     export_tz: str | None,
 ) -> AttendanceReading:
@@ -1164,8 +1195,10 @@ def _read_all(
     out = _Accumulator()
     sources: list[ReportSource] = []
     seen: dict[str, str] = {}
-    for path, session, data in items:
-        zone = _zone(export_tz or series.timezone, path)
+    for item in items:
+        path, session, data = item[0], item[1], item[2]
+        own_zone = item[3] if len(item) > 3 else None
+        zone = _zone(own_zone or export_tz or series.timezone, path)
         digest = hashlib.sha256(data).hexdigest()
         if digest in seen:
             out.notes.append(f"{path}: the same bytes as {seen[digest]}; read once")
@@ -1174,7 +1207,17 @@ def _read_all(
         # Rows, records and evidence hold no cycles; without the pause, generation-2 passes
         # rescan every record already built and triple the time of a large report.
         with paused_garbage_collector():
-            source = _read_one(data, path, series, matcher, session=session, zone=zone, out=out)
+            try:
+                source = _read_one(data, path, series, matcher, session=session, zone=zone, out=out)
+            except _NoSessionFits as err:
+                fits = _zone_that_fits(data, path, series, session, zone)
+                if fits is None:
+                    raise
+                raise DataFileError(
+                    path,
+                    f"{err.reason}; read as {fits} its times fit: give the file as {path}@{fits}",
+                    line=err.line,
+                ) from None
         sources.append(source)
     kinds: dict[int, set[bool]] = {}
     for source in sources:
@@ -1239,13 +1282,44 @@ def read_report(
     return _read_all([(path, session, _load(path))], series, export_tz)
 
 
+ReportSpec = Path | str | tuple[Path | str, int | None] | tuple[Path | str, int | None, str | None]
+"""A report for read_reports(): a path, `(path, session)`, or `(path, session, export zone)`."""
+
+# Zones a meeting platform commonly writes its times in, tried (besides the series zone) when a
+# file's times fit no session, to say which zone would fit.
+COMMON_EXPORT_ZONES = (
+    "UTC",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+)
+
+
+def _spec(report: ReportSpec) -> tuple[Path | str, int | None, str | None]:
+    if isinstance(report, (str, Path)):
+        return report, None, None
+    if len(report) == 2:
+        return report[0], report[1], None
+    return report[0], report[1], report[2]
+
+
 def read_reports(
-    reports: Sequence[tuple[Path | str, int | None]],
+    reports: Sequence[ReportSpec],
     series: Series,
     *,
     export_tz: str | None = None,
 ) -> AttendanceReading:
-    """Read several reports, each `(path, session or None)`, into one reading.
+    """Read several reports into one reading.
+
+    Each report is a path, `(path, session or None)`, or `(path, session or None, zone or
+    None)`: a zone given with a file is the zone its times were written in (one session's Zoom
+    report downloaded in UTC, the rest in New York time); otherwise `export_tz`, else the
+    series zone. When a file's times fit no session in its zone but fit in another common
+    export zone (the series zone, UTC, the US zones), the error names the zone that fits.
 
     Several files of one meeting (Zoom API pages, a re-download) simply add rows: attended
     time is the union of intervals, so overlaps count once. A file given twice (same bytes) is
@@ -1254,5 +1328,8 @@ def read_reports(
     Raises:
         DataFileError, UnknownSessionError, UndatedSessionError: as read_report().
     """
-    items = [(path, session, _load(path)) for path, session in reports]
+    items = []
+    for report in reports:
+        path, session, zone = _spec(report)
+        items.append((path, session, _load(path), zone))
     return _read_all(items, series, export_tz)
