@@ -52,6 +52,23 @@ from balint_cme.io.series_file import load_series, series_schema
 from balint_cme.io.settings_file import Settings, find_settings, load_settings, user_settings_file
 from balint_cme.ledger import Ledger, default_ledger_path
 from balint_cme.model import Series
+from balint_cme.outputs import (
+    OUTPUT_SCHEMAS,
+    AttendanceDocument,
+    AttendedSession,
+    CertificateIssued,
+    CertificateState,
+    CertifyDocument,
+    ExportedLearner,
+    LeftOut,
+    NoCertificate,
+    ParsDocument,
+    Participation,
+    TranscriptDocument,
+    TranscriptSeries,
+    dump,
+    output_schema,
+)
 from balint_cme.storage import write_atomically
 from balint_cme.workflow import (
     CertifyResult,
@@ -203,7 +220,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    _out(json.dumps(series_schema(), indent=2, ensure_ascii=False))
+    schema = series_schema() if args.output == "series" else output_schema(args.output)
+    _out(json.dumps(schema, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -399,7 +417,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         if existing is not None:
             existing.close()
     key, key_path, key_note = _signing_key(args)
-    progress = _Progress(enabled=not args.quiet, what="cert")
+    progress = _Progress(enabled=not (args.quiet or args.json), what="cert")
     try:
         with _open_ledger(args) as ledger:
             result = certify(
@@ -423,11 +441,55 @@ def _cmd_certify(args: argparse.Namespace) -> int:
             )
     finally:
         progress.close()
-    if not args.quiet:
+    if args.json:
+        _out(dump(_certify_document(result)))
+        for line in _warning_lines(result):
+            print(line, file=sys.stderr)
+        if key_note:
+            print(key_note, file=sys.stderr)
+    elif not args.quiet:
         _out(_certify_summary(result))
         if key_note:  # only now: a failed run's stderr is its one error line
             print(key_note, file=sys.stderr)
     return 0
+
+
+def _warning_lines(result: CertifyResult) -> list[str]:
+    """Warnings of a run, for stderr when stdout is JSON."""
+    return [f"balint-cme: warning: {warning}" for warning in result.warnings]
+
+
+def _certify_document(result: CertifyResult) -> CertifyDocument:
+    return CertifyDocument(
+        series=result.series_id,
+        out_dir=str(result.out_dir),
+        manifest=str(result.manifest),
+        certificates=[
+            CertificateIssued(
+                number=i.number,
+                version=i.version,
+                participant_id=i.participant_id,
+                name=i.name,
+                kind=i.kind,
+                credits=_two(i.credits),
+                hours=_two(i.hours),
+                session_dates=list(i.session_dates),
+                issued_on=i.issued_on,
+                file=i.file,
+                page=i.page,
+                sha256=i.sha256,
+                verification_code=i.verification_code,
+                outcome=i.outcome,
+            )
+            for i in result.issued
+        ],
+        no_certificate=[
+            NoCertificate(participant_id=s.participant_id, name=s.name, reason=s.reason)
+            for s in result.skipped
+        ],
+        warnings=list(result.warnings),
+        new_or_changed=result.new_count,
+    )
 
 
 def _certify_summary(result: CertifyResult) -> str:
@@ -563,6 +625,9 @@ def _cmd_attendance(args: argparse.Namespace) -> int:
         records = ledger.attendance_for(args.person)
     if not records:
         return _fail(f"no participation on record for {args.person!r}")
+    if args.json:
+        _out(dump(_attendance_document(args.person, records)))
+        return 0
     for record in records:
         amount = "" if record.points is None else f", {record.points} credit"
         hours = "" if record.participation_hours is None else f", {record.participation_hours} h"
@@ -582,6 +647,47 @@ def _cmd_attendance(args: argparse.Namespace) -> int:
                 f"issued {certificate.issued_on}"
             )
     return 0
+
+
+def _two(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _attendance_document(person: str, records: Sequence[Any]) -> AttendanceDocument:
+    return AttendanceDocument(
+        person=person,
+        participations=[
+            Participation(
+                series_id=r.series_id,
+                title=r.title,
+                participant_id=r.participant_id,
+                name=r.name,
+                credentials=r.credentials,
+                credits=_two(r.points),
+                participation_hours=_two(r.participation_hours),
+                sessions=[
+                    AttendedSession(
+                        session=s.session,
+                        held_on=s.held_on,
+                        attended_seconds=s.attended_seconds,
+                        minutes=f"{s.minutes:.2f}",
+                        credit=f"{s.credit:.2f}",
+                        hours=f"{s.hours:.2f}",
+                        reason=s.reason,
+                        files=sorted({str(src.get("file")) for src in s.sources}),
+                    )
+                    for s in r.sessions
+                ],
+                certificates=[
+                    CertificateState(
+                        number=c.number, version=c.version, state=c.state, issued_on=c.issued_on
+                    )
+                    for c in r.certificates
+                ],
+            )
+            for r in records
+        ],
+    )
 
 
 def _cmd_ledger_check(args: argparse.Namespace) -> int:
@@ -636,6 +742,31 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
     transcript = build_transcript(
         args.person, history, from_on=args.from_on, to_on=args.to_on, target=args.target
     )
+    if args.json:
+        document = TranscriptDocument(
+            participant_id=transcript.participant_id,
+            name=transcript.name,
+            from_on=transcript.from_on,
+            to_on=transcript.to_on,
+            series=[
+                TranscriptSeries(
+                    series_id=line.series_id,
+                    title=line.title,
+                    accredited_provider=line.accredited_provider,
+                    credits=f"{line.points:.2f}",
+                    participation_hours=f"{line.participation_hours:.2f}",
+                    session_dates=list(line.held_on),
+                )
+                for line in transcript.lines
+            ],
+            total_credits=f"{transcript.total_points:.2f}",
+            total_hours=f"{transcript.total_hours:.2f}",
+            target=f"{transcript.target:.2f}",
+            remaining=f"{transcript.remaining:.2f}",
+            target_met=transcript.is_target_met,
+        )
+        _out(dump(document))
+        return 0
     window = f"{transcript.from_on or 'start'} to {transcript.to_on or 'now'}"
     _out(f"{transcript.name} ({transcript.participant_id}): {window}")
     for line in transcript.lines:
@@ -662,17 +793,81 @@ def _cmd_pars_export(args: argparse.Namespace) -> int:
             activity_ids=activity_ids,
         )
     report = export.report
-    _out(f"wrote {len(report.learners)} learner row(s) to {args.out}")
-    for problem in report.missing:
-        _out(
-            f"  not exported: {problem.name} ({problem.participant_id}, {problem.series_id}): "
-            f"missing {', '.join(problem.missing)}"
+    left_out = [
+        LeftOut(
+            series_id=p.series_id,
+            participant_id=p.participant_id,
+            name=p.name,
+            why="missing-data",
+            detail=f"missing {', '.join(p.missing)}",
         )
-    for series_id, participant_id in report.without_consent:
-        _out(f"  not exported: {participant_id} in {series_id}: no consent on record")
-    for series_id, participant_id, why in export.uncertified:
-        _out(f"  not exported: {participant_id} in {series_id}: {why}")
-    return 0
+        for p in report.missing
+    ]
+    left_out += [
+        LeftOut(
+            series_id=series_id,
+            participant_id=participant_id,
+            name=None,
+            why="no-valid-certificate",
+            detail=why,
+        )
+        for series_id, participant_id, why in export.uncertified
+    ]
+    # Learners without consent are never reported (that is the law, not a gap in the file):
+    # listed, but the export is complete without them.
+    complete = not left_out
+    exit_code = 0 if complete else PARS_INCOMPLETE
+    left_out += [
+        LeftOut(
+            series_id=series_id,
+            participant_id=participant_id,
+            name=None,
+            why="no-consent",
+            detail="no consent on record",
+        )
+        for series_id, participant_id in report.without_consent
+    ]
+    if args.json:
+        document = ParsDocument(
+            out=str(args.out),
+            rows_written=len(report.learners),
+            exported=[
+                ExportedLearner(
+                    series_id=learner.series_id,
+                    activity_id=learner.activity_id,
+                    participant_id=learner.participant_id,
+                    credits=f"{learner.credits:.2f}",
+                    completion_date=learner.completion_date,
+                )
+                for learner in report.learners
+            ],
+            left_out=left_out,
+            complete=complete,
+            exit_code=exit_code,
+        )
+        _out(dump(document))
+        return exit_code
+    _out(f"wrote {len(report.learners)} learner row(s) to {args.out}")
+    for item in left_out:
+        who = (
+            f"{item.name} ({item.participant_id}, {item.series_id})"
+            if item.name
+            else (f"{item.participant_id} in {item.series_id}")
+        )
+        _out(f"  not exported: {who}: {item.detail}")
+    if not complete:
+        print(
+            f"balint-cme: {sum(1 for i in left_out if i.why != 'no-consent')} consenting "
+            f"learner(s) left out (exit {PARS_INCOMPLETE}): complete what is missing and export "
+            "again",
+            file=sys.stderr,
+        )
+    return exit_code
+
+
+# pars: the file was written, but a learner who consented was left out (missing data, or no
+# valid certificate). 1 stays "nothing written" (a bad input), as for every command.
+PARS_INCOMPLETE = 3
 
 
 def _cmd_paths(args: argparse.Namespace) -> int:
@@ -818,12 +1013,20 @@ def build_parser() -> _Parser:
     )
     check.add_argument("series_file", metavar="SERIES_FILE", type=Path)
 
-    _add(
+    schema = _add(
         commands,
         "schema",
         _cmd_schema,
-        "print the JSON Schema of the series file",
-        "balint-cme schema > series.schema.json",
+        "print the JSON Schema of the series file, or of a command's --json output",
+        "balint-cme schema --output pars > pars-output.schema.json",
+    )
+    schema.add_argument(
+        "--output",
+        metavar="NAME",
+        choices=["series", *OUTPUT_SCHEMAS],
+        default="series",
+        help="series (the series file, default) or the --json output of "
+        + ", ".join(OUTPUT_SCHEMAS),
     )
 
     schedule = _add(
@@ -921,6 +1124,11 @@ def build_parser() -> _Parser:
         "still recorded, so a later run with a font that covers it certifies them)",
     )
     certify.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    certify.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as JSON (schema: certify); no progress bar",
+    )
     _ledger_option(certify)
     _by_option(certify)
 
@@ -961,6 +1169,7 @@ def build_parser() -> _Parser:
         nargs="*",
         help="limit to these series (default: every series in the ledger)",
     )
+    transcript.add_argument("--json", action="store_true", help="print JSON (schema: transcript)")
     transcript.add_argument("--from", dest="from_on", metavar="DATE", type=_date)
     transcript.add_argument("--to", dest="to_on", metavar="DATE", type=_date)
     transcript.add_argument(
@@ -991,6 +1200,7 @@ def build_parser() -> _Parser:
         "balint-cme attendance --person ana.ruiz@example.org",
     )
     attendance.add_argument("--person", required=True, metavar="ID_EMAIL_NPI_OR_NAME")
+    attendance.add_argument("--json", action="store_true", help="print JSON (schema: attendance)")
     _ledger_option(attendance)
 
     consent = _add(
@@ -1021,6 +1231,11 @@ def build_parser() -> _Parser:
     )
     pars.add_argument("series_files", metavar="SERIES_FILE", nargs="+")
     pars.add_argument("--out", required=True, type=Path, metavar="FILE", help=".txt/.tsv or .xlsx")
+    pars.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON (schema: pars); exit 3 when a consenting learner was left out",
+    )
     pars.add_argument(
         "--activity-id",
         metavar="SERIES_ID=PARS_ID",

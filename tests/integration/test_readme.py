@@ -22,7 +22,8 @@ def readme_commands() -> list[tuple[str, int]]:
     for block in re.findall(r"```sh\n(.*?)```", README, flags=re.DOTALL):
         for line in block.splitlines():
             if line.startswith("balint-cme "):
-                expected = 1 if re.search(r"#\s*exits 1", line) else 0
+                exits = re.search(r"#\s*exits (\d)", line)
+                expected = int(exits[1]) if exits else 0
                 commands.append((line, expected))
     return commands
 
