@@ -156,7 +156,7 @@ def build(path: Path, target_events: int) -> tuple[list[str], int]:
                 c, v = builder.change(
                     "people",
                     {
-                        "participant_id": pid,
+                        "person_id": pid,
                         "name": name,
                         "credentials": "MD",
                         "email": f"{pid}@example.org",
@@ -176,6 +176,17 @@ def build(path: Path, target_events: int) -> tuple[list[str], int]:
             )
             builder.event("enrollment.recorded", pid, {"series_id": series_id}, [c])
             builder.final("enrollments", v)
+            c, v = builder.change(
+                "person_links",
+                {
+                    "series_id": series_id,
+                    "participant_id": pid,
+                    "person_id": pid,
+                    "recorded_at": builder.at,
+                },
+            )
+            builder.event("person.linked", pid, {"series_id": series_id}, [c])
+            builder.final("person_links", v)
             c, v = builder.change(
                 "awards",
                 {
@@ -280,7 +291,7 @@ def build(path: Path, target_events: int) -> tuple[list[str], int]:
     for person in range(PEOPLE):
         pid = f"p{person:05d}"
         consents[pid] = {
-            "participant_id": pid,
+            "person_id": pid,
             "wording_version": "2026-01",
             "given_at": builder.at,
             "withdrawn_at": None,

@@ -20,10 +20,12 @@ from balint_cme.errors import UndatedSessionError
 from balint_cme.model import DomainModel, ParticipantId, Session
 
 __all__ = [
+    "MAX_LINE_RANGES",
     "AttendanceRecord",
     "AttendanceRegister",
     "Evidence",
     "attended_seconds",
+    "compact_line_ranges",
     "merge_intervals",
     "paused_garbage_collector",
 ]
@@ -37,6 +39,37 @@ class Evidence(DomainModel):
     line: Annotated[int, Field(ge=1)] | None = None
     platform: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     """"zoom", "zoom-api", "teams", "sign-in", ..."""
+    line_ranges: tuple[tuple[int, int], ...] = ()
+    """Every line behind the record as inclusive (first, last) ranges, when the reader merged
+    several rows of one person and session into it (empty: just `line`). At most
+    MAX_LINE_RANGES ranges are kept: past that, the last range covers every later line and
+    `rows` says how many rows there were."""
+    rows: Annotated[int, Field(ge=1)] = 1
+    """How many report rows the record stands for."""
+
+    @property
+    def lines_text(self) -> str:
+        """The lines as text: "5", "5-9, 14", "5-1000001"."""
+        ranges = self.line_ranges or (((self.line, self.line),) if self.line is not None else ())
+        return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+
+
+MAX_LINE_RANGES = 64
+"""Line ranges kept per record's evidence (memory stays bounded whatever the report)."""
+
+
+def compact_line_ranges(lines: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted, merged inclusive line ranges, at most MAX_LINE_RANGES (the last covers the rest)."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(lines):
+        if merged and first <= merged[-1][1] + 1:
+            if last > merged[-1][1]:
+                merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    if len(merged) > MAX_LINE_RANGES:
+        merged[MAX_LINE_RANGES - 1 :] = [(merged[MAX_LINE_RANGES - 1][0], merged[-1][1])]
+    return tuple(merged)
 
 
 class AttendanceRecord(DomainModel):

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -50,8 +50,8 @@ from balint_cme.io.ics import format_ics
 from balint_cme.io.reports import read_reports
 from balint_cme.io.series_file import load_series, series_schema
 from balint_cme.io.settings_file import Settings, find_settings, load_settings, user_settings_file
-from balint_cme.ledger import Ledger, default_ledger_path
-from balint_cme.model import Series
+from balint_cme.ledger import Ledger, PersonRecord, default_ledger_path
+from balint_cme.model import Series, facilitator_links
 from balint_cme.outputs import (
     OUTPUT_SCHEMAS,
     AttendanceDocument,
@@ -76,9 +76,11 @@ from balint_cme.workflow import (
     assess_with_record,
     certify,
     check_certify,
+    credit_on_record,
     credits_document,
     export_pars,
     format_credits_table,
+    format_unmatched,
     load_layout,
     recorded_sessions,
     transcript_history,
@@ -86,6 +88,11 @@ from balint_cme.workflow import (
 )
 
 __all__ = ["main"]
+
+_PERSON_HELP = (
+    "the person: ledger person id (P000001), SERIES:ROSTER_ID, NPI, e-mail, a roster id "
+    "(when only one person uses it), or a name; an ambiguous match lists the candidates"
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -214,8 +221,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     _out(
         f"{args.series_file}: ok — {series.title} ({series.id}), {len(series.sessions)} session(s)"
         f" ({dated} dated), {len(series.participants)} participant(s), "
-        f"maximum {series.credit.series_maximum:.2f} {series.credit.type}(s)"
+        f"maximum {series.credit.series_maximum:.2f} {credit_phrase(series.credit.type, plural=None)}"
     )
+    for link in facilitator_links(series):
+        _out(f"  {link.describe()}")
     return 0
 
 
@@ -235,7 +244,8 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
         if start is None:
             _out(f"  {session.number}. date to be announced ({session.duration_minutes} min)")
             continue
-        finish = start + timedelta(minutes=session.duration_minutes)
+        finish = series.local_end(session)
+        assert finish is not None
         _out(
             f"  {session.number}. {start:%a %Y-%m-%d %I:%M %p} - {finish:%I:%M %p %Z}, {session.credit} credit"
         )
@@ -340,7 +350,10 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def _open_ledger(args: argparse.Namespace, *, create: bool = True) -> Ledger:
-    return Ledger.open(args.ledger, create=create)
+    ledger = Ledger.open(args.ledger, create=create)
+    for note in ledger.upgrade_notes:  # what upgrading a file from an older version changed
+        print(f"balint-cme: ledger upgraded: {note}", file=sys.stderr)
+    return ledger
 
 
 def _signing_key(args: argparse.Namespace) -> tuple[SigningKey, Path, str | None]:
@@ -442,12 +455,16 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     if args.json:
+        # Stdout is the JSON document alone; rows that matched nobody and warnings go to stderr.
         _out(dump(_certify_document(result)))
-        for line in _warning_lines(result):
-            print(line, file=sys.stderr)
+        for line in [*format_unmatched(result.unmatched), *_warning_lines(result)]:
+            print(f"balint-cme: {line.strip().removeprefix('balint-cme: ')}", file=sys.stderr)
         if key_note:
             print(key_note, file=sys.stderr)
-    elif not args.quiet:
+    elif args.quiet:
+        for line in format_unmatched(result.unmatched):  # a warning, even when quiet
+            print(f"balint-cme: {line.strip()}", file=sys.stderr)
+    else:
         _out(_certify_summary(result))
         if key_note:  # only now: a failed run's stderr is its one error line
             print(key_note, file=sys.stderr)
@@ -505,6 +522,7 @@ def _certify_summary(result: CertifyResult) -> str:
         lines.append(f"  no certificate: {person.name} ({person.participant_id}): {person.reason}")
     for warning in result.warnings:
         lines.append(f"  warning: {warning}")
+    lines.extend(format_unmatched(result.unmatched))
     lines.append(f"manifest: {result.manifest} ({result.new_count} new or changed)")
     return "\n".join(lines)
 
@@ -622,12 +640,14 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
 
 def _cmd_attendance(args: argparse.Namespace) -> int:
     with _open_ledger(args, create=False) as ledger:
-        records = ledger.attendance_for(args.person)
+        person = ledger.resolve_person(args.person)
+        records = ledger.attendance_of(person.person_id)
     if not records:
         return _fail(f"no participation on record for {args.person!r}")
     if args.json:
-        _out(dump(_attendance_document(args.person, records)))
+        _out(dump(_attendance_document(args.person, person, records)))
         return 0
+    _out(f"ledger person {person.describe()}")
     for record in records:
         amount = "" if record.points is None else f", {record.points} credit"
         hours = "" if record.participation_hours is None else f", {record.participation_hours} h"
@@ -653,9 +673,12 @@ def _two(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _attendance_document(person: str, records: Sequence[Any]) -> AttendanceDocument:
+def _attendance_document(
+    query: str, person: PersonRecord, records: Sequence[Any]
+) -> AttendanceDocument:
     return AttendanceDocument(
-        person=person,
+        person=query,
+        ledger_person=person.person_id,
         participations=[
             Participation(
                 series_id=r.series_id,
@@ -719,32 +742,57 @@ def _cmd_consent(args: argparse.Namespace) -> int:
     if args.given_at is not None and args.given_at > now:
         return _fail(f"--given-at {args.given_at:%Y-%m-%d %H:%M} UTC is in the future")
     with _open_ledger(args, create=False) as ledger:
+        # Consent is a person's own: never matched by name, and an ambiguous id is an error.
+        person = ledger.resolve_person(args.person, by_name=False)
         if args.withdraw:
-            record = ledger.withdraw_consent(args.person, withdrawn_at=now, actor=_actor(args))
-            _out(f"consent withdrawn for {record.participant_id}")
+            record = ledger.withdraw_consent(person.person_id, withdrawn_at=now, actor=_actor(args))
+            _out(f"consent withdrawn for {_who(person)}")
         else:
             given = args.given_at or now
             record = ledger.record_consent(
-                args.person, wording_version=args.wording, given_at=given, actor=_actor(args)
+                person.person_id,
+                wording_version=args.wording,
+                given_at=given,
+                actor=_actor(args),
             )
             _out(
-                f"consent recorded for {record.participant_id} (wording {record.wording_version}, "
+                f"consent recorded for {_who(person)} (wording {record.wording_version}, "
                 f"{record.given_at:%Y-%m-%d})"
             )
     return 0
+
+
+def _who(person: PersonRecord) -> str:
+    """ "ledger person P000001 (ssvms-balint-2020:p01)": ids only, no personal data."""
+    where = ", ".join(f"{series}:{roster}" for series, roster in person.roster_ids)
+    return f"ledger person {person.person_id}" + (f" ({where})" if where else "")
 
 
 def _cmd_transcript(args: argparse.Namespace) -> int:
     if args.from_on and args.to_on and args.from_on > args.to_on:
         return _fail(f"--from {args.from_on} is after --to {args.to_on}")
     with _open_ledger(args, create=False) as ledger:
-        history = transcript_history(ledger, args.person, [Path(p) for p in args.series_files])
+        person = ledger.resolve_person(args.person)
+        history = transcript_history(ledger, person, [Path(p) for p in args.series_files])
+        roster_ids = dict(person.roster_ids)
+        # The same answer as the PARS export: only a current certificate of credit counts.
+        on_record = {
+            series.id: credit_on_record(ledger, series.id, roster_ids[series.id])
+            for series, _ in history
+        }
     transcript = build_transcript(
-        args.person, history, from_on=args.from_on, to_on=args.to_on, target=args.target
+        person.person_id,
+        history,
+        from_on=args.from_on,
+        to_on=args.to_on,
+        target=args.target,
+        roster_ids=roster_ids,
+        on_record=on_record,
     )
     if args.json:
         document = TranscriptDocument(
             participant_id=transcript.participant_id,
+            ledger_person=person.person_id,
             name=transcript.name,
             from_on=transcript.from_on,
             to_on=transcript.to_on,
@@ -756,6 +804,7 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
                     credits=f"{line.points:.2f}",
                     participation_hours=f"{line.participation_hours:.2f}",
                     session_dates=list(line.held_on),
+                    notes=list(line.notes),
                 )
                 for line in transcript.lines
             ],
@@ -768,13 +817,15 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
         _out(dump(document))
         return 0
     window = f"{transcript.from_on or 'start'} to {transcript.to_on or 'now'}"
-    _out(f"{transcript.name} ({transcript.participant_id}): {window}")
+    _out(f"{transcript.name} (ledger person {person.describe()}): {window}")
     for line in transcript.lines:
         dates = ", ".join(d.isoformat() for d in line.held_on)
         _out(
             f"  {line.title} ({line.series_id}), {line.accredited_provider}: {line.points} credit, "
             f"{line.participation_hours} h — {dates}"
         )
+        for note in line.notes:
+            _out(f"    {note}")
     _out(
         f"total {transcript.total_points} credit of {transcript.target} needed; "
         + ("target met" if transcript.is_target_met else f"{transcript.remaining} still needed")
@@ -1162,7 +1213,7 @@ def build_parser() -> _Parser:
         "a person's credit across series, against a target (50 over two years)",
         "balint-cme transcript --person p01 --from 2025-02-01 --to 2027-01-31",
     )
-    transcript.add_argument("--person", required=True, metavar="ID", help="the participant id")
+    transcript.add_argument("--person", required=True, metavar="PERSON", help=_PERSON_HELP)
     transcript.add_argument(
         "series_files",
         metavar="SERIES_FILE",
@@ -1199,7 +1250,7 @@ def build_parser() -> _Parser:
         "a person's verified participation across series (for verification requests)",
         "balint-cme attendance --person ana.ruiz@example.org",
     )
-    attendance.add_argument("--person", required=True, metavar="ID_EMAIL_NPI_OR_NAME")
+    attendance.add_argument("--person", required=True, metavar="PERSON", help=_PERSON_HELP)
     attendance.add_argument("--json", action="store_true", help="print JSON (schema: attendance)")
     _ledger_option(attendance)
 
@@ -1210,7 +1261,12 @@ def build_parser() -> _Parser:
         "record (or withdraw) a participant's consent to report completions to ACCME PARS",
         "balint-cme consent --person p01 --wording v1",
     )
-    consent.add_argument("--person", required=True, metavar="ID")
+    consent.add_argument(
+        "--person",
+        required=True,
+        metavar="PERSON",
+        help="as for attendance, but never by name (consent is a person's own)",
+    )
     consent.add_argument("--wording", default="v1", help="version of the consent wording agreed to")
     consent.add_argument(
         "--given-at",

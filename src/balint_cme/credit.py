@@ -9,7 +9,7 @@ files, no clock, no edges.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Annotated, Literal, NamedTuple
@@ -30,6 +30,7 @@ from balint_cme.model import (
     Participant,
     Series,
     Text,
+    facilitator_links,
     quarter_hours,
 )
 
@@ -37,14 +38,18 @@ from balint_cme.model import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CertificateDecision",
     "CreditAward",
+    "CreditOnRecord",
     "CreditPolicy",
     "SessionCredit",
     "Transcript",
     "TranscriptLine",
+    "allocate_under_cap",
     "award_credit",
     "award_series",
     "build_transcript",
+    "certificate_decision",
     "validate_claim",
 ]
 
@@ -98,7 +103,8 @@ class CreditAward(DomainModel):
 
     @property
     def kind(self) -> Literal["credit", "participation", "none"]:
-        """Which certificate the person is eligible for (the policy may withhold participation)."""
+        """What the attendance supports, before the series' policy on participation
+        certificates; certificate_decision() gives the certificate actually issued."""
         if not self.is_enrolled or not self.attended_sessions:
             return "none"
         if self.is_physician and self.points > 0:
@@ -116,6 +122,49 @@ class CreditAward(DomainModel):
         return bool(self.shortfalls)
 
 
+class CertificateDecision(DomainModel):
+    """Which certificate an award earns under its series' policy, and why not when none."""
+
+    kind: Literal["credit", "participation", "none"]
+    reason: str | None = None
+    """Why there is no certificate (None when there is one)."""
+    sessions: tuple[SessionCredit, ...] = ()
+    """The sessions the certificate lists: for credit, those its credit came from (credit
+    above 0); for participation, those attended for counted time (hours above 0)."""
+
+
+def certificate_decision(series: Series, award: CreditAward) -> CertificateDecision:
+    """The one answer to "which certificate does this person get?", used by `credits` and
+    `certify` alike: "credit" (a physician with credit), "participation" (anyone else who
+    attended for counted time, when the series gives such certificates) or "none" with the
+    reason.
+    """
+
+    def none(reason: str) -> CertificateDecision:
+        return CertificateDecision(kind="none", reason=reason)
+
+    if award.series_id != series.id:
+        return none(f"the award is for series {award.series_id!r}, not {series.id!r}")
+    if not award.is_enrolled:
+        return none("not enrolled in the series")
+    if award.kind == "none":
+        return none("attended no session as a learner")
+    if award.kind == "credit":
+        earned = tuple(s for s in award.attended_sessions if s.credit > 0)
+        return CertificateDecision(kind="credit", sessions=earned)
+    if not series.policy.participation_certificates:
+        who = "no credit earned" if award.is_physician else "not a physician"
+        return none(f"{who}, and this series gives no certificates of participation")
+    counted = tuple(s for s in award.attended_sessions if s.hours > 0)
+    if not counted:
+        # The award's own reasons: the 7.5-minute rounding, or the policy's minimum.
+        return none(
+            "no attendance that counts: "
+            + "; ".join(s.reason or "" for s in award.attended_sessions if s.reason)
+        )
+    return CertificateDecision(kind="participation", sessions=counted)
+
+
 class _Window(NamedTuple):
     """A dated session prepared once per call: its window in epoch seconds and its leaders."""
 
@@ -129,21 +178,23 @@ class _Window(NamedTuple):
 
 def _windows(series: Series) -> tuple[_Window, ...]:
     zone = series.zone
+    # Leaders on the roster, however the file links them (participant_id, e-mail or name).
+    led = [
+        (link.participant_id, series.led_sessions(link.facilitator))
+        for link in facilitator_links(series)
+    ]
     windows = []
     for session in series.dated_sessions:
         assert session.starts_at is not None
+        assert session.ends_at is not None
         start = int(session.starts_at.timestamp())
-        leaders = frozenset(
-            f.participant_id
-            for f in series.facilitators
-            if f.participant_id is not None and f.leads_session(session.number)
-        )
+        leaders = frozenset(pid for pid, numbers in led if session.number in numbers)
         windows.append(
             _Window(
                 number=session.number,
                 held_on=session.starts_at.astimezone(zone).date(),
                 start=start,
-                end=start + session.duration_minutes * 60,
+                end=int(session.ends_at.timestamp()),  # the one definition of the end
                 designated=session.credit,
                 leaders=leaders,
             )
@@ -394,6 +445,34 @@ def validate_claim(
 # Transcript
 
 
+class CreditOnRecord(DomainModel):
+    """The most credit a series may count for a person, as the record of certificates says."""
+
+    points: CreditPoints
+    """The credit of the person's current certificate of credit (0.00 without one)."""
+    reason: str | None = None
+    """Why nothing counts, e.g. "certificate BC-2021-000002 revoked: issued to the wrong
+    person"; None when a current certificate of credit backs `points`."""
+
+
+def allocate_under_cap(
+    sessions: Sequence[SessionCredit], maximum: Decimal
+) -> tuple[tuple[SessionCredit, Decimal], ...]:
+    """Each session's share of a capped award: credit accrues in date order until the cap.
+
+    With a 4.0 maximum and five full 1.0 sessions, the first four count 1.00 each and the
+    fifth 0.00, so credit split across windows (renewal periods) never adds up to more than
+    the award. Sessions are taken by date, then number.
+    """
+    remaining = max(maximum, ZERO)
+    shares: list[tuple[SessionCredit, Decimal]] = []
+    for session in sorted(sessions, key=lambda s: (s.held_on, s.session)):
+        share = min(session.credit, remaining)
+        remaining -= share
+        shares.append((session, share))
+    return tuple(shares)
+
+
 class TranscriptLine(DomainModel):
     """One series on a person's transcript, counting only sessions inside the window."""
 
@@ -404,7 +483,12 @@ class TranscriptLine(DomainModel):
     held_on: tuple[date, ...]
     """Dates of the sessions attended inside the window."""
     points: CreditPoints
+    """Credit inside the window: each session's share of the series award, which accrues in
+    date order until the series maximum (or the certificate on record) is reached."""
     participation_hours: CreditPoints
+    notes: tuple[str, ...] = ()
+    """Why the line counts less than its sessions' credit: the cap reached by earlier
+    sessions, a revoked certificate."""
 
 
 class Transcript(DomainModel):
@@ -438,11 +522,20 @@ def build_transcript(
     from_on: date | None = None,
     to_on: date | None = None,
     target: Decimal = Decimal(50),
+    roster_ids: Mapping[str, str] | None = None,
+    on_record: Mapping[str, CreditOnRecord] | None = None,
 ) -> Transcript:
     """One person's credit across `history`, counting sessions held within [from_on, to_on].
 
-    Credit inside the window is the sum of that window's session credits, capped at each
-    series' maximum. Series where the person is not enrolled are left out.
+    `roster_ids` maps a series id to the person's roster id in that series, for a person
+    whose files give them different ids (the ledger links them); by default the person is
+    `participant_id` in every series.
+
+    Each series' credit accrues in date order until its maximum is reached (allocate_under_cap),
+    and a window counts the shares of the sessions inside it: any set of disjoint windows sums
+    to at most the series' award. `on_record` (series id -> CreditOnRecord) caps a series at
+    what its certificate backs, as the PARS export does: a revoked certificate counts nothing.
+    Series where the person is not enrolled are left out.
 
     Raises:
         UnknownSessionError, UndatedSessionError: as award_credit.
@@ -454,28 +547,48 @@ def build_transcript(
     lines: list[TranscriptLine] = []
     name: str | None = None
     for series, register in history:
-        participant = series.participant(participant_id)
+        roster_id = (roster_ids or {}).get(series.id, participant_id)
+        participant = series.participant(roster_id)
         if participant is None:
             continue
         name = name or participant.name
-        award = award_credit(series, register, participant_id)
-        inside: Sequence[SessionCredit] = [
-            s
-            for s in award.attended_sessions
+        award = award_credit(series, register, roster_id)
+        cap = series.credit.series_maximum
+        notes: list[str] = []
+        backing = on_record.get(series.id) if on_record is not None else None
+        if backing is not None and backing.points < cap:
+            cap = backing.points
+            if backing.reason:
+                notes.append(backing.reason)
+        shares = allocate_under_cap(award.attended_sessions, cap)
+        inside = [
+            (s, share)
+            for s, share in shares
             if (from_on is None or s.held_on >= from_on) and (to_on is None or s.held_on <= to_on)
         ]
         if not inside:
             continue
-        points = min(sum((s.credit for s in inside), ZERO), series.credit.series_maximum)
+        capped = [s for s, share in inside if share < s.credit]
+        if capped and not notes:
+            limit = (
+                f"the series maximum of {cap:.2f}"
+                if cap == series.credit.series_maximum
+                else f"the {cap:.2f} credits of the certificate on record"
+            )
+            notes.append(
+                f"{', '.join(s.held_on.isoformat() for s in capped)}: {limit} was reached by "
+                "earlier sessions"
+            )
         lines.append(
             TranscriptLine(
                 series_id=series.id,
                 title=series.title,
                 accredited_provider=series.provider.accredited,
                 accreditor=series.provider.accreditor,
-                held_on=tuple(s.held_on for s in inside),
-                points=points,
-                participation_hours=sum((s.hours for s in inside), ZERO),
+                held_on=tuple(s.held_on for s, _ in inside),
+                points=sum((share for _, share in inside), ZERO),
+                participation_hours=sum((s.hours for s, _ in inside), ZERO),
+                notes=tuple(notes),
             )
         )
     if name is None:

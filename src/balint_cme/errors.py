@@ -12,7 +12,8 @@
     │   └── UnrenderableTextError   the configured fonts cannot draw some characters
     ├── VerificationError           a code or key cannot be checked
     ├── LedgerError                 the durable record refuses an operation
-    │   └── RetentionError          a record is still inside its retention period
+    │   ├── RetentionError          a record is still inside its retention period
+    │   └── IdentityConflictError   a roster entry contradicts the people the ledger knows
     └── DataFileError               an input file is unreadable or invalid; carries .path, .line
 
 Bad field values at construction are pydantic.ValidationError (a ValueError), not these.
@@ -33,6 +34,7 @@ __all__ = [
     "ClaimError",
     "DataFileError",
     "EnrollmentError",
+    "IdentityConflictError",
     "LedgerError",
     "RetentionError",
     "ScheduleError",
@@ -155,6 +157,12 @@ class VerificationError(BalintCmeError):
 
 class LedgerError(BalintCmeError):
     """The durable record refuses an operation or is inconsistent."""
+
+
+class IdentityConflictError(LedgerError):
+    """A roster entry contradicts what the ledger knows about people: a roster id reused for
+    someone else, or an NPI or e-mail that already belongs to another person. The message
+    names both records and how to resolve it; nothing was written."""
 
 
 class RetentionError(LedgerError):

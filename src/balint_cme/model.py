@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, NamedTuple, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -30,12 +31,15 @@ from pydantic import (
 from balint_cme.errors import EnrollmentError
 
 __all__ = [
+    "ACCEPTED_CREDIT_TYPES",
+    "AMA_CREDIT",
     "DEFAULT_PHYSICIAN_CREDENTIALS",
     "CreditDesignation",
     "CreditPoints",
     "CreditPolicy",
     "DomainModel",
     "Facilitator",
+    "FacilitatorLink",
     "Participant",
     "ParticipantId",
     "Provider",
@@ -44,10 +48,15 @@ __all__ = [
     "SeriesId",
     "SeriesProfile",
     "Session",
+    "SessionKey",
     "SessionMove",
     "Text",
     "TimeZoneName",
+    "ama_credit_phrase",
+    "canonical_credit_type",
     "enroll",
+    "facilitator_links",
+    "person_name_key",
     "quarter_hours",
 ]
 
@@ -170,14 +179,47 @@ def quarter_hours(seconds: int, *, ties: Literal["down", "up"] = "down") -> Deci
     return (QUARTER * quarters).quantize(Decimal("0.01"))
 
 
-_NOT_YET_QUALIFIED = frozenset({"CANDIDATE", "STUDENT", "C", "EXPECTED"})
+_NOT_YET_QUALIFIED = frozenset({"CANDIDATE", "CAND", "STUDENT", "C", "EXPECTED", "PENDING"})
+_CREDENTIAL_TOKEN = re.compile(r"[^\W_]+(?:[.\-'][^\W_]+)*\.?|[,;()/&+]")
+_JOINERS = frozenset({"/", "&", "+"})
 
 
 @lru_cache(maxsize=256)
-def _credential_tokens(credentials: str) -> frozenset[str]:
-    return frozenset(
-        re.sub(r"[^A-Z]", "", token.upper()) for token in re.split(r"[,;/\s]+", credentials)
-    )
+def _held_degrees(credentials: str) -> frozenset[str]:
+    """The degrees `credentials` says are held, normalised ("M.D." → "MD").
+
+    A qualifier that says a degree is not held yet ("candidate", "student", "expected", "(c)")
+    applies only to the degree it follows: "MD, PhD candidate", "MD (PhD candidate)" and
+    "MD, MPH (expected 2025)" hold MD; "MD candidate" and "MD (expected 2025)" hold nothing.
+    Degrees joined by "/", "&" or "+" are one programme ("MD/PhD candidate": neither held).
+    A qualifier before any degree of its part ("expected MD") applies to the degrees after it.
+    """
+    held: dict[str, bool] = {}
+    unit: list[str] = []  # the degrees the next qualifier applies to
+    joined = False  # the previous token joins the next degree to `unit`
+    pending = False  # a qualifier seen in this part before any degree
+    for token in _CREDENTIAL_TOKEN.findall(credentials.upper()):
+        if token in (",", ";"):
+            unit, joined, pending = [], False, False
+        elif token in _JOINERS:
+            joined = True
+        elif token in ("(", ")"):
+            joined = False  # a parenthesis keeps `unit`: "MD (expected 2025)"
+        else:
+            word = re.sub(r"[^A-Z]", "", token)
+            if word in _NOT_YET_QUALIFIED:
+                if unit:
+                    for degree in unit:
+                        held[degree] = False
+                else:
+                    pending = True
+            elif word:
+                unit = [*unit, word] if joined else [word]
+                held.setdefault(word, True)
+                if pending:
+                    held[word] = False
+            joined = False
+    return frozenset(degree for degree, is_held in held.items() if is_held)
 
 
 @lru_cache(maxsize=16)
@@ -213,9 +255,9 @@ class CreditPolicy(DomainModel):
         if isinstance(participant, Participant) and participant.physician is not None:
             return participant.physician
         allowed = _normalised_credentials(self.physician_credentials)
-        tokens = _credential_tokens(participant.credentials)
-        # "MD candidate", "DO student": a qualifier that says the degree is not held yet.
-        return bool(tokens & allowed) and not tokens & _NOT_YET_QUALIFIED
+        # "MD candidate", "DO student": a qualifier says that degree is not held yet; it
+        # applies only to the degree it follows ("MD, PhD candidate" is a physician).
+        return bool(_held_degrees(participant.credentials) & allowed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,29 +333,193 @@ class Participant(DomainModel):
         return self
 
 
+SessionKey = Annotated[int, Field(ge=1)] | date
+"""How a facilitator's `leads` names a session: its planned local date (stable: cancelling or
+moving another session never changes it) or, where no session is cancelled or moved, its
+1-based number."""
+
+
 class Facilitator(DomainModel):
     """A group leader. Leaders get no learner credit for a session they lead (DOMAIN.md §2)."""
 
     name: Text
     credentials: Text
+    email: Email | None = None
+    """Links the leader to the roster entry with this e-mail (see facilitator_links)."""
     participant_id: ParticipantId | None = None
     """The roster id when the leader is also enrolled as a learner for other sessions."""
-    leads: tuple[Annotated[int, Field(ge=1)], ...] = ()
-    """1-based session numbers this person leads; empty means every session."""
+    leads: tuple[SessionKey, ...] = ()
+    """The sessions this person leads, by planned date ("2021-01-13") or, in a schedule with
+    no cancelled or moved session, by 1-based number; empty means every session."""
 
-    def leads_session(self, number: int) -> bool:
-        """Whether this facilitator leads session `number`."""
-        return not self.leads or number in self.leads
+
+class FacilitatorLink(NamedTuple):
+    """A facilitator who is also on the roster: they get no learner credit for what they lead."""
+
+    facilitator: Facilitator
+    participant_id: str
+    via: Literal["participant_id", "email", "name"]
+    """How the link was made: the file's `participant_id`, the e-mail, or the normalised name."""
+
+    def describe(self) -> str:
+        """One line for `check`: who is linked to which roster entry, and how."""
+        how = {
+            "participant_id": "by participant_id",
+            "email": "by e-mail",
+            "name": "by name",
+        }[self.via]
+        return (
+            f"facilitator {self.facilitator.name} is roster entry {self.participant_id} ({how}): "
+            "no learner credit for the sessions they lead"
+        )
+
+
+_TITLE = re.compile(r"^(?:dr|doctor|prof|professor)\b\.?\s+", re.IGNORECASE)
+_CREDENTIAL_SUFFIXES = frozenset(
+    {
+        *DEFAULT_PHYSICIAN_CREDENTIALS,
+        *("PHD", "MFT", "LMFT", "NP", "RN", "LCSW", "PSYD", "MPH", "DNP", "PA", "PAC", "FNP"),
+    }
+)
+
+
+def person_name_key(name: str) -> str:
+    """A name as facilitator linking compares it: case, accents, punctuation, spacing, a
+    "Dr." title and credential suffixes (", MD", " M.D.") ignored; word order kept."""
+    text = " ".join(unicodedata.normalize("NFKC", name).split())
+    text = _TITLE.sub("", text)
+    parts = [part.strip() for part in text.split(",")]
+    while len(parts) > 1 and all(
+        re.sub(r"[^A-Z]", "", token.upper()) in _CREDENTIAL_SUFFIXES for token in parts[-1].split()
+    ):
+        parts.pop()
+    tokens = " ".join(parts).split()
+    while (
+        len(tokens) > 2
+        and tokens[-1].replace(".", "").isupper()
+        and re.sub(r"[^A-Z]", "", tokens[-1]) in _CREDENTIAL_SUFFIXES
+    ):
+        tokens.pop()
+    text = unicodedata.normalize("NFKD", " ".join(tokens).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+def _roster_emails(participant: Participant) -> set[str]:
+    emails = {participant.email.casefold()} if participant.email else set()
+    emails.update(
+        alias.strip().casefold()
+        for alias in participant.aliases
+        if "@" in alias and " " not in alias.strip()
+    )
+    return emails
+
+
+def _link_facilitators(
+    facilitators: tuple[Facilitator, ...], participants: tuple[Participant, ...]
+) -> tuple[tuple[FacilitatorLink, ...], tuple[str, ...]]:
+    """The links and the problems (ambiguous or contradictory matches) of the rule below."""
+    links: list[FacilitatorLink] = []
+    problems: list[str] = []
+    ids = {p.id for p in participants}
+    for facilitator in facilitators:
+        by_email = (
+            sorted(p.id for p in participants if facilitator.email.casefold() in _roster_emails(p))
+            if facilitator.email
+            else []
+        )
+        if facilitator.participant_id is not None:
+            if facilitator.participant_id not in ids:
+                problems.append(
+                    f"facilitator {facilitator.name} names participant "
+                    f"{facilitator.participant_id!r}, who is not on the roster"
+                )
+            elif by_email and by_email != [facilitator.participant_id]:
+                problems.append(
+                    f"facilitator {facilitator.name} names participant "
+                    f"{facilitator.participant_id!r}, but their e-mail {facilitator.email} is "
+                    f"{', '.join(by_email)}'s: correct one of them"
+                )
+            else:
+                links.append(
+                    FacilitatorLink(facilitator, facilitator.participant_id, "participant_id")
+                )
+            continue
+        via: Literal["email", "name"] = "email"
+        found = by_email
+        if not found:
+            via = "name"
+            key = person_name_key(facilitator.name)
+            found = sorted(p.id for p in participants if key and person_name_key(p.name) == key)
+        if len(found) == 1:
+            links.append(FacilitatorLink(facilitator, found[0], via))
+        elif found:
+            problems.append(
+                f"facilitator {facilitator.name} matches several roster entries by {via} "
+                f"({', '.join(found)}): set participant_id to the one they are"
+            )
+    return tuple(links), tuple(problems)
+
+
+def facilitator_links(series: Series) -> tuple[FacilitatorLink, ...]:
+    """Which facilitators are also on the roster, so they earn nothing for what they lead.
+
+    The rule (pure; used by the credit engine, certify and check alike): a facilitator's
+    `participant_id` links them to that roster entry; otherwise their e-mail (case-folded)
+    matching exactly one roster entry's e-mail or e-mail alias links them; otherwise their
+    normalised name (person_name_key) matching exactly one roster entry's name does. A match
+    with several entries, or a participant_id contradicted by the e-mail, is refused when the
+    Series is built, so a valid Series always links unambiguously.
+    """
+    return _link_facilitators(series.facilitators, series.participants)[0]
 
 
 # ---------------------------------------------------------------------------------------------
 # When
 
 
+AMA_CREDIT = "AMA PRA Category 1 Credit"
+"""The credit name as stored; printed with ™ and "(s)", "s" or nothing by ama_credit_phrase."""
+
+_AMA_CREDIT_SPELLING = re.compile(r"AMA\s+PRA\s+Category\s+1\s+Credit(?:s|\(s\))?\s*™?")
+ACCEPTED_CREDIT_TYPES = (
+    "AMA PRA Category 1 Credit",
+    "AMA PRA Category 1 Credits",
+    "AMA PRA Category 1 Credit(s)",
+)
+"""How a series file may name the credit (each with or without ™)."""
+
+
+def canonical_credit_type(text: str) -> str | None:
+    """AMA_CREDIT for any spelling of the AMA credit name (singular, plural, "(s)", with or
+    without ™), else None."""
+    return AMA_CREDIT if _AMA_CREDIT_SPELLING.fullmatch(text.strip()) else None
+
+
+def ama_credit_phrase(*, plural: bool | None) -> str:
+    """The AMA credit name as the templates print it: "AMA PRA Category 1 Credit(s)™" in the
+    designation statement (`plural=None`), "…Credits™" or "…Credit™" for an amount awarded."""
+    suffix = "(s)" if plural is None else ("s" if plural else "")
+    return f"{AMA_CREDIT}{suffix}™"
+
+
+def _check_credit_type(value: str) -> str:
+    canonical = canonical_credit_type(value)
+    if canonical is None:
+        accepted = ", ".join(ACCEPTED_CREDIT_TYPES)
+        raise ValueError(
+            f"credit type {value!r} is not the AMA credit name; write one of: {accepted} "
+            "(with or without ™)"
+        )
+    return canonical
+
+
 class CreditDesignation(DomainModel):
     """What the provider designated in advance (DOMAIN.md §2)."""
 
-    type: Text = "AMA PRA Category 1 Credit"
+    type: Annotated[Text, AfterValidator(_check_credit_type)] = AMA_CREDIT
+    """The AMA credit name in any accepted spelling, stored as AMA_CREDIT; certificates print
+    the template's forms ("Credit(s)™" designated, "Credits™"/"Credit™" awarded)."""
     per_session: CreditPoints
     """Designated credit for each session unless the session says otherwise."""
     series_maximum: CreditPoints
@@ -326,7 +532,8 @@ class SessionMove(DomainModel):
     planned_on: date
     """The local date the recurrence gave."""
     start: datetime
-    """The new local start (naive, in the series time zone)."""
+    """The new start: local wall-clock time in the series time zone, or, when it carries an
+    offset ("2020-11-19T02:45:00Z"), that instant shown in the series zone."""
 
 
 class Recurrence(DomainModel):
@@ -364,7 +571,20 @@ class Session(DomainModel):
     starts_at: AwareDatetime | None
     duration_minutes: Annotated[int, Field(gt=0, le=1440)]
     credit: CreditPoints
-    """Designated maximum for this session."""
+    """Designated maximum for this session: live credit is hour-for-hour, so at most the
+    session's length in quarter hours (60 minutes: 1.00)."""
+
+    @model_validator(mode="after")
+    def _check_credit_is_hour_for_hour(self) -> Self:
+        # The length rounded as attendance is (ties down), so a full attender earns exactly
+        # the designation and nobody is told "partial attendance" for sitting through it all.
+        most = quarter_hours(self.duration_minutes * 60)
+        if self.credit > most:
+            raise ValueError(
+                f"session {self.number} is designated {self.credit} credit, but live credit is "
+                f"hour-for-hour: its {self.duration_minutes} minutes allow at most {most}"
+            )
+        return self
 
     @property
     def is_dated(self) -> bool:
@@ -463,19 +683,36 @@ class Series(SeriesProfile):
 
     @model_validator(mode="after")
     def _check_facilitators_lead_existing_sessions(self) -> Self:
-        ids = {p.id for p in self.participants}
+        planned = self._sessions_by_planned_date()
+        cancelled = set(self.schedule.cancelled) if self.schedule is not None else set()
+        shifting = self.schedule is not None and bool(
+            self.schedule.cancelled or self.schedule.moved
+        )
         for facilitator in self.facilitators:
-            for number in facilitator.leads:
-                if number > len(self.sessions):
+            for key in facilitator.leads:
+                if isinstance(key, date):
+                    if key not in planned and key not in cancelled:
+                        raise ValueError(
+                            f"facilitator {facilitator.name} leads the session of {key}, but no "
+                            "session is planned on that date"
+                        )
+                    continue
+                if key > len(self.sessions):
                     raise ValueError(
-                        f"facilitator {facilitator.name} leads session {number}, "
+                        f"facilitator {facilitator.name} leads session {key}, "
                         f"but the series has {len(self.sessions)}"
                     )
-            if facilitator.participant_id is not None and facilitator.participant_id not in ids:
-                raise ValueError(
-                    f"facilitator {facilitator.name} names participant "
-                    f"{facilitator.participant_id!r}, who is not on the roster"
-                )
+                if shifting:
+                    held = self.held_on(self.sessions[key - 1])
+                    raise ValueError(
+                        f"facilitator {facilitator.name} leads session {key} by number, but this "
+                        "schedule cancels or moves sessions, which shifts the numbers: name the "
+                        f'session by its planned date instead, e.g. leads = ["{held}"] '
+                        f"(session {key} is now held on {held})"
+                    )
+        problems = _link_facilitators(self.facilitators, self.participants)[1]
+        if problems:
+            raise ValueError(problems[0])
         return self
 
     @model_validator(mode="after")
@@ -523,11 +760,46 @@ class Series(SeriesProfile):
             return None
         return session.starts_at.astimezone(self.zone)
 
+    def local_end(self, session: Session) -> datetime | None:
+        """The session end (elapsed time, Session.ends_at) as wall-clock time in the series
+        time zone: a 60-minute session across a daylight-saving change ends 60 minutes later."""
+        end = session.ends_at
+        return None if end is None else end.astimezone(self.zone)
+
     def session(self, number: int) -> Session | None:
         """Session `number` (1-based), or None."""
         if 1 <= number <= len(self.sessions):
             return self.sessions[number - 1]
         return None
+
+    def _sessions_by_planned_date(self) -> dict[date, int]:
+        """Session number by local date: the date held, and for a moved session also the date
+        the schedule planned it for."""
+        by_date: dict[date, int] = {}
+        for session in self.sessions:
+            held = self.held_on(session)
+            if held is not None:
+                by_date[held] = session.number
+        if self.schedule is not None:
+            for move in self.schedule.moved:
+                number = by_date.get(move.start.date())
+                if number is not None:
+                    by_date.setdefault(move.planned_on, number)
+        return by_date
+
+    def led_sessions(self, facilitator: Facilitator) -> frozenset[int]:
+        """The numbers of the sessions `facilitator` leads (a cancelled date leads nothing)."""
+        if not facilitator.leads:
+            return frozenset(s.number for s in self.sessions)
+        planned = self._sessions_by_planned_date()
+        numbers: set[int] = set()
+        for key in facilitator.leads:
+            if isinstance(key, date):
+                if key in planned:
+                    numbers.add(planned[key])
+            else:
+                numbers.add(key)
+        return frozenset(numbers)
 
     def participant(self, participant_id: str) -> Participant | None:
         """The roster entry with this id, or None."""

@@ -74,6 +74,9 @@ class AttendanceDocument(_Shape):
         default="balint-cme/attendance/1", alias="schema"
     )
     person: str
+    """The --person query as given."""
+    ledger_person: str
+    """The ledger's person id it named (e.g. "P000001")."""
     participations: list[Participation]
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -89,6 +92,7 @@ class TranscriptSeries(_Shape):
     credits: str
     participation_hours: str
     session_dates: list[date]
+    notes: list[str]
 
 
 class TranscriptDocument(_Shape):
@@ -98,6 +102,8 @@ class TranscriptDocument(_Shape):
         default="balint-cme/transcript/1", alias="schema"
     )
     participant_id: str
+    """The ledger's person id (the transcript is the person's, across series)."""
+    ledger_person: str
     name: str
     from_on: date | None
     to_on: date | None

@@ -15,7 +15,7 @@ Needs hypothesis (`pip install "balint-cme[testing]"`). Not imported by `import 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,9 @@ from balint_cme.model import (
     Recurrence,
     Series,
     Session,
+    SessionMove,
 )
+from balint_cme.schedule import plan_session_dates, plan_sessions
 
 __all__ = [
     "TIME_ZONES",
@@ -64,7 +66,8 @@ _NAMES = (
     "Ольга Смирнова",
     "Priya Raghunathan",
 )
-_CREDENTIALS = ("MD", "DO", "MBBS", "MFT", "NP", "PhD", "MD, PhD", "LCSW")
+_PHYSICIAN_CREDENTIALS = ("MD", "DO", "MBBS", "MD, PhD", "MD, PhD candidate", "DO, MPH")
+_CREDENTIALS = (*_PHYSICIAN_CREDENTIALS, "MFT", "NP", "PhD", "LCSW", "MD candidate")
 
 
 def credit_points(max_quarters: int = 8) -> st.SearchStrategy[Decimal]:
@@ -96,58 +99,141 @@ def participants(participant_id: str) -> st.SearchStrategy[Participant]:
     )
 
 
-def recurrences() -> st.SearchStrategy[Recurrence]:
-    """Finite weekly or monthly rules from an evening local start."""
-    rules = st.one_of(
-        st.integers(1, 12).map(lambda n: f"FREQ=MONTHLY;BYDAY=+2WE;COUNT={n}"),
-        st.integers(1, 12).map(lambda n: f"FREQ=WEEKLY;COUNT={n}"),
-        st.integers(1, 6).map(lambda n: f"FREQ=MONTHLY;INTERVAL=2;COUNT={n}"),
-        st.dates(min_value=date(2021, 1, 1), max_value=date(2027, 1, 1)).map(
-            lambda d: f"FREQ=MONTHLY;UNTIL={d:%Y%m%d}T235959"
-        ),
-    )
+def _physicians(participant_id: str) -> st.SearchStrategy[Participant]:
     return st.builds(
-        Recurrence,
-        first_start=st.builds(
+        Participant,
+        id=st.just(participant_id),
+        name=st.sampled_from(_NAMES),
+        credentials=st.sampled_from(_PHYSICIAN_CREDENTIALS),
+    )
+
+
+_PROVIDERS = ("Example Medical Society", "Valley Medical Society", "Coastal Physicians Guild")
+
+
+@st.composite
+def _rules(draw: st.DrawFn, first_start: datetime) -> str:
+    """A finite rule that gives at least one session from `first_start`, within the horizon,
+    in any of TIME_ZONES: COUNT, or UNTIL as a date, a local time or a UTC time."""
+    kind = draw(st.sampled_from(["monthly-2we", "weekly", "bimonthly", "daily", "until"]))
+    if kind == "monthly-2we":
+        return f"FREQ=MONTHLY;BYDAY=+2WE;COUNT={draw(st.integers(1, 12))}"
+    if kind == "weekly":
+        return f"FREQ=WEEKLY;COUNT={draw(st.integers(1, 12))}"
+    if kind == "bimonthly":
+        return f"FREQ=MONTHLY;INTERVAL=2;COUNT={draw(st.integers(1, 6))}"
+    if kind == "daily":
+        return f"FREQ=DAILY;COUNT={draw(st.integers(1, 5))}"
+    # A monthly rule without BY parts meets on first_start itself, so any UNTIL from that day
+    # on gives at least one session.
+    last = first_start.date() + timedelta(days=draw(st.integers(0, 400)))
+    form = draw(st.sampled_from(["date", "local", "utc"]))
+    if form == "date":
+        return f"FREQ=MONTHLY;UNTIL={last:%Y%m%d}"
+    if form == "local":
+        return f"FREQ=MONTHLY;UNTIL={last:%Y%m%d}T235959"
+    # Two days on at noon UTC is after first_start's local evening in every zone (UTC-12 to
+    # UTC+14).
+    return f"FREQ=MONTHLY;UNTIL={last + timedelta(days=2):%Y%m%d}T120000Z"
+
+
+@st.composite
+def _recurrence(draw: st.DrawFn, zone_name: str | None = None) -> Recurrence:
+    first_start = draw(
+        st.builds(
             datetime,
             year=st.integers(2019, 2026),
             month=st.integers(1, 12),
             day=st.integers(1, 28),
             hour=st.integers(17, 20),
             minute=st.sampled_from([0, 15, 30, 45]),
-        ),
-        duration_minutes=st.sampled_from([60, 75, 90]),
-        rrule=rules,
+        )
     )
+    recurrence = Recurrence(
+        first_start=first_start,
+        duration_minutes=draw(st.sampled_from([60, 75, 90])),
+        rrule=draw(_rules(first_start)),
+    )
+    # Cancellations and moves are drawn from the dates the rule gives, keeping one session;
+    # the dates are the same in every zone (the rule runs on wall-clock time).
+    dates = [s.date() for s in plan_session_dates(recurrence, zone_name or "UTC")]
+    if len(dates) < 2:
+        return recurrence
+    chosen = draw(st.lists(st.sampled_from(dates), unique=True, max_size=len(dates) - 1))
+    cancelled: list[date] = []
+    moved: list[SessionMove] = []
+    taken = set(dates)
+    for day in sorted(chosen):
+        target = day + timedelta(days=1)
+        if draw(st.booleans()) or target in taken:
+            cancelled.append(day)
+            continue
+        hour = draw(st.integers(17, 20))
+        moved.append(SessionMove(planned_on=day, start=datetime.combine(target, time(hour, 0))))
+        taken.add(target)
+    return recurrence.evolve(cancelled=tuple(cancelled), moved=tuple(moved))
+
+
+def recurrences() -> st.SearchStrategy[Recurrence]:
+    """Finite daily, weekly or monthly rules from an evening local start, with COUNT or UNTIL
+    (date, local time or UTC), cancelled and moved dates; every one gives at least one session
+    in every zone of TIME_ZONES."""
+    return _recurrence()
 
 
 @st.composite
 def series(draw: st.DrawFn, *, max_sessions: int = 6, max_participants: int = 5) -> Series:
-    """A dated series with explicit sessions, a roster and facilitators, in a random zone."""
+    """A valid series in a random zone: explicit sessions or a recurrence, sometimes followed
+    by sessions still to be dated; open to clinicians or physicians only; directly or jointly
+    provided; a roster and facilitators, one of whom may lead a session as a roster member."""
     zone_name = draw(st.sampled_from(TIME_ZONES))
     zone = ZoneInfo(zone_name)
-    count = draw(st.integers(1, max_sessions))
-    # Drawn as UTC instants and shown in the zone, so no start falls in a daylight-saving gap
-    # (a wall-clock time that does not exist, which series files refuse).
-    first = (
-        draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2027, 12, 31)))  # noqa: DTZ001
-        .replace(second=0, microsecond=0, tzinfo=UTC)
-        .astimezone(zone)
-    )
-    gaps = draw(st.lists(st.integers(1, 45), min_size=count, max_size=count))
-    sessions = []
-    start = first
-    for number, gap in enumerate(gaps, start=1):
-        duration = draw(st.sampled_from([30, 60, 90]))
-        credit = draw(credit_points(max(1, duration // 15)))
-        sessions.append(
-            Session(number=number, starts_at=start, duration_minutes=duration, credit=credit)
+    schedule: Recurrence | None = None
+    sessions: list[Session] = []
+    if draw(st.booleans()):
+        schedule = draw(_recurrence(zone_name))
+        credit = draw(credit_points(schedule.duration_minutes // 15))
+        sessions = list(plan_sessions(schedule, zone_name, credit))[:max_sessions]
+        if len(sessions) < len(plan_session_dates(schedule, zone_name)):
+            schedule = None  # cut short: the sessions no longer follow the whole rule
+    else:
+        count = draw(st.integers(1, max_sessions))
+        # Drawn as UTC instants and shown in the zone, so no start falls in a daylight-saving
+        # gap (a wall-clock time that does not exist, which series files refuse).
+        first = (
+            draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2027, 12, 31)))  # noqa: DTZ001
+            .replace(second=0, microsecond=0, tzinfo=UTC)
+            .astimezone(zone)
         )
-        start = (start.astimezone(UTC) + timedelta(days=gap)).astimezone(zone)
+        gaps = draw(st.lists(st.integers(1, 45), min_size=count, max_size=count))
+        start = first
+        for number, gap in enumerate(gaps, start=1):
+            if start.replace(fold=1 - start.fold).utcoffset() != start.utcoffset():
+                # Not in the hour that repeats when clocks fall back: an aware datetime there
+                # compares unequal to the same instant in another tzinfo (PEP 495), which
+                # would make round-trip properties fail on equal instants.
+                start = (start.astimezone(UTC) + timedelta(hours=2)).astimezone(zone)
+            duration = draw(st.sampled_from([30, 60, 90]))
+            # Live credit is hour-for-hour: never more than the session's quarter hours.
+            credit = draw(credit_points(max(1, duration // 15)))
+            sessions.append(
+                Session(number=number, starts_at=start, duration_minutes=duration, credit=credit)
+            )
+            start = (start.astimezone(UTC) + timedelta(days=gap)).astimezone(zone)
+    # Sessions still to be dated take the designation per session, as a series file gives
+    # them ([planned]); 90 minutes allow any per-session credit drawn above.
+    per_session = sessions[0].credit
+    undated = draw(st.integers(0, 2))
+    for number in range(len(sessions) + 1, len(sessions) + undated + 1):
+        sessions.append(
+            Session(number=number, starts_at=None, duration_minutes=90, credit=per_session)
+        )
     designated = sum((s.credit for s in sessions), Decimal(0))
     maximum_quarters = draw(st.integers(1, int(designated / Decimal("0.25"))))
+    eligibility = draw(st.sampled_from(["clinicians", "physicians"]))
     roster_size = draw(st.integers(1, max_participants))
-    roster = tuple(draw(participants(f"p{i:02d}")) for i in range(1, roster_size + 1))
+    people = participants if eligibility == "clinicians" else _physicians
+    roster = tuple(draw(people(f"p{i:02d}")) for i in range(1, roster_size + 1))
     leader = draw(st.none() | st.sampled_from([p.id for p in roster]))
     facilitators = (
         Facilitator(name="Rochelle Frank", credentials="MD"),
@@ -157,16 +243,20 @@ def series(draw: st.DrawFn, *, max_sessions: int = 6, max_participants: int = 5)
             else []
         ),
     )
+    joint = draw(st.lists(st.sampled_from(_PROVIDERS[1:]), unique=True, max_size=2))
     return Series(
         id="generated-series",
         title="Generated Balint Group",
         timezone=zone_name,
-        provider=Provider(accredited="Example Medical Society", accreditor="ACCME"),
+        eligibility=eligibility,
+        provider=Provider(accredited=_PROVIDERS[0], accreditor="ACCME", joint=tuple(joint)),
         credit=CreditDesignation(
-            per_session=sessions[0].credit,
+            per_session=per_session,
             series_maximum=(Decimal("0.25") * maximum_quarters).quantize(Decimal("0.01")),
         ),
         policy=draw(credit_policies()),
+        schedule=schedule,
+        schedule_note="Dates to be announced" if undated else None,
         sessions=tuple(sessions),
         facilitators=facilitators,
         participants=roster,

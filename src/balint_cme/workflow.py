@@ -31,7 +31,6 @@ from balint_cme.certificates.content import (
     Certificate,
     build_certificate,
     eligible_awards,
-    refusal_reason,
 )
 from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
@@ -45,7 +44,7 @@ from balint_cme.certificates.verification import (
     verify_code,
     verify_pdf,
 )
-from balint_cme.credit import CreditAward, award_series
+from balint_cme.credit import CreditAward, CreditOnRecord, award_series, certificate_decision
 from balint_cme.display import display_width, pad
 from balint_cme.errors import (
     CertificateError,
@@ -59,9 +58,9 @@ from balint_cme.io.pars import (
     load_pars_columns,
     save_pars_export,
 )
-from balint_cme.io.reports import AttendanceReading, ReportSpec, read_reports
+from balint_cme.io.reports import AttendanceReading, ReportSpec, UnmatchedRow, read_reports
 from balint_cme.io.series_file import load_series, parse_series, read_series_file
-from balint_cme.ledger import CertificateRecord, Ledger
+from balint_cme.ledger import CertificateRecord, Ledger, PersonRecord
 from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
 
@@ -77,14 +76,17 @@ __all__ = [
     "check_certify",
     "claims_from_record",
     "combined_register",
+    "credit_on_record",
     "credits_document",
     "export_pars",
     "format_credits_table",
+    "format_unmatched",
     "load_layout",
     "read_pdf_bytes",
     "recorded_register",
     "recorded_sessions",
     "transcript_history",
+    "unmatched_document",
     "verify_certificate",
     "verify_certificate_pdf",
 ]
@@ -135,6 +137,8 @@ class CertifyResult(DomainModel):
     skipped: tuple[SkippedPerson, ...]
     manifest: Path
     warnings: tuple[str, ...] = ()
+    unmatched: tuple[UnmatchedRow, ...] = ()
+    """Report rows that matched nobody (they earned nothing; add an alias and re-run)."""
 
     @property
     def new_count(self) -> int:
@@ -167,6 +171,7 @@ def credits_document(
 ) -> dict[str, Any]:
     participants = []
     for award in awards:
+        decision = certificate_decision(series, award)
         participants.append(
             {
                 "id": award.participant_id,
@@ -186,7 +191,8 @@ def credits_document(
                 ],
                 "total_credit": _credit_text(award.points) if award.is_physician else None,
                 "participation_hours": _credit_text(award.participation_hours),
-                "certificate": award.kind,
+                "certificate": decision.kind,
+                "certificate_reason": decision.reason,
                 "shortfalls": list(award.shortfalls),
             }
         )
@@ -195,20 +201,40 @@ def credits_document(
         "title": series.title,
         "series_maximum": _credit_text(series.credit.series_maximum),
         "participants": participants,
-        "unmatched": [
-            {
-                "file": row.file,
-                "line": row.line,
-                "name": row.name,
-                "email": row.email,
-                "session": row.session,
-                "minutes": float(row.minutes),
-                "reason": row.reason,
-            }
-            for row in reading.unmatched
-        ],
+        "unmatched": unmatched_document(reading.unmatched),
         "notes": list(reading.notes),
     }
+
+
+def unmatched_document(rows: Sequence[UnmatchedRow]) -> list[dict[str, Any]]:
+    """Report rows that matched nobody, as `credits --json` and certify's manifest list them."""
+    return [
+        {
+            "file": row.file,
+            "line": row.line,
+            "name": row.name,
+            "email": row.email,
+            "session": row.session,
+            "minutes": float(row.minutes),
+            "reason": row.reason,
+        }
+        for row in rows
+    ]
+
+
+def format_unmatched(rows: Sequence[UnmatchedRow]) -> list[str]:
+    """Report rows that matched nobody, as `credits` and `certify` print them: they earn
+    nothing until the roster gets an alias, so a physician on an unnamed phone is noticed."""
+    if not rows:
+        return []
+    lines = [f"{len(rows)} report row(s) matched nobody (add an alias to the roster):"]
+    for row in rows:
+        who = row.name + (f" <{row.email}>" if row.email else "")
+        lines.append(
+            f"  {row.file} line {row.line}: {who}, session {row.session}, {row.minutes} min "
+            f"({row.reason})"
+        )
+    return lines
 
 
 def format_credits_table(
@@ -242,14 +268,7 @@ def format_credits_table(
     lines.append("cells: attended minutes, then credit (physicians) or hours (others)")
     if reading.unmatched:
         lines.append("")
-        lines.append(
-            f"{len(reading.unmatched)} report row(s) matched nobody (add an alias to the roster):"
-        )
-        for row in reading.unmatched:
-            who = row.name + (f" <{row.email}>" if row.email else "")
-            lines.append(
-                f"  {row.file} line {row.line}: {who}, session {row.session}, {row.minutes} min ({row.reason})"
-            )
+        lines.extend(format_unmatched(reading.unmatched))
     for note in reading.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
@@ -449,7 +468,7 @@ def _plan(
         SkippedPerson(
             participant_id=award.participant_id,
             name=award.name,
-            reason=refusal_reason(series, award) or "no certificate",
+            reason=certificate_decision(series, award).reason or "no certificate",
         )
         for award in awards
         if award.participant_id not in chosen
@@ -515,6 +534,8 @@ def check_certify(
     Raises:
         UnrenderableTextError: a certificate cannot be drawn and `skip_unrenderable` is False.
     """
+    if ledger is not None:
+        ledger.check_roster(series)  # identity conflicts, as certify() checks them
     on_record = recorded_register(ledger, series) if ledger is not None else AttendanceRegister(())
     plan = _plan(
         series,
@@ -571,6 +592,9 @@ def certify(
     series, content = read_series_file(series_file)
     if reading is None:
         reading = read_reports(reports, series, export_tz=export_tz)
+    # A roster entry that contradicts the people on record is refused before anything is
+    # written (no PDF, no ledger row).
+    ledger.check_roster(series)
     # Everything that can fail on the inputs fails here, before the ledger or a file is touched.
     plan = _plan(
         series,
@@ -651,7 +675,8 @@ def certify(
         )
         _publish(rendered, out_dir)
         issued: list[IssuedCertificate] = []
-        warnings: list[str] = []
+        # Said where credit is certified, not only in the `credits` preview.
+        warnings: list[str] = list(reading.double_evidence)
         for certificate, outcome, person, file in zip(
             certificates, outcomes, people, rendered, strict=True
         ):
@@ -696,7 +721,7 @@ def certify(
                 )
             )
         manifest = out_dir / "manifest.json"
-        write_atomically(manifest, _manifest_bytes(series, issued, skipped))
+        write_atomically(manifest, _manifest_bytes(series, issued, skipped, reading.unmatched))
     return CertifyResult(
         series_id=series.id,
         out_dir=out_dir,
@@ -704,11 +729,15 @@ def certify(
         skipped=skipped,
         manifest=manifest,
         warnings=tuple(warnings),
+        unmatched=tuple(reading.unmatched),
     )
 
 
 def _manifest_bytes(
-    series: Series, issued: Sequence[IssuedCertificate], skipped: Sequence[SkippedPerson]
+    series: Series,
+    issued: Sequence[IssuedCertificate],
+    skipped: Sequence[SkippedPerson],
+    unmatched: Sequence[UnmatchedRow],
 ) -> bytes:
     document = {
         "series": series.id,
@@ -734,6 +763,7 @@ def _manifest_bytes(
         "no_certificate": [
             {"person": s.participant_id, "name": s.name, "reason": s.reason} for s in skipped
         ],
+        "unmatched": unmatched_document(unmatched),
     }
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -770,7 +800,8 @@ def recorded_register(
     wanted = list(participant_ids) or [p.id for p in series.participants]
     records: list[AttendanceRecord] = []
     for participant_id in wanted:
-        for participation in ledger.attendance_for(participant_id):
+        # SERIES:ROSTER_ID names exactly this roster entry, whoever else uses the roster id.
+        for participation in ledger.attendance_for(f"{series.id}:{participant_id}"):
             if (
                 participation.series_id != series.id
                 or participation.participant_id != participant_id
@@ -790,30 +821,55 @@ def recorded_register(
 
 
 def transcript_history(
-    ledger: Ledger, participant_id: str, series_files: Sequence[Path] = ()
+    ledger: Ledger, person: PersonRecord, series_files: Sequence[Path] = ()
 ) -> list[tuple[Series, AttendanceRegister]]:
-    """Each series the person took part in, with their attendance as the ledger recorded it.
+    """Each series `person` (a ledger person) took part in, with their attendance as the
+    ledger recorded it; pass `dict(person.roster_ids)` to build_transcript as `roster_ids`.
 
-    The series come from `series_files` when given, else from the snapshots in the ledger.
+    The series come from `series_files` when given (those the person is not linked to in the
+    ledger are left out), else from the snapshots in the ledger.
 
     Raises:
         DataFileError: a series file (or a snapshot) cannot be read.
     """
+    roster_ids = dict(person.roster_ids)
     if series_files:
-        chosen = [load_series(path) for path in series_files]
+        chosen = [series for series in map(load_series, series_files) if series.id in roster_ids]
     else:
         chosen = []
-        seen: set[str] = set()
-        for record in ledger.attendance_for(participant_id):
-            if record.participant_id != participant_id or record.series_id in seen:
-                continue
-            seen.add(record.series_id)
-            content = ledger.series_content(record.series_id)
+        for series_id in roster_ids:
+            content = ledger.series_content(series_id)
             if content is not None:
                 # The snapshot is the file as used: JSON if it starts like JSON, else TOML.
                 suffix = ".json" if content.lstrip()[:1] in (b"{", b"[") else ".toml"
-                chosen.append(parse_series(content, Path(f"{record.series_id}{suffix}")))
-    return [(series, recorded_register(ledger, series, [participant_id])) for series in chosen]
+                chosen.append(parse_series(content, Path(f"{series_id}{suffix}")))
+    return [
+        (series, recorded_register(ledger, series, [roster_ids[series.id]])) for series in chosen
+    ]
+
+
+def credit_on_record(ledger: Ledger, series_id: str, participant_id: str) -> CreditOnRecord:
+    """The credit a person's certificate record backs in one series: the one answer that both
+    `transcript` and the PARS export use.
+
+    Only a current, issued certificate of credit counts, with its credits. A revoked one
+    counts nothing (its reason is given), as do a pending or superseded latest version, a
+    certificate of participation, and no certificate at all.
+    """
+    record = ledger.certificate_for(series_id, participant_id)
+    zero = Decimal("0.00")
+    if record is None:
+        return CreditOnRecord(points=zero, reason="no certificate issued")
+    if record.state == "revoked":
+        why = f": {record.revoked_reason}" if record.revoked_reason else ""
+        return CreditOnRecord(points=zero, reason=f"certificate {record.number} revoked{why}")
+    if record.state != "issued":
+        return CreditOnRecord(points=zero, reason=f"certificate {record.number} {record.state}")
+    if record.kind != "credit":
+        return CreditOnRecord(
+            points=zero, reason=f"certificate {record.number} is of participation, not credit"
+        )
+    return CreditOnRecord(points=record.credits)
 
 
 class ParsExport(DomainModel):
@@ -852,16 +908,22 @@ def export_pars(
         for award in award_series(series, recorded_register(ledger, series)):
             if award.kind != "credit":
                 continue
-            record = ledger.certificate_for(series.id, award.participant_id)
-            if record is None or record.state != "issued" or record.kind != "credit":
-                why = "no certificate issued" if record is None else f"certificate {record.state}"
-                uncertified.append((series.id, award.participant_id, why))
+            backing = credit_on_record(ledger, series.id, award.participant_id)
+            if backing.reason is not None:
+                uncertified.append((series.id, award.participant_id, backing.reason))
                 continue
             # The certificate is the record of what was awarded.
-            certified.append(award.evolve(points=record.credits))
+            certified.append(award.evolve(points=backing.points))
         activities.append((series, certified))
+    # Consent belongs to the person who gave it: each series' roster id is looked up through
+    # the ledger person it is, so one consent never releases another person's row.
+    consenting = {
+        (series.id, roster_id)
+        for series, _ in activities
+        for roster_id in ledger.consenting(series_id=series.id)
+    }
     report = build_pars_report(
-        activities, set(ledger.consenting()), activity_ids=activity_ids, columns=column_map
+        activities, consenting, activity_ids=activity_ids, columns=column_map
     )
     save_pars_export(out, report, column_map)
     return ParsExport(report=report, uncertified=tuple(uncertified))

@@ -538,10 +538,14 @@ def test_pars_leaves_out_revoked_certificates_and_uses_the_activity_id(
 ) -> None:
     series = workspace / "series.toml"
     text = Path(SERIES).read_text(encoding="utf-8")
-    for email in ("ana.ruiz@example.org", "jose.nunez@example.org"):
+    # Each physician has an NPI of their own: one NPI names one person.
+    for email, npi in (
+        ("ana.ruiz@example.org", "1234567893"),
+        ("jose.nunez@example.org", "1245319599"),
+    ):
         text = text.replace(
             f'email = "{email}"\n',
-            f'email = "{email}"\nnpi = "1234567893"\nbirth_month = 4\nbirth_day = 17\n',
+            f'email = "{email}"\nnpi = "{npi}"\nbirth_month = 4\nbirth_day = 17\n',
         )
     series.write_text(text, encoding="utf-8")
     manifest = _certify(capsys, str(series), workspace / "c", *REPORTS)
@@ -563,7 +567,8 @@ def test_pars_leaves_out_revoked_certificates_and_uses_the_activity_id(
     rows = out_file.read_text(encoding="utf-8").splitlines()
     assert len(rows) == 2
     assert rows[1].startswith("A-20201\tAna\tRuiz")
-    assert "not exported: p04 in ssvms-balint-2020: certificate revoked" in out
+    assert "not exported: p04 in ssvms-balint-2020: certificate BC-" in out
+    assert "revoked: issued to the wrong person" in out
 
 
 def test_verify_accepts_a_certificate_redrawn_with_another_layout(
@@ -661,4 +666,7 @@ def test_consent_given_in_the_future_is_refused(
     assert "is in the future" in err
     code, out, _ = run(capsys, "consent", "--person", "p01", "--given-at", "2021-01-20")
     assert code == 0
-    assert "consent recorded for p01 (wording v1, 2021-01-20)" in out
+    assert (
+        "consent recorded for ledger person P000001 (ssvms-balint-2020:p01) (wording v1, 2021-01-20)"
+        in out
+    )

@@ -18,12 +18,17 @@ def test_fixture_sheet_reads_ids_names_emails_times_and_minutes() -> None:
     reading = read_report(REPORTS / "signin-2023-05.csv", series)
     assert seconds_by_person(reading, series) == {
         ("p01", 6): 3600,  # 18:40-19:45, clipped to the window
-        ("p02", 6): 2400,  # "6:50 PM" to "7:30 PM"
+        ("p02", 6): 2341,  # "6:50 PM" to "7:30 PM": to the minute, joined read as 6:50:59
         ("p03", 6): 2700,  # 45 minutes, counted from the start
-        ("p06", 6): 2700,  # full dates, no session column: placed by its times
+        ("p06", 6): 2641,  # full dates, no session column: placed by its times (to the minute)
     }
     (row,) = reading.unmatched
-    assert (row.line, row.reason, row.minutes) == (5, "no roster participant 'p99'", Decimal("60"))
+    # 18:45-19:45 to the minute: the join is read as 18:45:59.
+    assert (row.line, row.reason, row.minutes) == (
+        5,
+        "no roster participant 'p99'",
+        Decimal("59.02"),
+    )
     (source,) = reading.sources
     assert (source.format, source.platform, source.session) == ("sign-in-csv", "sign-in", 6)
     assert any("sign-in sheet minutes" in note for note in reading.notes)
@@ -33,7 +38,7 @@ def test_semicolon_sheet_with_extra_columns_reads_the_same() -> None:
     series = reports_series()
     text = "name;signature;join;leave;session\nAna Ruiz;A.R.;18:50;19:40;6\n"
     reading = read_report_bytes(text.encode(), "sheet.csv", series)
-    assert seconds_by_person(reading, series) == {("p01", 6): 50 * 60}
+    assert seconds_by_person(reading, series) == {("p01", 6): 50 * 60 - 59}
 
 
 def test_times_of_day_need_a_session() -> None:
@@ -42,7 +47,7 @@ def test_times_of_day_need_a_session() -> None:
     with pytest.raises(DataFileError, match="name the session"):
         read_report_bytes(data, "sheet.csv", series)
     reading = read_report_bytes(data, "sheet.csv", series, session=6)
-    assert seconds_by_person(reading, series) == {("p01", 6): 50 * 60}
+    assert seconds_by_person(reading, series) == {("p01", 6): 50 * 60 - 59}
 
 
 def test_a_stay_past_midnight_ends_the_next_day() -> None:
@@ -51,7 +56,7 @@ def test_a_stay_past_midnight_ends_the_next_day() -> None:
     reading = read_report_bytes(data, "late.csv", series)
     (record,) = reading.records
     assert record.left_at.date() > record.joined_at.date()
-    assert seconds_by_person(reading, series) == {("p01", 3): 30 * 60}
+    assert seconds_by_person(reading, series) == {("p01", 3): 30 * 60 - 59}
 
 
 def test_rows_for_several_sessions_in_one_sheet() -> None:
@@ -61,7 +66,7 @@ def test_rows_for_several_sessions_in_one_sheet() -> None:
     assert seconds_by_person(reading, series) == {
         ("p01", 1): 3600,
         ("p01", 2): 1800,
-        ("p02", 2): 1800,
+        ("p02", 2): 1800 - 59,  # 18:45 to the minute: joined read as 18:45:59
     }
     assert reading.sources[0].session is None
 

@@ -38,7 +38,14 @@ def test_layout_since_2022_uses_activities_not_per_person_totals() -> None:
     reading = read_report(LAYOUT_2022, series)
     assert seconds_by_person(reading, series) == EXPECTED_2022
     assert reading.sources[0].format == "teams-2022"
-    assert {r.evidence.line for r in reading.records if r.evidence} == {18, 19, 20, 21, 22}
+    lines = {
+        line
+        for r in reading.records
+        if r.evidence
+        for first, last in (r.evidence.line_ranges or ((r.evidence.line or 0,) * 2,))
+        for line in range(first, last + 1)
+    }
+    assert lines == {18, 19, 20, 21, 22}
 
 
 def test_utf8_resave_and_utf16_without_bom_read_the_same() -> None:

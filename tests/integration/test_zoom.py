@@ -118,11 +118,13 @@ def test_day_first_resave_without_seconds_is_resolved_against_the_session_date()
     assert seconds_by_person(reading, series) == {
         ("f01", 5): 3600,
         ("p01", 5): 3300,
-        ("p02", 5): 3300,
-        ("p08", 5): 1800,  # "Lee, Chris" with chris.lee@example.org: e-mail decides
+        # Minute resolution: joined 18:50 is read as 18:50:59 (the join's minute is not proven).
+        ("p02", 5): 3241,
+        ("p08", 5): 1741,  # "Lee, Chris" with chris.lee@example.org: e-mail decides
     }
     assert [(row.line, row.reason) for row in reading.unmatched] == [(6, "ambiguous: p08, p09")]
     assert any("read day-first" in note for note in reading.notes)
+    assert any("given to the minute" in note for note in reading.notes)
     assert any("waiting-room" in note and "line 2" in note for note in reading.notes)
 
 

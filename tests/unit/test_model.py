@@ -7,6 +7,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from balint_cme import CreditPolicy, EnrollmentError, Participant, Series, enroll
@@ -55,6 +57,17 @@ def test_no_field_anywhere_for_case_content() -> None:
         ("PhD", False),
         ("MD candidate", False),
         ("DO (student)", False),
+        # issue 10 item 8: a qualifier applies only to the degree it follows
+        ("MD, PhD candidate", True),
+        ("MD (PhD candidate)", True),
+        ("MD, MPH (expected 2025)", True),
+        ("PhD candidate, MD", True),
+        ("M.D., Ph.D. cand.", True),
+        ("MD (expected 2025)", False),
+        ("MD(c)", False),
+        ("MD/PhD candidate", False),
+        ("expected MD", False),
+        ("DO, MPH candidate", True),
     ],
 )
 def test_physician_is_decided_by_policy_credentials(credentials: str, is_physician: bool) -> None:
@@ -155,3 +168,30 @@ def test_session_end_is_elapsed_time_across_a_dst_change() -> None:
     session = Session(number=1, starts_at=start, duration_minutes=60, credit="1.0")
     assert session.ends_at is not None
     assert (session.ends_at.timestamp() - start.timestamp()) == 3600
+
+
+_DEGREES = ("MD", "DO", "MBBS", "M.D.", "D.O.")
+_OTHERS = ("PhD", "MPH", "MS", "MBA", "MA")
+_QUALIFIERS = ("candidate", "student", "(expected 2025)", "(c)", "(candidate)", "cand.")
+
+
+@given(
+    st.sampled_from(_DEGREES),
+    st.sampled_from(_OTHERS),
+    st.sampled_from(_QUALIFIERS),
+    st.sampled_from([", ", " ", "; "]),
+)
+def test_a_qualifier_applies_only_to_the_degree_it_follows(
+    degree: str, other: str, qualifier: str, separator: str
+) -> None:
+    policy = CreditPolicy()
+
+    def physician(credentials: str) -> bool:
+        return policy.is_physician(Participant(id="p01", name="A B", credentials=credentials))
+
+    assert physician(f"{degree}{separator}{other} {qualifier}")
+    assert physician(f"{degree} ({other} {qualifier})")
+    assert physician(f"{other} {qualifier}{separator}{degree}")
+    assert not physician(f"{degree} {qualifier}")
+    assert not physician(f"{other}{separator}{degree} {qualifier}")
+    assert not physician(f"{other} {qualifier}")

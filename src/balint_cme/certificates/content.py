@@ -19,7 +19,7 @@ from pydantic import Field, StringConstraints, ValidationError, model_validator
 from balint_cme.certificates.formatting import credit_phrase, format_amount, join_names
 from balint_cme.certificates.keys import SigningKey
 from balint_cme.certificates.verification import CertificateClaims, Seal, seal_claims
-from balint_cme.credit import CreditAward
+from balint_cme.credit import CreditAward, certificate_decision
 from balint_cme.errors import CertificateError
 from balint_cme.model import CreditPoints, DomainModel, Provider, Series, Text
 
@@ -241,22 +241,8 @@ def accreditation_statement(provider: Provider) -> str:
 
 
 def refusal_reason(series: Series, award: CreditAward) -> str | None:
-    """Why `award` earns no certificate, or None when it earns one."""
-    if award.series_id != series.id:
-        return f"the award is for series {award.series_id!r}, not {series.id!r}"
-    if not award.is_enrolled:
-        return "not enrolled in the series"
-    if award.kind == "none":
-        return "attended no session as a learner"
-    if award.kind == "participation" and not series.policy.participation_certificates:
-        who = "no credit earned" if award.is_physician else "not a physician"
-        return f"{who}, and this series gives no certificates of participation"
-    if not any(s.hours > 0 for s in award.attended_sessions):
-        # The award's own reasons: the 7.5-minute rounding, or the policy's minimum.
-        return "no attendance that counts: " + "; ".join(
-            s.reason or "" for s in award.attended_sessions if s.reason
-        )
-    return None
+    """Why `award` earns no certificate, or None when it earns one (certificate_decision)."""
+    return certificate_decision(series, award).reason
 
 
 def eligible_awards(series: Series, awards: Iterable[CreditAward]) -> tuple[CreditAward, ...]:
@@ -284,18 +270,18 @@ def build_certificate(
             non-physician when the series gives no participation certificates), the template
             lacks {code}, or some text cannot be printed.
     """
-    reason = refusal_reason(series, award)
-    if reason is not None:
+    decision = certificate_decision(series, award)
+    if decision.kind == "none":
         raise CertificateError(
-            f"no certificate for {award.name} ({award.participant_id}) in {series.id!r}: {reason}"
+            f"no certificate for {award.name} ({award.participant_id}) in {series.id!r}: "
+            f"{decision.reason}"
         )
     if verify_url_template is not None and "{code}" not in verify_url_template:
         raise CertificateError("the verify URL template must contain {code}")
-    is_credit = award.kind == "credit"
-    counted = [s for s in award.attended_sessions if s.hours > 0]
+    is_credit = decision.kind == "credit"
     try:
         fields: dict[str, object] = {
-            "kind": award.kind,
+            "kind": decision.kind,
             "number": number,
             "version": version,
             "issued_on": issued_on,
@@ -306,7 +292,8 @@ def build_certificate(
             "learning_format": series.learning_format,
             "delivery": series.delivery,
             "location": series.location,
-            "session_dates": tuple(s.held_on for s in counted),
+            # The sessions the credit came from (participation: the sessions attended).
+            "session_dates": tuple(s.held_on for s in decision.sessions),
             "credits": award.points if is_credit else None,
             "hours": None if is_credit else award.participation_hours,
             "credit_type": series.credit.type,

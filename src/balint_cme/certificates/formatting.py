@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from balint_cme.model import ama_credit_phrase, canonical_credit_type
+
 __all__ = [
     "credit_phrase",
     "format_amount",
@@ -53,10 +55,14 @@ def format_hours(value: Decimal) -> str:
 def credit_phrase(credit_type: str, *, plural: bool | None) -> str:
     """The credit name with the ™ the AMA requires: "AMA PRA Category 1 Credits™".
 
-    `plural=None` writes the template's "Credit(s)™"; True and False pick the number.
-    The trademark sign is added for AMA PRA credit only (another credit type is data and
-    carries its own marks).
+    `plural=None` writes the template's "Credit(s)™"; True and False pick the number. Any
+    spelling of the AMA name ("Credit", "Credits", "Credit(s)", with or without ™) gives the
+    template's exact forms. Series files accept nothing else; a credit type from an older
+    record that is not the AMA name is written as it was then, so its certificate still reads
+    as issued.
     """
+    if canonical_credit_type(credit_type) is not None:
+        return ama_credit_phrase(plural=plural)
     base = credit_type.strip().removesuffix("™").strip()
     suffix = "(s)" if plural is None else ("s" if plural else "")
     mark = "™" if base.upper().startswith("AMA PRA") else ""

@@ -6,12 +6,12 @@ programs show 6:45 PM Pacific whatever the reader's own zone. icalendar does the
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from icalendar import Calendar, Event, Timezone
 
 from balint_cme.errors import ScheduleError
-from balint_cme.model import Series
+from balint_cme.model import Series, ama_credit_phrase
 
 __all__ = ["format_ics"]
 
@@ -59,13 +59,19 @@ def format_ics(series: Series, *, generated_at: datetime) -> bytes:
         event.add("uid", f"{series.id}-session-{session.number}@balint-cme")
         event.add("dtstamp", generated_at)
         event.add("dtstart", start)
-        event.add("dtend", start + timedelta(minutes=session.duration_minutes))
+        end = series.local_end(session)  # elapsed time, as the credit engine counts it
+        assert end is not None
+        if end.replace(fold=0).utcoffset() != end.replace(fold=1).utcoffset():
+            # A wall-clock time that occurs twice (clocks falling back) cannot be written with
+            # TZID unambiguously (RFC 5545 takes the first): write that end in UTC.
+            end = end.astimezone(UTC)
+        event.add("dtend", end)
         event.add("summary", f"{series.title}: session {session.number} of {len(series.sessions)}")
         event.add("location", series.location)
         event.add(
             "description",
             f"{series.learning_format.capitalize()} ({series.delivery}), {providers}. "
-            f"Designated for a maximum of {session.credit} {series.credit.type}(s)™.",
+            f"Designated for a maximum of {session.credit} {ama_credit_phrase(plural=None)}.",
         )
         calendar.add_component(event)
     data: bytes = calendar.to_ical()

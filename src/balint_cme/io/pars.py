@@ -339,7 +339,7 @@ def _missing(learner: ParsLearner, required: Sequence[str]) -> tuple[str, ...]:
 
 def build_pars_report(
     activities: Iterable[tuple[Series, Iterable[CreditAward]]],
-    consenting: Collection[str],
+    consenting: Collection[str] | Collection[tuple[str, str]],
     *,
     activity_ids: Mapping[str, str] | None = None,
     columns: ParsColumns | None = None,
@@ -348,7 +348,9 @@ def build_pars_report(
 
     Args:
         activities: each series with its awards (award_series()).
-        consenting: ids of learners whose consent stands (e.g. Ledger.consenting()).
+        consenting: who consented: (series id, roster id) pairs (from
+            Ledger.consenting(series_id=...) for each series), or roster ids, which then
+            count in every series (only safe for a single series).
         activity_ids: series id → PARS activity ID (the series id when absent).
         columns: the column map, for its `required` list (the packaged map when None).
 
@@ -364,7 +366,9 @@ def build_pars_report(
             person = series.participant(award.participant_id)
             if award.kind != "credit" or person is None:
                 continue
-            if award.participant_id not in consenting:
+            if (series.id, award.participant_id) not in consenting and (
+                award.participant_id not in consenting
+            ):
                 without.append((series.id, award.participant_id))
                 continue
             learner = _learner(series, award, person, ids.get(series.id, series.id))

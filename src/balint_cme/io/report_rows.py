@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -18,15 +18,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from balint_cme.attendance import MAX_LINE_RANGES, compact_line_ranges
 from balint_cme.errors import DataFileError
 
 __all__ = [
+    "MAX_DISTINCT_ROWS",
+    "MAX_JSON_CHARS",
     "MAX_LINE_CHARS",
     "MAX_REPORT_BYTES",
     "MAX_VALUE_CHARS",
     "ParsedReport",
     "ParsedTime",
     "ReportRow",
+    "RowCollector",
     "TableRecord",
     "cell",
     "check_line_length",
@@ -34,7 +38,9 @@ __all__ = [
     "check_value",
     "decode_report",
     "header_index",
+    "is_minute_resolution",
     "is_tag",
+    "iter_lines",
     "iter_table",
     "non_empty_records",
     "parse_clock_time",
@@ -43,6 +49,7 @@ __all__ = [
     "shown",
     "split_lines",
     "split_table",
+    "stream_table",
     "trailing_parenthetical",
 ]
 
@@ -78,6 +85,80 @@ class ReportRow(NamedTuple):
     """Sign-in rows that name their session."""
     participant_id: str | None = None
     """Sign-in rows that name the roster id."""
+    repeats: tuple[tuple[int, int], ...] = ()
+    """When the file repeats this exact row (all but the line) on other lines: every line it
+    is on, as inclusive runs (see RowCollector); empty for a row that appears once."""
+    occurrences: int = 1
+    """How many times the row appears in the file."""
+
+
+MAX_JSON_CHARS = 20 * 1024 * 1024
+"""Zoom report API JSON is parsed whole, so it has its own, smaller limit (a page holds at
+most 300 participants, about 150 KB; 20 MiB is over a hundred pages)."""
+
+MAX_DISTINCT_ROWS = 200_000
+"""Different attendance rows one report may hold (a real export has hundreds; exact repeats of
+a row do not count). Together with MAX_REPORT_BYTES this bounds a read's memory."""
+
+
+class RowCollector:
+    """A reader's rows as they are found, each distinct row kept once.
+
+    A row that repeats an earlier one exactly (all but its line) adds only its line, kept as
+    runs, so a file that repeats one stay a million times holds one row: memory follows the
+    distinct rows (at most MAX_DISTINCT_ROWS), not the file's length. Attended time is a
+    union, so a repeated timed row adds nothing; a repeated total keeps how often it appears (`occurrences`).
+    """
+
+    __slots__ = ("_counts", "_index", "_path", "_runs", "rows")
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = path
+        self._index: dict[tuple[object, ...], int] = {}
+        self._runs: dict[int, list[tuple[int, int]]] = {}
+        self._counts: dict[int, int] = {}
+        self.rows: list[ReportRow] = []
+
+    def add(self, row: ReportRow) -> None:
+        """Keep `row`, or add its line to the identical row already kept.
+
+        Raises:
+            DataFileError: more than MAX_DISTINCT_ROWS different rows.
+        """
+        key = row[1:]
+        at = self._index.get(key)
+        if at is None:
+            if len(self.rows) >= MAX_DISTINCT_ROWS:
+                raise DataFileError(
+                    self._path,
+                    f"has more than {MAX_DISTINCT_ROWS:,} different attendance rows "
+                    "(is this really one meeting's report?)",
+                    line=row.line,
+                )
+            self._index[key] = len(self.rows)
+            self.rows.append(row)
+            return
+        runs = self._runs.get(at)
+        if runs is None:
+            first = self.rows[at].line
+            runs = self._runs[at] = [(first, first)]
+        last_first, last_end = runs[-1]
+        if last_first <= row.line <= last_end + 1:
+            runs[-1] = (last_first, max(last_end, row.line))
+        else:
+            runs.append((row.line, row.line))
+            if len(runs) > 2 * MAX_LINE_RANGES:
+                self._runs[at] = list(compact_line_ranges(runs))
+        self._counts[at] = self._counts.get(at, 1) + 1
+
+    def result(self) -> tuple[ReportRow, ...]:
+        """The distinct rows in order of first appearance, repeated ones with their lines."""
+        rows = self.rows
+        for at, runs in self._runs.items():
+            rows[at] = rows[at]._replace(
+                repeats=compact_line_ranges(runs), occurrences=self._counts[at]
+            )
+        return tuple(rows)
 
 
 @dataclass(frozen=True)
@@ -165,6 +246,40 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def iter_lines(text: str, path: Path | str) -> Iterator[str]:
+    """split_lines() as a stream, each line checked against MAX_LINE_CHARS as it comes, so a
+    large report is never held as a list of lines.
+
+    Raises:
+        DataFileError: (while iterating) a line longer than MAX_LINE_CHARS, with its number.
+    """
+    start = 0
+    number = 0
+    for end in _LINE_END.finditer(text):
+        number += 1
+        line = text[start : end.start()]
+        if len(line) > MAX_LINE_CHARS:
+            check_line_length(line, number, path)
+        yield line
+        start = end.end()
+    if start < len(text):
+        line = text[start:]
+        check_line_length(line, number + 1, path)
+        yield line
+
+
+def stream_table(text: str, path: Path | str, *, delimiter: str = ",") -> Iterator[TableRecord]:
+    """The records of a whole report's text, read line by line (iter_lines + CSV).
+
+    Raises:
+        DataFileError: (while iterating) a line longer than MAX_LINE_CHARS, or a quoting error.
+    """
+    return _records(iter_lines(text, path), path, delimiter)
+
+
 def split_table(
     lines: Sequence[str], path: Path | str, *, delimiter: str = ","
 ) -> list[TableRecord]:
@@ -189,7 +304,7 @@ def iter_table(
     return _records(lines, path, delimiter)
 
 
-def _records(lines: Sequence[str], path: Path | str, delimiter: str) -> Iterator[TableRecord]:
+def _records(lines: Iterable[str], path: Path | str, delimiter: str) -> Iterator[TableRecord]:
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     consumed = 0
     try:
@@ -476,6 +591,19 @@ def parse_timestamp(text: str) -> ParsedTime | None:
                     return ParsedTime(named, named)
             return None
     return None
+
+
+_FIRST_CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
+
+
+def is_minute_resolution(text: str) -> bool:
+    """Whether a time's text stops at the minute ("11/18/2021 19:22", "18:45": no seconds).
+
+    The first `h:mm` in the text is its time of day (dates use `/`, `.` or `-`); an offset
+    such as `+05:30` comes after it and is not mistaken for one.
+    """
+    match = _FIRST_CLOCK.search(text)
+    return match is not None and match.group(1) is None
 
 
 def parse_clock_time(text: str) -> time | None:

@@ -11,13 +11,15 @@ DataFileError naming the file, the line and the problem, and no reading is retur
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -25,12 +27,17 @@ from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from balint_cme.attendance import (
+    MAX_LINE_RANGES,
     AttendanceRecord,
     AttendanceRegister,
     Evidence,
+    attended_seconds,
+    compact_line_ranges,
+    merge_intervals,
     paused_garbage_collector,
 )
 from balint_cme.errors import DataFileError, UndatedSessionError, UnknownSessionError
+from balint_cme.io import report_rows
 from balint_cme.io.report_rows import (
     MAX_REPORT_BYTES,
     ParsedReport,
@@ -38,19 +45,19 @@ from balint_cme.io.report_rows import (
     ReportRow,
     check_line_length,
     decode_report,
+    is_minute_resolution,
     is_tag,
-    iter_table,
     parse_clock_time,
     parse_timestamp,
     shown,
-    split_lines,
     split_table,
+    stream_table,
     trailing_parenthetical,
 )
 from balint_cme.io.signin_csv import is_sign_in_header, parse_sign_in, sign_in_delimiter
 from balint_cme.io.teams import is_teams_header, parse_teams
 from balint_cme.io.zoom import is_zoom_csv_header, parse_zoom_api_json, parse_zoom_csv
-from balint_cme.model import Series, Session
+from balint_cme.model import Series, Session, facilitator_links
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +143,10 @@ class AttendanceReading:
     """Rows of facilitators who are not on the roster: neither records nor unmatched."""
     host_rows: int = field(default=0)
     """Rows of the meeting host's account (from the Zoom summary) that match nobody."""
+    double_evidence: tuple[str, ...] = ()
+    """People with per-join times and totals-only evidence for one session: what was credited
+    (the kind that proves more, never the two added up). Also among `notes`; `certify` prints
+    these as warnings."""
 
     def register(self) -> AttendanceRegister:
         """The records as an AttendanceRegister, ready for award_series()."""
@@ -309,9 +320,14 @@ class RosterMatcher:
                 else:
                     self._index(alias, participant.id, aliases)
             self._index(participant.name, participant.id, names)
+        linked = {id(link.facilitator): link.participant_id for link in facilitator_links(series)}
         for facilitator in series.facilitators:
-            target = facilitator.participant_id or f"{_FACILITATOR}{facilitator.name}"
+            # A facilitator on the roster (linked by participant_id, e-mail or name) is that
+            # roster entry; the credit engine withholds credit for the sessions they lead.
+            target = linked.get(id(facilitator)) or f"{_FACILITATOR}{facilitator.name}"
             self._index(facilitator.name, target, names)
+            if facilitator.email and target.startswith(_FACILITATOR):
+                self._emails.setdefault(facilitator.email.casefold(), set()).add(target)
         for index in (aliases, names):
             for key, targets in index.items():
                 loose.setdefault(key, set()).update(targets)
@@ -459,14 +475,20 @@ def _first_line(text: str, path: Path | str) -> tuple[int, str]:
 def _parse(text: str, path: Path | str) -> ParsedReport:
     kind = detect_format(text, path)
     if kind == "zoom-api-json":
+        if len(text) > report_rows.MAX_JSON_CHARS:
+            raise DataFileError(
+                path,
+                f"is {len(text):,} characters of JSON; Zoom report API JSON is read whole, so at "
+                f"most {report_rows.MAX_JSON_CHARS:,} (split it into its pages)",
+            )
         return parse_zoom_api_json(text, path)
-    lines = split_lines(text)
     if kind == "teams":
-        return parse_teams(split_table(lines, path, delimiter="\t"), path)
+        return parse_teams(stream_table(text, path, delimiter="\t"), path)
+    # Streamed line by line: a large export is never held as lines or cells.
     if kind == "zoom-csv":
-        return parse_zoom_csv(iter_table(lines, path, delimiter=","), path)
-    first = next(line for line in lines if line.strip())
-    return parse_sign_in(split_table(lines, path, delimiter=sign_in_delimiter(first)), path)
+        return parse_zoom_csv(stream_table(text, path, delimiter=","), path)
+    _, first = _first_line(text, path)
+    return parse_sign_in(stream_table(text, path, delimiter=sign_in_delimiter(first)), path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -561,6 +583,9 @@ def _resolve_order(
     raise _row_error(parsed, path, spot.line, reason)
 
 
+_LAST_SECOND = timedelta(seconds=59)
+
+
 class _Clock:
     """Turns a file's time text into aware datetimes and epoch seconds, once per distinct text."""
 
@@ -637,8 +662,28 @@ class _Clock:
                 chosen = chosen.replace(tzinfo=zone)
                 self.naive_seen = True
             self.values[text] = (chosen, int(chosen.timestamp()))
+        self.minute_texts = {
+            text for text in (*self.values, *self.clock_only) if is_minute_resolution(text)
+        }
+        """Times given to the minute (no seconds): a join is read as the last second of its
+        minute, a leave as the first (never credit time the file does not prove)."""
+        self.minute_rows = any(
+            text in self.minute_texts for row in rows for text in (row.joined, row.left) if text
+        )
         if len(summary) == 2 and summary[0] in self.values and summary[1] in self.values:
-            self.meeting = (self.values[summary[0]][0], self.values[summary[1]][0])
+            start, end = self.values[summary[0]][0], self.values[summary[1]][0]
+            if summary[0] in self.minute_texts:
+                start += _LAST_SECOND
+            self.meeting = (min(start, end), end)
+
+    def conservative(
+        self, joined: datetime, left: datetime, joined_text: str, left_text: str
+    ) -> tuple[datetime, datetime]:
+        """A join given to the minute moved to that minute's last second (19:22 -> 19:22:59);
+        a leave given to the minute stays at its first. Never a leave before the join."""
+        if joined_text in self.minute_texts:
+            joined = min(joined + _LAST_SECOND, left)
+        return joined, left
 
     def on_session_day(self, text: str, session: Session) -> datetime:
         """A time of day ("18:45") on the session's local date, the day after if it is long
@@ -801,11 +846,76 @@ class _NoSessionFits(DataFileError):
     """A report's times fit no (or not the named) session in the zone it was read in."""
 
 
+class _Merge:
+    """One person's timed rows in one session of one file, merged as they are read.
+
+    Credit needs only the union of the intervals, so redundant rows (a million identical
+    sign-ins) cost nothing once merged; the lines behind them are kept as ranges. Memory stays
+    bounded by the distinct intervals and MAX_LINE_RANGES, not by the number of rows.
+    """
+
+    __slots__ = ("compact_at", "first", "intervals", "lines", "rows", "zone")
+
+    def __init__(self) -> None:
+        self.intervals: list[tuple[int, int]] = []
+        self.lines: list[tuple[int, int]] = []
+        self.rows = 0
+        self.first: tuple[int, int] | None = None
+        self.compact_at = 256
+        self.zone: tzinfo | None = None
+        """The first row's zone (UTC for API times), so records keep the file's own offset."""
+
+    def add(self, interval: _Interval, row: ReportRow) -> None:
+        joined, _left, start, end = interval
+        if joined.microsecond:
+            start += 1  # whole seconds, rounded inwards: a fraction is never credited
+        if self.first is None:
+            self.first = (start, max(start, end))
+            self.zone = joined.tzinfo
+        self.intervals.append((start, end))
+        if len(self.intervals) >= self.compact_at:
+            self.intervals = merge_intervals(self.intervals)
+            self.compact_at = max(256, 2 * len(self.intervals))
+        self.rows += row.occurrences
+        lines = self.lines
+        line = row.line
+        if row.repeats:
+            lines.extend(row.repeats)
+        elif lines and lines[-1][0] <= line <= lines[-1][1] + 1:
+            if line > lines[-1][1]:
+                lines[-1] = (lines[-1][0], line)
+        else:
+            lines.append((line, line))
+        if len(lines) > 2 * MAX_LINE_RANGES:
+            self.lines = list(compact_line_ranges(lines))
+
+    def union(self) -> list[tuple[int, int]]:
+        """The merged intervals (one empty interval when every row was empty)."""
+        merged = merge_intervals(self.intervals)
+        if not merged and self.first is not None:
+            merged = [(self.first[0], self.first[0])]
+        return merged
+
+    def evidence_values(self, source: str, platform: str) -> dict[str, object]:
+        """Evidence fields: the first line, and all lines as ranges when there are several."""
+        ranges = compact_line_ranges(self.lines)
+        return {
+            "source": source,
+            "line": ranges[0][0],
+            "platform": platform,
+            "line_ranges": ranges if self.rows > 1 else (),
+            "rows": self.rows,
+        }
+
+
 class _Accumulator:
     """What one file contributes, built up row by row and frozen at the end."""
 
     def __init__(self) -> None:
         self.records: list[AttendanceRecord] = []
+        self.double_evidence: list[str] = []
+        self.aggregate_records: list[AttendanceRecord] = []
+        """Records made from totals (placed, not timed): kept apart until every file is read."""
         self.unmatched: list[UnmatchedRow] = []
         self.notes: list[str] = []
         self.facilitator_rows = 0
@@ -835,10 +945,17 @@ def _read_parsed(
     clock = _Clock(parsed, path, zone, _session_dates(considered, zone))
     if clock.note:
         out.notes.append(f"{name}: {clock.note}")
+    if clock.minute_rows:
+        out.notes.append(
+            f"{name}: times are given to the minute, without seconds (a spreadsheet re-save?): "
+            "each join is read as the last second of its minute and each leave as the first, "
+            "so no time the file does not prove is credited"
+        )
 
     # Full timestamps -> intervals (with epoch seconds), checking leave >= join.
     rows = parsed.rows
     values = clock.values
+    minute_texts = clock.minute_texts
     intervals: dict[int, _Interval] = {}
     for index, row in enumerate(rows):
         joined_text, left_text = row.joined, row.left
@@ -862,6 +979,12 @@ def _read_parsed(
                 f"{parsed.leave_label} {shown(left_text)} is before {parsed.join_label} "
                 f"{shown(joined_text)}",
             )
+        if joined_text in minute_texts:
+            # Given to the minute: the join is proven only from that minute's last second.
+            if joined[1] + 59 <= left[1]:
+                joined = (joined[0] + _LAST_SECOND, joined[1] + 59)
+            else:
+                joined = left
         intervals[index] = (joined[0], left[0], joined[1], left[1])
 
     # The file's session: named, or found from the rows that do not name their own.
@@ -889,6 +1012,7 @@ def _read_parsed(
         file_session = _assign_session(series, path, timed, clock.meeting)
 
     windows: dict[int, _Window] = {}
+    merges: dict[tuple[str, int], _Merge] = {}
     aggregates: dict[tuple[str, int], list[ReportRow]] = {}
     facilitators: dict[str, int] = {}
     unmatched_rows: list[tuple[int, int, str]] = []  # index, session, reason
@@ -925,6 +1049,7 @@ def _read_parsed(
             left_at = clock.on_session_day(row.left, window.session)
             if left_at.timestamp() < joined_at.timestamp():
                 left_at += timedelta(days=1)
+            joined_at, left_at = clock.conservative(joined_at, left_at, row.joined, row.left)
             interval = intervals[index] = (
                 joined_at,
                 left_at,
@@ -952,19 +1077,10 @@ def _read_parsed(
                 else:
                     owners.add(participant_id)
             if interval is not None:
-                records.append(
-                    new_record(
-                        {
-                            "participant_id": participant_id,
-                            "session": number,
-                            "joined_at": interval[0],
-                            "left_at": interval[1],
-                            "evidence": new_evidence(
-                                {"source": source, "line": row.line, "platform": platform}
-                            ),
-                        }
-                    )
-                )
+                merge = merges.get((participant_id, number))
+                if merge is None:
+                    merge = merges[participant_id, number] = _Merge()
+                merge.add(interval, row)
             else:
                 aggregates.setdefault((participant_id, number), []).append(row)
         elif found.facilitator is not None:
@@ -986,19 +1102,7 @@ def _read_parsed(
         owners = renamed_from.get(_name_key(row.name)) if not row.original_name else None
         if owners and len(owners) == 1 and interval is not None and reason == "no roster match":
             (owner,) = owners
-            records.append(
-                new_record(
-                    {
-                        "participant_id": owner,
-                        "session": number,
-                        "joined_at": interval[0],
-                        "left_at": interval[1],
-                        "evidence": new_evidence(
-                            {"source": source, "line": row.line, "platform": platform}
-                        ),
-                    }
-                )
-            )
+            merges.setdefault((owner, number), _Merge()).add(interval, row)
             out.notes.append(
                 f"{name} line {row.line}: {shown(row.name)} counted for {owner}, who was "
                 "renamed from it later in the meeting"
@@ -1008,7 +1112,8 @@ def _read_parsed(
         if interval is not None:
             seconds = max(0, min(interval[3], window.end) - max(interval[2], window.start))
         else:
-            seconds = min(row.total_seconds or 0, window.end - window.start)
+            span_start, span_end = _aggregate_span(window, clock.meeting)
+            seconds = min(row.total_seconds or 0, span_end - span_start)
         out.unmatched.append(
             UnmatchedRow(
                 file=name,
@@ -1021,12 +1126,36 @@ def _read_parsed(
             )
         )
 
-    _add_aggregates(aggregates, windows, series, name, source, platform, out)
+    for (participant_id, number), merge in merges.items():
+        evidence = new_evidence(merge.evidence_values(source, platform))
+        for start, end in merge.union():
+            records.append(
+                new_record(
+                    {
+                        "participant_id": participant_id,
+                        "session": number,
+                        "joined_at": datetime.fromtimestamp(start, tz=merge.zone or zone),
+                        "left_at": datetime.fromtimestamp(end, tz=merge.zone or zone),
+                        "evidence": evidence,
+                    }
+                )
+            )
+    _add_aggregates(aggregates, windows, series, name, source, platform, out, clock.meeting)
     if parsed.is_aggregate:
         what = _FORMAT_WORDS.get(parsed.format, parsed.format)
+        if clock.meeting is not None:
+            rule = (
+                "each total is counted from when the meeting and the session both ran, at most "
+                f"the overlap of the file's meeting span ({_describe_span(*clock.meeting, zone)}) "
+                "with the session window"
+            )
+        else:
+            rule = (
+                "the file gives no meeting span, so each total is counted from the session "
+                "start, at most the session length"
+            )
         out.notes.append(
-            f"{name}: aggregate evidence ({what}: totals only, intervals cannot be merged; "
-            "each total is counted from the session start, at most the session length)"
+            f"{name}: aggregate evidence ({what}: totals only, intervals cannot be merged; {rule})"
         )
     if parsed.waiting_room_lines:
         lines = parsed.waiting_room_lines
@@ -1055,6 +1184,16 @@ def _read_parsed(
     return (file_session.number if file_session is not None else None), clock.naive_seen
 
 
+def _aggregate_span(window: _Window, meeting: tuple[datetime, datetime] | None) -> tuple[int, int]:
+    """Where a total can lie: the session window, cut to the file's meeting span if it has one
+    (a meeting that ran 6:25-7:30 PM proves at most 45 minutes of a 6:45-7:45 session)."""
+    if meeting is None:
+        return window.start, window.end
+    start = max(window.start, math.ceil(meeting[0].timestamp()))
+    end = min(window.end, math.floor(meeting[1].timestamp()))
+    return (start, end) if end > start else (window.start, window.start)
+
+
 def _add_aggregates(
     aggregates: dict[tuple[str, int], list[ReportRow]],
     windows: dict[int, _Window],
@@ -1063,32 +1202,46 @@ def _add_aggregates(
     source: str,
     platform: str,
     out: _Accumulator,
+    meeting: tuple[datetime, datetime] | None,
 ) -> None:
-    """Totals become intervals from the session start, never past the session length."""
+    """Totals become intervals inside what the file proves: the overlap of its own meeting
+    span (summary start and end) with the session window, or without a span the session
+    window; never longer than that."""
     for (participant_id, number), rows in aggregates.items():
         window = windows[number]
-        start = window.session.starts_at
-        assert start is not None
-        length = window.end - window.start
+        assert window.session.starts_at is not None
+        span_start, span_end = _aggregate_span(window, meeting)
+        start = datetime.fromtimestamp(span_start, tz=window.session.starts_at.tzinfo)
+        length = span_end - span_start
         totals = [row.total_seconds or 0 for row in rows]
-        if sum(totals) > length and len(rows) > 1:
+        # A row the file repeats counts as often as it appears (RowCollector keeps it once).
+        overall = sum(total * row.occurrences for total, row in zip(totals, rows, strict=True))
+        count = sum(row.occurrences for row in rows)
+        if overall > length and count > 1:
             longest = max(range(len(rows)), key=lambda i: totals[i])
             person = series.participant(participant_id)
             label = person.name if person is not None else participant_id
             out.notes.append(
-                f"{name}: {label} ({participant_id}) has {len(rows)} rows totalling "
-                f"{_minutes(sum(totals))} minutes in the {length // 60}-minute session {number} "
+                f"{name}: {label} ({participant_id}) has {count} rows totalling "
+                f"{_minutes(overall)} minutes, more than the {_minutes(length)} minutes the "
+                f"file shows of session {number} "
                 f"(lines {_lines_list([row.line for row in rows])}): credited the longest row "
                 f"({_minutes(min(totals[longest], length))} minutes), not the sum; check by hand"
             )
             chosen = [(rows[longest], min(totals[longest], length))]
         else:
-            chosen = list(zip(rows, totals, strict=True))
+            # Their sum fits, so each repeat is a real stay: laid end to end (a zero total
+            # once is enough).
+            chosen = [
+                (row, total)
+                for row, total in zip(rows, totals, strict=True)
+                for _ in range(row.occurrences if total else 1)
+            ]
         offset = 0
         for row, seconds in chosen:
             seconds = min(seconds, length - offset)
             joined = start + timedelta(seconds=offset)
-            out.records.append(
+            out.aggregate_records.append(
                 AttendanceRecord._from_trusted(
                     {
                         "participant_id": participant_id,
@@ -1096,7 +1249,13 @@ def _add_aggregates(
                         "joined_at": joined,
                         "left_at": joined + timedelta(seconds=seconds),
                         "evidence": Evidence._from_trusted(
-                            {"source": source, "line": row.line, "platform": platform}
+                            {
+                                "source": source,
+                                "line": row.line,
+                                "platform": platform,
+                                "line_ranges": (),
+                                "rows": 1,
+                            }
                         ),
                     }
                 )
@@ -1128,7 +1287,9 @@ def _load(path: Path | str) -> bytes:
 
 
 def _read_one(
-    data: bytes,
+    parsed: ParsedReport,
+    encoding: str,
+    digest: str,
     path: Path | str,
     series: Series,
     matcher: RosterMatcher,
@@ -1137,10 +1298,6 @@ def _read_one(
     zone: ZoneInfo,
     out: _Accumulator,
 ) -> ReportSource:
-    if len(data) > MAX_REPORT_BYTES:
-        raise DataFileError(path, f"is more than {MAX_REPORT_BYTES:,} bytes")
-    text, encoding = decode_report(data, path)
-    parsed = _parse(text, path)
     if encoding == "cp1252":
         out.notes.append(f"{path}: not UTF-8; read as Windows-1252 (a spreadsheet re-save?)")
     for note in parsed.notes:
@@ -1150,11 +1307,11 @@ def _read_one(
     )
     return ReportSource(
         path=str(path),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
         format=parsed.format,
         platform=parsed.platform,
         session=placed,
-        rows=len(parsed.rows) + len(parsed.waiting_room_lines),
+        rows=sum(row.occurrences for row in parsed.rows) + len(parsed.waiting_room_lines),
         encoding=encoding,
         export_tz=zone.key if naive_seen else None,
         is_aggregate=parsed.is_aggregate,
@@ -1162,15 +1319,30 @@ def _read_one(
 
 
 def _zone_that_fits(
-    data: bytes, path: Path | str, series: Series, session: int | None, tried: ZoneInfo
+    load: Callable[[], bytes],
+    path: Path | str,
+    series: Series,
+    session: int | None,
+    tried: ZoneInfo,
 ) -> str | None:
-    """The first common export zone in which the file's times fit (None if none does)."""
+    """The first common export zone in which the file's times fit (None if none does).
+
+    Only on the error path: the file is loaded and parsed again for each zone tried.
+    """
+    data = load()
+    digest = hashlib.sha256(data).hexdigest()
+    text, encoding = decode_report(data, path)
+    del data
+    parsed = _parse(text, path)
+    del text
     for name in dict.fromkeys((series.timezone, *COMMON_EXPORT_ZONES)):
         if name == tried.key:
             continue
         try:
             _read_one(
-                data,
+                parsed,
+                encoding,
+                digest,
                 path,
                 series,
                 RosterMatcher(series),
@@ -1186,31 +1358,52 @@ def _zone_that_fits(
 
 def _read_all(
     items: Sequence[
-        tuple[Path | str, int | None, bytes] | tuple[Path | str, int | None, bytes, str | None]
+        tuple[Path | str, int | None, Callable[[], bytes]]
+        | tuple[Path | str, int | None, Callable[[], bytes], str | None]
     ],
     series: Series,
     export_tz: str | None,
 ) -> AttendanceReading:
+    """Read each file in turn (loaded only when its turn comes, and its bytes dropped once
+    decoded, so one file's bytes and text are held at a time, never all of them)."""
     matcher = RosterMatcher(series)
     out = _Accumulator()
     sources: list[ReportSource] = []
     seen: dict[str, str] = {}
     for item in items:
-        path, session, data = item[0], item[1], item[2]
-        own_zone = item[3] if len(item) > 3 else None
+        path, session, load = item[0], item[1], item[2]
+        own_zone = item[3] if len(item) > 3 else None  # the zone given with this file
         zone = _zone(own_zone or export_tz or series.timezone, path)
+        data = load()
+        if len(data) > MAX_REPORT_BYTES:
+            raise DataFileError(path, f"is more than {MAX_REPORT_BYTES:,} bytes")
         digest = hashlib.sha256(data).hexdigest()
         if digest in seen:
             out.notes.append(f"{path}: the same bytes as {seen[digest]}; read once")
             continue
         seen[digest] = str(path)
+        text, encoding = decode_report(data, path)
+        del data
         # Rows, records and evidence hold no cycles; without the pause, generation-2 passes
         # rescan every record already built and triple the time of a large report.
         with paused_garbage_collector():
+            parsed = _parse(text, path)
+            del text  # the rows are read; matching and merging need only them
             try:
-                source = _read_one(data, path, series, matcher, session=session, zone=zone, out=out)
+                source = _read_one(
+                    parsed,
+                    encoding,
+                    digest,
+                    path,
+                    series,
+                    matcher,
+                    session=session,
+                    zone=zone,
+                    out=out,
+                )
             except _NoSessionFits as err:
-                fits = _zone_that_fits(data, path, series, session, zone)
+                del parsed
+                fits = _zone_that_fits(load, path, series, session, zone)
                 if fits is None:
                     raise
                 raise DataFileError(
@@ -1219,24 +1412,77 @@ def _read_all(
                     line=err.line,
                 ) from None
         sources.append(source)
-    kinds: dict[int, set[bool]] = {}
-    for source in sources:
-        if source.session is not None:
-            kinds.setdefault(source.session, set()).add(source.is_aggregate)
-    for number, flags in sorted(kinds.items()):
-        if flags == {True, False}:
-            out.notes.append(
-                f"session {number}: both per-join and aggregate (totals-only) reports were read; "
-                "a person in both may be credited the union, check by hand"
-            )
+    records = _without_double_evidence(series, out)
     return AttendanceReading(
-        records=tuple(out.records),
+        records=records,
         unmatched=tuple(out.unmatched),
         notes=tuple(out.notes),
         sources=tuple(sources),
         facilitator_rows=out.facilitator_rows,
         host_rows=out.host_rows,
+        double_evidence=tuple(out.double_evidence),
     )
+
+
+def _without_double_evidence(series: Series, out: _Accumulator) -> tuple[AttendanceRecord, ...]:
+    """Timed records plus the totals-only ones, never adding the two kinds up.
+
+    A total is placed in the session, not timed, so its union with a person's per-join
+    intervals could exceed what either proves (Zoom shows 19:15-19:45, the sign-in sheet says
+    30 minutes: the union of 18:45-19:15 and 19:15-19:45 would be an hour). Where one person
+    and session have both, the kind that proves more attended time is credited alone, and a
+    note says so.
+    """
+    if not out.aggregate_records:
+        return tuple(out.records)
+    totals: dict[tuple[str, int], list[AttendanceRecord]] = {}
+    for record in out.aggregate_records:
+        totals.setdefault((record.participant_id, record.session), []).append(record)
+    timed: dict[tuple[str, int], list[AttendanceRecord]] = {}
+    for record in out.records:
+        key = (record.participant_id, record.session)
+        if key in totals:
+            timed.setdefault(key, []).append(record)
+    dropped: set[int] = set()
+    kept = list(out.records)
+    for key, placed in totals.items():
+        per_join = timed.get(key)
+        if per_join is None:
+            kept.extend(placed)
+            continue
+        participant_id, number = key
+        session = series.session(number)
+        assert session is not None
+        assert session.starts_at is not None
+        start = int(session.starts_at.timestamp())
+        end = start + session.duration_minutes * 60
+        timed_seconds, total_seconds = (
+            attended_seconds(
+                [
+                    (math.ceil(r.joined_at.timestamp()), math.floor(r.left_at.timestamp()))
+                    for r in kind
+                ],
+                start,
+                end,
+            )
+            for kind in (per_join, placed)
+        )
+        person = series.participant(participant_id)
+        label = f"{person.name if person is not None else participant_id} ({participant_id})"
+        files = sorted({r.evidence.source for r in placed if r.evidence is not None})
+        if total_seconds > timed_seconds:
+            dropped.update(id(r) for r in per_join)
+            kept.extend(placed)
+            chosen = f"the totals ({_minutes(total_seconds)} minutes, {', '.join(files)})"
+        else:
+            chosen = f"the per-join times ({_minutes(timed_seconds)} minutes)"
+        out.double_evidence.append(
+            f"session {number}: {label} has both per-join times ({_minutes(timed_seconds)} "
+            f"minutes) and totals-only evidence ({_minutes(total_seconds)} minutes, "
+            f"{', '.join(files)}); they are not added up: credited {chosen} alone"
+        )
+    out.notes.extend(out.double_evidence)
+    return tuple(r for r in kept if id(r) not in dropped)
 
 
 def read_report_bytes(
@@ -1252,7 +1498,7 @@ def read_report_bytes(
     Raises:
         DataFileError, UnknownSessionError, UndatedSessionError: as read_report().
     """
-    return _read_all([(path, session, data)], series, export_tz)
+    return _read_all([(path, session, lambda: data)], series, export_tz)
 
 
 def read_report(
@@ -1279,7 +1525,7 @@ def read_report(
         UnknownSessionError: `session` is not in the series.
         UndatedSessionError: `session` has no date yet.
     """
-    return _read_all([(path, session, _load(path))], series, export_tz)
+    return _read_all([(path, session, functools.partial(_load, path))], series, export_tz)
 
 
 ReportSpec = Path | str | tuple[Path | str, int | None] | tuple[Path | str, int | None, str | None]
@@ -1331,5 +1577,5 @@ def read_reports(
     items = []
     for report in reports:
         path, session, zone = _spec(report)
-        items.append((path, session, _load(path), zone))
+        items.append((path, session, functools.partial(_load, path), zone))
     return _read_all(items, series, export_tz)

@@ -151,7 +151,21 @@ def build_series(document: SeriesDocument) -> Series:
 
 
 def _aware(start: datetime, zone: str) -> datetime:
-    return start if start.tzinfo is not None else place_local(start, ZoneInfo(zone))
+    # An offset is respected: that instant, shown in the series zone (so a start in the hour
+    # that repeats when clocks fall back keeps which of the two it is).
+    if start.tzinfo is not None:
+        return start.astimezone(ZoneInfo(zone))
+    return place_local(start, ZoneInfo(zone))
+
+
+def _file_start(start: datetime, zone: ZoneInfo) -> datetime:
+    """A session start as the file writes it: local wall-clock time, or with its offset when
+    that wall-clock time occurs twice (clocks falling back) and the later one is meant."""
+    local = start.astimezone(zone)
+    naive = local.replace(tzinfo=None, fold=0)
+    if place_local(naive, zone).utcoffset() != local.utcoffset():
+        return local
+    return naive
 
 
 def document_from_series(series: Series) -> SeriesDocument:
@@ -171,7 +185,7 @@ def document_from_series(series: Series) -> SeriesDocument:
     if schedule is None:
         entries = tuple(
             SessionEntry(
-                start=s.starts_at.astimezone(series.zone).replace(tzinfo=None),
+                start=_file_start(s.starts_at, series.zone),
                 duration_minutes=s.duration_minutes,
                 credit=s.credit,
             )

@@ -16,18 +16,18 @@ aggregate evidence, like Zoom's unique-users export. Text in, rows out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from balint_cme.errors import DataFileError
 from balint_cme.io.report_rows import (
     ParsedReport,
     ReportRow,
+    RowCollector,
     TableRecord,
     cell,
     check_value,
     header_index,
-    non_empty_records,
     parse_minutes,
     shown,
 )
@@ -57,17 +57,20 @@ def is_sign_in_header(cells: Sequence[str]) -> bool:
     return has_person and has_time
 
 
-def parse_sign_in(records: Sequence[TableRecord], path: Path | str) -> ParsedReport:
+def parse_sign_in(records: Iterable[TableRecord], path: Path | str) -> ParsedReport:
     """Rows of a sign-in sheet.
+
+    `records` may be a stream (iter_table): a large sheet is never held as cells, and rows
+    that repeat one another are kept once (RowCollector).
 
     Raises:
         DataFileError: a row naming nobody, a bad session number, half a join/leave pair, no
             times and no minutes, or minutes that are not a number.
     """
-    positions = list(non_empty_records(records))
-    if not positions:
+    stream = (record for record in records if "".join(record.cells).strip())
+    head = next(stream, None)
+    if head is None:
         raise DataFileError(path, "is empty")
-    head = records[positions[0]]
     columns = header_index(head.cells)
     if not is_sign_in_header(head.cells):
         raise DataFileError(
@@ -84,10 +87,10 @@ def parse_sign_in(records: Sequence[TableRecord], path: Path | str) -> ParsedRep
         columns.get("leave"),
         columns.get("minutes"),
     )
-    rows: list[ReportRow] = []
+    rows = RowCollector(path)
     any_aggregate = False
-    for position in positions[1:]:
-        line, cells = records[position]
+    sessions: dict[str, int | None] = {}
+    for line, cells in stream:
         participant_id = check_value(cell(cells, id_at), "participant_id", line, path) or None
         name = check_value(cell(cells, name_at), "the name", line, path)
         email = check_value(cell(cells, email_at), "the e-mail", line, path) or None
@@ -95,11 +98,14 @@ def parse_sign_in(records: Sequence[TableRecord], path: Path | str) -> ParsedRep
             raise DataFileError(
                 path, "the row names nobody (participant_id, name and email are empty)", line=line
             )
-        session = _session(cell(cells, session_at), line, path)
+        session_text = cell(cells, session_at)
+        session = sessions.get(session_text, 0)
+        if session == 0:
+            session = sessions[session_text] = _session(session_text, line, path)
         joined = check_value(cell(cells, join_at), "join", line, path)
         left = check_value(cell(cells, leave_at), "leave", line, path)
         if joined and left:
-            rows.append(
+            rows.add(
                 ReportRow(line, name, None, email, joined, left, None, session, participant_id)
             )
             continue
@@ -115,13 +121,11 @@ def parse_sign_in(records: Sequence[TableRecord], path: Path | str) -> ParsedRep
                 path, f"minutes {shown(minutes_text)} is not a number of minutes", line=line
             )
         any_aggregate = True
-        rows.append(
-            ReportRow(line, name, None, email, None, None, seconds, session, participant_id)
-        )
+        rows.add(ReportRow(line, name, None, email, None, None, seconds, session, participant_id))
     return ParsedReport(
         format="sign-in-csv",
         platform="sign-in",
-        rows=tuple(rows),
+        rows=rows.result(),
         join_label="join",
         leave_label="leave",
         is_aggregate=any_aggregate,

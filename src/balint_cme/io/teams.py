@@ -11,13 +11,14 @@ Text in, rows out: times stay text ("6/20/24, 6:56:12 PM") until reports.py reso
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from balint_cme.errors import DataFileError
 from balint_cme.io.report_rows import (
     ParsedReport,
     ReportRow,
+    RowCollector,
     TableRecord,
     cell,
     check_value,
@@ -67,14 +68,54 @@ def parse_teams_duration(text: str) -> int | None:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def parse_teams(records: Sequence[TableRecord], path: Path | str) -> ParsedReport:
-    """Rows of a Teams attendance report (either layout).
+class _Section:
+    """One table section read as it streams by: its header, its rows (kept once each), and the
+    first problem in it, raised only if the section is the one used."""
+
+    __slots__ = ("columns", "error", "head", "kind", "path", "rows")
+
+    def __init__(self, kind: str, path: Path | str) -> None:
+        self.kind = kind
+        """"joins" (per-join rows) or "totals" (per-person totals)."""
+        self.path = path
+        self.head: TableRecord | None = None
+        self.columns: tuple[int, int, int, dict[str, int]] | None = None
+        self.rows = RowCollector(path)
+        self.error: DataFileError | None = None
+
+    def feed(self, record: TableRecord) -> None:
+        if self.error is not None:
+            return
+        try:
+            if self.head is None:
+                self.head = record
+                self.columns = (
+                    _join_columns(record, self.path)
+                    if self.kind == "joins"
+                    else _total_columns(record, self.path)
+                )
+            else:
+                assert self.columns is not None
+                make = _join_row if self.kind == "joins" else _total_row
+                self.rows.add(make(record, self.columns, self.path))
+        except DataFileError as err:
+            self.error = err
+
+    def result(self) -> tuple[ReportRow, ...]:
+        if self.error is not None:
+            raise self.error
+        return self.rows.result()
+
+
+def parse_teams(records: Iterable[TableRecord], path: Path | str) -> ParsedReport:
+    """Rows of a Teams attendance report (either layout), read as the records stream by.
 
     Raises:
         DataFileError: no per-join table (nor per-person totals), a missing column, or a row
             without name or e-mail.
     """
-    sections: dict[str, list[TableRecord]] = {}
+    summary: list[TableRecord] = []
+    sections: dict[str, _Section] = {}
     current = "table"
     layout = "teams-2022"
     for record in records:
@@ -89,15 +130,23 @@ def parse_teams(records: Sequence[TableRecord], path: Path | str) -> ParsedRepor
         if current == "summary" and _is_table_header(record.cells):
             current = "table"  # 2021-22: the per-join table follows the summary directly
             layout = "teams-2021"
-        sections.setdefault(current, []).append(record)
-    start, end, summary_line = _summary(sections.get("summary", []))
+        if current == "summary":
+            summary.append(record)
+        elif current in ("in-meeting activities", "table", "participants"):
+            section = sections.get(current)
+            if section is None:
+                kind = "totals" if current == "participants" else "joins"
+                section = sections[current] = _Section(kind, path)
+            section.feed(record)
+    start, end, summary_line = _summary(summary)
     activities = sections.get("in-meeting activities") or sections.get("table")
-    if activities:
-        rows = _join_rows(activities, path)
+    if activities is not None:
+        rows = activities.result()
         report_format, aggregate = layout, False
-        join_label, leave_label = _labels(activities[0].cells)
-    elif sections.get("participants"):
-        rows = _total_rows(sections["participants"], path)
+        assert activities.head is not None
+        join_label, leave_label = _labels(activities.head.cells)
+    elif "participants" in sections:
+        rows = sections["participants"].result()
         report_format, aggregate = "teams-2022-totals", True
         join_label, leave_label = "Join Time", "Leave Time"
     else:
@@ -155,8 +204,7 @@ def _email(cells: Sequence[str], columns: dict[str, int], line: int, path: Path 
     return check_value(email, "the e-mail", line, path)
 
 
-def _join_rows(records: Sequence[TableRecord], path: Path | str) -> tuple[ReportRow, ...]:
-    head = records[0]
+def _join_columns(head: TableRecord, path: Path | str) -> tuple[int, int, int, dict[str, int]]:
     columns = header_index(head.cells)
     if "user action" in columns:
         raise DataFileError(
@@ -173,27 +221,29 @@ def _join_rows(records: Sequence[TableRecord], path: Path | str) -> tuple[Report
             "the Teams table needs Name (or Full Name), Join Time and Leave Time columns",
             line=head.line,
         )
-    rows: list[ReportRow] = []
-    for line, cells in records[1:]:
-        name = check_value(cell(cells, name_at), "the name", line, path)
-        email = _email(cells, columns, line, path)
-        if not name and not email:
-            raise DataFileError(path, "the row has neither a name nor an e-mail", line=line)
-        rows.append(
-            ReportRow(
-                line,
-                name,
-                None,
-                email or None,
-                check_value(cell(cells, join_at), "the join time", line, path),
-                check_value(cell(cells, leave_at), "the leave time", line, path),
-            )
-        )
-    return tuple(rows)
+    return name_at, join_at, leave_at, columns
 
 
-def _total_rows(records: Sequence[TableRecord], path: Path | str) -> tuple[ReportRow, ...]:
-    head = records[0]
+def _join_row(
+    record: TableRecord, found: tuple[int, int, int, dict[str, int]], path: Path | str
+) -> ReportRow:
+    line, cells = record
+    name_at, join_at, leave_at, columns = found
+    name = check_value(cell(cells, name_at), "the name", line, path)
+    email = _email(cells, columns, line, path)
+    if not name and not email:
+        raise DataFileError(path, "the row has neither a name nor an e-mail", line=line)
+    return ReportRow(
+        line,
+        name,
+        None,
+        email or None,
+        check_value(cell(cells, join_at), "the join time", line, path),
+        check_value(cell(cells, leave_at), "the leave time", line, path),
+    )
+
+
+def _total_columns(head: TableRecord, path: Path | str) -> tuple[int, int, int, dict[str, int]]:
     columns = header_index(head.cells)
     name_at = columns.get("name", columns.get("full name"))
     total_at = columns.get("in-meeting duration", columns.get("duration"))
@@ -201,19 +251,25 @@ def _total_rows(records: Sequence[TableRecord], path: Path | str) -> tuple[Repor
         raise DataFileError(
             path, "the Teams participants table needs Name and In-Meeting Duration", line=head.line
         )
-    rows: list[ReportRow] = []
-    for line, cells in records[1:]:
-        name = check_value(cell(cells, name_at), "the name", line, path)
-        email = _email(cells, columns, line, path)
-        if not name and not email:
-            raise DataFileError(path, "the row has neither a name nor an e-mail", line=line)
-        text = cell(cells, total_at)
-        seconds = parse_teams_duration(text)
-        if seconds is None:
-            raise DataFileError(
-                path,
-                f"{head.cells[total_at].strip()} {shown(text)} is not a duration like '1h 2m 3s'",
-                line=line,
-            )
-        rows.append(ReportRow(line, name, None, email or None, total_seconds=seconds))
-    return tuple(rows)
+    return name_at, total_at, total_at, columns
+
+
+def _total_row(
+    record: TableRecord, found: tuple[int, int, int, dict[str, int]], path: Path | str
+) -> ReportRow:
+    line, cells = record
+    name_at, total_at, _, columns = found
+    name = check_value(cell(cells, name_at), "the name", line, path)
+    email = _email(cells, columns, line, path)
+    if not name and not email:
+        raise DataFileError(path, "the row has neither a name nor an e-mail", line=line)
+    text = cell(cells, total_at)
+    seconds = parse_teams_duration(text)
+    if seconds is None:
+        raise DataFileError(
+            path,
+            f"{'In-Meeting Duration' if 'in-meeting duration' in columns else 'Duration'} "
+            f"{shown(text)} is not a duration like '1h 2m 3s'",
+            line=line,
+        )
+    return ReportRow(line, name, None, email or None, total_seconds=seconds)

@@ -21,6 +21,7 @@ from balint_cme.io.report_rows import (
     MAX_VALUE_CHARS,
     ParsedReport,
     ReportRow,
+    RowCollector,
     TableRecord,
     cell,
     check_value,
@@ -149,7 +150,7 @@ def parse_zoom_csv(records: Iterable[TableRecord], path: Path | str) -> ParsedRe
     header_name = " ".join(head.cells[name_at].split()).casefold()
     width = len(head.cells)
 
-    rows: list[ReportRow] = []
+    rows = RowCollector(path)
     waiting: list[int] = []
     renames: dict[str, tuple[str, str | None]] = {}
     blank = [""] * width
@@ -200,9 +201,9 @@ def parse_zoom_csv(records: Iterable[TableRecord], path: Path | str) -> ParsedRe
                     "minutes",
                     line=line,
                 )
-            rows.append(ReportRow(line, name, original, email or None, total_seconds=total))
+            rows.add(ReportRow(line, name, original, email or None, total_seconds=total))
         elif join_at is not None and leave_at is not None:
-            rows.append(
+            rows.add(
                 ReportRow(
                     line,
                     name,
@@ -215,7 +216,7 @@ def parse_zoom_csv(records: Iterable[TableRecord], path: Path | str) -> ParsedRe
     return ParsedReport(
         format=report_format,
         platform="zoom",
-        rows=tuple(rows),
+        rows=rows.result(),
         join_label=head.cells[join_at].strip() if join_at is not None else "Join Time",
         leave_label=head.cells[leave_at].strip() if leave_at is not None else "Leave Time",
         is_aggregate=is_aggregate,
@@ -252,7 +253,7 @@ def parse_zoom_api_json(text: str, path: Path | str) -> ParsedReport:
     pages = document if isinstance(document, list) else [document]
     if not pages:
         raise DataFileError(path, "is an empty JSON list, not Zoom report API pages")
-    rows: list[ReportRow] = []
+    rows = RowCollector(path)
     waiting: list[int] = []
     position = 0
     for page_number, page in enumerate(pages, start=1):
@@ -269,11 +270,11 @@ def parse_zoom_api_json(text: str, path: Path | str) -> ParsedReport:
             if rows_or_waiting is None:
                 waiting.append(position)
             else:
-                rows.append(rows_or_waiting)
+                rows.add(rows_or_waiting)
     return ParsedReport(
         format="zoom-api-json",
         platform="zoom-api",
-        rows=tuple(rows),
+        rows=rows.result(),
         join_label="join_time",
         leave_label="leave_time",
         waiting_room_lines=tuple(waiting),

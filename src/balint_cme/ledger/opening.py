@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from balint_cme.errors import DataFileError
+from balint_cme.ledger.migration import link_roster_ids
 from balint_cme.ledger.schema import (
     APPLICATION_ID,
     FORMAT_NAME,
@@ -67,7 +68,8 @@ def initialise(
     clock: Callable[[], datetime],
     number_prefix: str,
     retention_years: int,
-) -> dict[str, str]:
+) -> tuple[dict[str, str], list[str]]:
+    """The file's meta values, and notes on what an upgrade of an older file changed."""
     application_id = connection.execute("PRAGMA application_id").fetchone()[0]
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if application_id not in (0, APPLICATION_ID):
@@ -86,12 +88,13 @@ def initialise(
     if str(mode).lower() != "wal":
         raise DataFileError(path, f"cannot switch the ledger to WAL mode (got {mode!r})")
     connection.execute("PRAGMA synchronous = FULL")
+    notes: list[str] = []
     if version < SCHEMA_VERSION:
-        _upgrade(connection, path, clock, number_prefix, retention_years)
+        notes = _upgrade(connection, path, clock, number_prefix, retention_years)
     meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
     if meta.get("format") != FORMAT_NAME:
         raise DataFileError(path, "not a balint_cme ledger (its meta table says otherwise)")
-    return meta
+    return meta, notes
 
 
 def _upgrade(
@@ -100,7 +103,8 @@ def _upgrade(
     clock: Callable[[], datetime],
     number_prefix: str,
     retention_years: int,
-) -> None:
+) -> list[str]:
+    notes: list[str] = []
     try:
         connection.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as err:
@@ -124,9 +128,16 @@ def _upgrade(
                     writer.put("meta", {"key": key, "value": value})
                 writer.event("ledger.created", "ledger", {"schema": SCHEMA_VERSION})
             else:
-                writer.event("ledger.upgraded", "ledger", {"from": version, "to": SCHEMA_VERSION})
+                if version < 2:
+                    notes = link_roster_ids(writer)
+                writer.event(
+                    "ledger.upgraded",
+                    "ledger",
+                    {"from": version, "to": SCHEMA_VERSION, "notes": notes},
+                )
             writer.finish()
         connection.execute("COMMIT")
     except BaseException:
         rollback(connection)
         raise
+    return notes

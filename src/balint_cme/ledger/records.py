@@ -164,6 +164,9 @@ class ParticipationRecord(DomainModel):
     series_id: str
     title: str
     participant_id: str
+    """The person's roster id in this series' file."""
+    person_id: str
+    """The ledger person id (the same person across series)."""
     name: str
     credentials: str
     kind: str | None
@@ -179,7 +182,8 @@ class ParticipationRecord(DomainModel):
 class PersonRecord(DomainModel):
     """A person as the ledger knows them (personal data: stays in the ledger and PARS)."""
 
-    participant_id: str
+    person_id: str
+    """The ledger's own id for the person (P000001), independent of any file's roster id."""
     name: str
     credentials: str
     email: str | None
@@ -189,12 +193,20 @@ class PersonRecord(DomainModel):
     birth_month: int | None
     birth_day: int | None
     aliases: tuple[str, ...]
+    roster_ids: tuple[tuple[str, str], ...] = ()
+    """(series id, roster id) of every series this person is on the roster of."""
+
+    def describe(self) -> str:
+        """ "P000001 Ana Ruiz (ssvms-balint-2020:p01, ssvms-balint-2023:p12)"."""
+        where = ", ".join(f"{series}:{roster}" for series, roster in self.roster_ids)
+        return f"{self.person_id} {self.name}" + (f" ({where})" if where else "")
 
 
 class ConsentRecord(DomainModel):
-    """A participant's permission to report completions to ACCME (PARS)."""
+    """A person's permission to report completions to ACCME (PARS); it belongs to the ledger
+    person who gave it, whatever roster ids their series files use."""
 
-    participant_id: str
+    person_id: str
     wording_version: str
     """Which wording of the consent text the person agreed to."""
     given_at: datetime

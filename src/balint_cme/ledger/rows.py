@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from balint_cme.attendance import AttendanceRecord
+from balint_cme.attendance import AttendanceRecord, compact_line_ranges, merge_intervals
 from balint_cme.credit import SessionCredit
 from balint_cme.ledger import issuing
 from balint_cme.ledger.chain import canonical_json
@@ -22,31 +23,14 @@ from balint_cme.ledger.records import (
 )
 from balint_cme.ledger.schema import TABLES
 from balint_cme.ledger.writer import fetch_row, parse_time
-from balint_cme.model import Participant
 
 __all__ = [
     "attendance_row",
     "consent_from_row",
     "participation",
     "person_from_row",
-    "person_row",
     "records_of",
 ]
-
-
-def person_row(participant: Participant) -> dict[str, object]:
-    return {
-        "participant_id": participant.id,
-        "name": participant.name,
-        "credentials": participant.credentials,
-        "email": participant.email,
-        "npi": participant.npi,
-        "license_state": participant.license_state,
-        "license_number": participant.license_number,
-        "birth_month": participant.birth_month,
-        "birth_day": participant.birth_day,
-        "aliases": canonical_json(list(participant.aliases)),
-    }
 
 
 def records_of(
@@ -64,14 +48,29 @@ def attendance_row(
     evidence: Sequence[AttendanceRecord],
     file_hashes: Mapping[str, str],
 ) -> dict[str, object]:
+    """The attendance row of one person and session: the merged intervals and compact sources.
+
+    Intervals are stored merged (credit needs only their union), and each report's lines as
+    numbers and [first, last] runs, so a report that repeats one stay a million times stores
+    one interval and one run. When a report's lines would need more than MAX_LINE_RANGES
+    runs, the last run covers the rest and "rows" says how many rows there were.
+    """
     ordered = sorted(evidence, key=lambda r: (r.joined_at, r.left_at))
-    sources: dict[tuple[str | None, str | None], list[int]] = defaultdict(list)
+    ranges: dict[tuple[str | None, str | None], list[tuple[int, int]]] = defaultdict(list)
+    rows: dict[tuple[str | None, str | None], int] = defaultdict(int)
+    seen: set[int] = set()
     for record in ordered:
-        source = record.evidence.source if record.evidence else None
-        platform = record.evidence.platform if record.evidence else None
-        lines = sources[source, platform]
-        if record.evidence and record.evidence.line is not None:
-            lines.append(record.evidence.line)
+        found = record.evidence
+        key = (found.source if found else None, found.platform if found else None)
+        ranges[key]  # every source is listed, with or without lines
+        if found is None or id(found) in seen:
+            continue  # one Evidence may stand behind several merged intervals
+        seen.add(id(found))
+        rows[key] += found.rows
+        if found.line_ranges:
+            ranges[key].extend(found.line_ranges)
+        elif found.line is not None:
+            ranges[key].append((found.line, found.line))
     return {
         "series_id": series_id,
         "participant_id": pid,
@@ -81,34 +80,70 @@ def attendance_row(
         "credit": f"{result.credit:.2f}",
         "hours": f"{result.hours:.2f}",
         "reason": result.reason,
-        "intervals": canonical_json(
-            [[r.joined_at.isoformat(), r.left_at.isoformat()] for r in ordered]
-        ),
+        "intervals": canonical_json(_merged_intervals(ordered)),
         "sources": canonical_json(
             [
-                {
-                    "file": source,
-                    "sha256": file_hashes.get(source) if source else None,
-                    "platform": platform,
-                    "lines": sorted(lines),
-                }
-                for (source, platform), lines in sorted(
-                    sources.items(), key=lambda item: (item[0][0] or "", item[0][1] or "")
+                _source_entry(
+                    source, platform, file_hashes, ranges[source, platform], rows[source, platform]
                 )
+                for source, platform in sorted(ranges, key=lambda key: (key[0] or "", key[1] or ""))
             ]
         ),
     }
 
 
-def person_from_row(row: Mapping[str, Any]) -> PersonRecord:
-    return PersonRecord(**{**row, "aliases": tuple(json.loads(row["aliases"]))})
+def _merged_intervals(ordered: Sequence[AttendanceRecord]) -> list[list[str]]:
+    """The union of the records' intervals in whole seconds (rounded inwards), as ISO pairs."""
+    if not ordered:
+        return []
+    zone = ordered[0].joined_at.tzinfo
+    merged = merge_intervals(
+        (math.ceil(r.joined_at.timestamp()), math.floor(r.left_at.timestamp())) for r in ordered
+    )
+    if not merged:  # present, for no measurable time
+        first = math.ceil(ordered[0].joined_at.timestamp())
+        merged = [(first, first)]
+    return [
+        [
+            datetime.fromtimestamp(a, tz=zone).isoformat(),
+            datetime.fromtimestamp(b, tz=zone).isoformat(),
+        ]
+        for a, b in merged
+    ]
+
+
+def _source_entry(
+    source: str | None,
+    platform: str | None,
+    file_hashes: Mapping[str, str],
+    ranges: Sequence[tuple[int, int]],
+    rows: int,
+) -> dict[str, object]:
+    compact = compact_line_ranges(ranges)
+    entry: dict[str, object] = {
+        "file": source,
+        "sha256": file_hashes.get(source) if source else None,
+        "platform": platform,
+        "lines": [first if first == last else [first, last] for first, last in compact],
+    }
+    if rows > sum(last - first + 1 for first, last in compact):
+        entry["rows"] = rows  # several rows on one line (JSON), or the runs were capped
+    return entry
+
+
+def person_from_row(
+    row: Mapping[str, Any], roster_ids: Sequence[tuple[str, str]] = ()
+) -> PersonRecord:
+    return PersonRecord(
+        **{**row, "aliases": tuple(json.loads(row["aliases"])), "roster_ids": tuple(roster_ids)}
+    )
 
 
 def consent_from_row(row: Mapping[str, Any]) -> ConsentRecord:
     given = parse_time(row["given_at"])
     assert given is not None
     return ConsentRecord(
-        participant_id=row["participant_id"],
+        person_id=row["person_id"],
         wording_version=row["wording_version"],
         given_at=given,
         withdrawn_at=parse_time(row["withdrawn_at"]),
@@ -119,10 +154,11 @@ def participation(
     connection: sqlite3.Connection,
     who: PersonRecord,
     series_id: str,
+    roster_id: str,
     title: str,
     last_session_on: date | None,
 ) -> ParticipationRecord:
-    award = fetch_row(connection, "awards", [series_id, who.participant_id])
+    award = fetch_row(connection, "awards", [series_id, roster_id])
     sessions = tuple(
         SessionAttendance(
             session=session,
@@ -137,7 +173,7 @@ def participation(
         for session, held_on, seconds, credit, hours, reason, intervals, sources in connection.execute(
             "SELECT session, held_on, attended_seconds, credit, hours, reason, intervals, sources "
             "FROM attendance WHERE series_id = ? AND participant_id = ? ORDER BY session",
-            (series_id, who.participant_id),
+            (series_id, roster_id),
         )
     )
     columns = TABLES["certificates"].columns
@@ -146,13 +182,14 @@ def participation(
         for row in connection.execute(
             f"SELECT {', '.join(columns)} FROM certificates "
             "WHERE series_id = ? AND participant_id = ? ORDER BY version",
-            (series_id, who.participant_id),
+            (series_id, roster_id),
         )
     )
     return ParticipationRecord(
         series_id=series_id,
         title=title,
-        participant_id=who.participant_id,
+        participant_id=roster_id,
+        person_id=who.person_id,
         name=who.name,
         credentials=who.credentials,
         kind=award["kind"] if award else None,

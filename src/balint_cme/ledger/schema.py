@@ -25,8 +25,12 @@ APPLICATION_ID = 0x42434D45
 FORMAT_NAME = "balint-cme-ledger"
 """meta.format of a ledger."""
 
-SCHEMA_VERSION = 1
-"""`PRAGMA user_version` this code writes; older files are migrated on open."""
+SCHEMA_VERSION = 2
+"""`PRAGMA user_version` this code writes; older files are migrated on open.
+
+Version 2: a person in the ledger has their own id (`people.person_id`), and `person_links`
+maps each series' roster id to it; version 1 keyed people by the roster id alone, which joined
+two people whose series files used the same id (see migration.py)."""
 
 
 class TableSpec(NamedTuple):
@@ -55,7 +59,7 @@ TABLES: dict[str, TableSpec] = {
     ),
     "people": TableSpec(
         (
-            "participant_id",
+            "person_id",
             "name",
             "credentials",
             "email",
@@ -66,7 +70,7 @@ TABLES: dict[str, TableSpec] = {
             "birth_day",
             "aliases",
         ),
-        ("participant_id",),
+        ("person_id",),
     ),
     "enrollments": TableSpec(
         ("series_id", "participant_id", "recorded_at"), ("series_id", "participant_id")
@@ -130,9 +134,15 @@ TABLES: dict[str, TableSpec] = {
         ("number", "version"),
     ),
     "consents": TableSpec(
-        ("participant_id", "wording_version", "given_at", "withdrawn_at"), ("participant_id",)
+        ("person_id", "wording_version", "given_at", "withdrawn_at"), ("person_id",)
+    ),
+    "person_links": TableSpec(
+        ("series_id", "participant_id", "person_id", "recorded_at"),
+        ("series_id", "participant_id"),
     ),
 }
+"""Row hashes cover the values in this order, not the column names: version 2 renamed
+people.participant_id and consents.participant_id to person_id without re-hashing a row."""
 
 _DDL_V1 = """
 CREATE TABLE meta (
@@ -273,7 +283,22 @@ CREATE TABLE consents (
 ) STRICT;
 """
 
-_MIGRATIONS: dict[int, str] = {1: _DDL_V1}
+_DDL_V2 = """
+ALTER TABLE people RENAME COLUMN participant_id TO person_id;
+ALTER TABLE consents RENAME COLUMN participant_id TO person_id;
+
+CREATE TABLE person_links (
+    series_id TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (series_id, participant_id)
+) STRICT;
+CREATE INDEX person_links_by_person ON person_links (person_id);
+CREATE INDEX person_links_by_roster_id ON person_links (participant_id);
+"""
+
+_MIGRATIONS: dict[int, str] = {1: _DDL_V1, 2: _DDL_V2}
 """Schema version → the statements that bring a file from the version before it to this one."""
 
 

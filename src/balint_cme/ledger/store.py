@@ -27,6 +27,7 @@ from balint_cme.credit import CreditAward
 from balint_cme.errors import DataFileError, LedgerError, RetentionError
 from balint_cme.ledger import issuing
 from balint_cme.ledger.chain import canonical_json, check_chain
+from balint_cme.ledger.identity import emails_of, record_roster
 from balint_cme.ledger.opening import initialise, prepare_file, rollback
 from balint_cme.ledger.records import (
     AuditEvent,
@@ -45,7 +46,6 @@ from balint_cme.ledger.rows import (
     consent_from_row,
     participation,
     person_from_row,
-    person_row,
     records_of,
 )
 from balint_cme.ledger.schema import TABLES
@@ -141,6 +141,7 @@ class Ledger:
         clock: Callable[[], datetime],
         number_prefix: str,
         retention_years: int,
+        upgrade_notes: Sequence[str] = (),
     ) -> None:
         """Use Ledger.open()."""
         self._connection = connection
@@ -149,6 +150,9 @@ class Ledger:
         self.number_prefix = number_prefix
         """The first part of every certificate number ("BC"), fixed when the file was made."""
         self.retention_years = retention_years
+        self.upgrade_notes = tuple(upgrade_notes)
+        """What opening changed in a file written by an older balint_cme (people it had joined
+        and this version split, consents to record again); empty otherwise. Show them."""
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -186,7 +190,9 @@ class Ledger:
         except sqlite3.Error as err:
             raise DataFileError(path, f"cannot open the ledger: {err}") from err
         try:
-            meta = initialise(connection, path, clock or _utc_now, number_prefix, retention_years)
+            meta, notes = initialise(
+                connection, path, clock or _utc_now, number_prefix, retention_years
+            )
             prefix, years = meta["number_prefix"], int(meta["retention_years"])
         except sqlite3.OperationalError as err:
             connection.close()
@@ -206,6 +212,7 @@ class Ledger:
             clock=clock or _utc_now,
             number_prefix=prefix,
             retention_years=years,
+            upgrade_notes=notes,
         )
 
     def close(self) -> None:
@@ -277,9 +284,13 @@ class Ledger:
         """Keep the series file as used (`content`, its name) and its roster.
 
         Records the snapshot (once per distinct content), the series' title and last session,
-        each roster person's details, and their enrollment. Unchanged data writes nothing.
+        each roster person's details, which ledger person each roster entry is, and their
+        enrollment (see ledger/identity.py for the rules). Unchanged data writes nothing.
 
         Raises:
+            IdentityConflictError: a roster entry contradicts the people on record (a roster
+                id reused for someone else, an NPI or e-mail of another person); nothing is
+                written.
             LedgerError: the series was purged.
         """
         digest = hashlib.sha256(content).hexdigest()
@@ -325,20 +336,7 @@ class Ledger:
                     series.id,
                     {"sha256": digest, "file_name": file_name, "new_snapshot": is_new},
                 )
-            for participant in series.participants:
-                if writer.put_if_changed("people", person_row(participant)):
-                    writer.event("person.recorded", participant.id, {"series_id": series.id})
-                key = [series.id, participant.id]
-                if fetch_row(writer.connection, "enrollments", key) is None:
-                    writer.put(
-                        "enrollments",
-                        {
-                            "series_id": series.id,
-                            "participant_id": participant.id,
-                            "recorded_at": writer.at,
-                        },
-                    )
-                    writer.event("enrollment.recorded", participant.id, {"series_id": series.id})
+            record_roster(writer, series)
         return SeriesSnapshot(
             series_id=series.id,
             sha256=digest,
@@ -346,6 +344,42 @@ class Ledger:
             recorded_at=parse_time(snapshot["recorded_at"]),
             is_new=is_new,
         )
+
+    def check_roster(self, series: Series) -> None:
+        """Refuse, before anything is written, a roster that record_series() would refuse.
+
+        Runs the same identity rules in a transaction that is always rolled back.
+
+        Raises:
+            IdentityConflictError: as record_series().
+            LedgerError: the series was purged.
+        """
+        existing = self.series_row(series.id)
+        if existing is not None and existing["purged_at"] is not None:
+            raise LedgerError(
+                f"series {series.id!r} was purged on {existing['purged_at'][:10]}; "
+                "its id cannot be recorded again"
+            )
+        connection = self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as err:
+            raise LedgerError(f"{self.path}: cannot check the roster: {err}") from err
+        try:
+            writer = Writer(connection, at=format_time(self._now()), actor="check")
+            record_roster(writer, series)
+        except sqlite3.Error as err:
+            raise LedgerError(f"{self.path}: cannot check the roster: {err}") from err
+        except _DAMAGE as err:
+            raise _damaged(self.path, err) from err
+        finally:
+            rollback(connection)
+
+    @_reading
+    def series_row(self, series_id: str) -> dict[str, Any] | None:
+        """The series' ledger row (title, last session, current snapshot, purge), or None."""
+        with self._read() as connection:
+            return fetch_row(connection, "series", [series_id])
 
     @_reading
     def series_content(self, series_id: str, sha256: str | None = None) -> bytes | None:
@@ -638,131 +672,232 @@ class Ledger:
 
     # -- people and participation ----------------------------------------------------------
 
+    def _people(
+        self, connection: sqlite3.Connection, where: str, values: Sequence[object]
+    ) -> list[PersonRecord]:
+        columns = TABLES["people"].columns
+        people = []
+        for row in connection.execute(
+            f"SELECT {', '.join(columns)} FROM people WHERE {where} ORDER BY person_id", values
+        ).fetchall():
+            record = dict(zip(columns, row, strict=True))
+            links = connection.execute(
+                "SELECT series_id, participant_id FROM person_links WHERE person_id = ? "
+                "ORDER BY recorded_at, series_id",
+                (record["person_id"],),
+            ).fetchall()
+            people.append(person_from_row(record, [(a, b) for a, b in links]))
+        return people
+
     @_reading
-    def find_people(self, query: str) -> tuple[PersonRecord, ...]:
-        """People whose id, NPI or email (any case) is `query`; failing those, people whose
-        name or an alias matches it (any case, spaces collapsed)."""
+    def find_people(self, query: str, *, by_name: bool = True) -> tuple[PersonRecord, ...]:
+        """The ledger people `query` names.
+
+        First, everyone it names exactly: a ledger person id (P000001), `SERIES:ROSTER_ID`, an
+        NPI, an e-mail (any case; the person's e-mail or an e-mail alias), or a roster id in
+        any series (`p01`: one person per series that uses it). Failing those, and if
+        `by_name`, people whose name or an alias matches it (any case, spaces collapsed). More
+        than one result means the query is ambiguous (see resolve_person).
+        """
         text = query.strip()
         if not text:
             return ()
-        columns = TABLES["people"].columns
-        name_at, aliases_at = columns.index("name"), columns.index("aliases")
-        selected = f"SELECT {', '.join(columns)} FROM people"
         with self._read() as connection:
-            rows = connection.execute(
-                f"{selected} WHERE participant_id = ? OR npi = ? OR email = ? COLLATE NOCASE",
-                (text, text, text),
-            ).fetchall()
-            if not rows:
+            ids = {
+                row[0]
+                for row in connection.execute(
+                    "SELECT person_id FROM people WHERE person_id = ? COLLATE NOCASE OR npi = ? "
+                    "OR email = ? COLLATE NOCASE "
+                    "UNION SELECT person_id FROM person_links WHERE participant_id = ? "
+                    "OR series_id || ':' || participant_id = ?",
+                    (text, text, text, text, text),
+                )
+            }
+            if "@" in text:
+                folded = text.casefold()
+                ids.update(
+                    row[0]
+                    for row in connection.execute(
+                        "SELECT person_id, email, aliases FROM people WHERE aliases LIKE '%@%'"
+                    )
+                    if folded in emails_of(row[1], json.loads(row[2]))
+                )
+            if not ids and by_name:
                 folded = " ".join(text.casefold().split())
-                rows = [
-                    row
-                    for row in connection.execute(selected)
+                ids = {
+                    row[0]
+                    for row in connection.execute("SELECT person_id, name, aliases FROM people")
                     if any(
                         " ".join(name.casefold().split()) == folded
-                        for name in (row[name_at], *json.loads(row[aliases_at]))
+                        for name in (row[1], *json.loads(row[2]))
                     )
-                ]
-        return tuple(person_from_row(dict(zip(columns, row, strict=True))) for row in rows)
+                }
+            ordered = sorted(ids)
+            marks = ", ".join("?" for _ in ordered)
+            return tuple(self._people(connection, f"person_id IN ({marks})", ordered))
+
+    def resolve_person(self, query: str, *, by_name: bool = True) -> PersonRecord:
+        """The one ledger person `query` names (see find_people for what it may be).
+
+        Raises:
+            LedgerError: nobody matches, or several people do (the message lists each with
+                the ids that name them uniquely).
+        """
+        found = self.find_people(query, by_name=by_name)
+        if not found:
+            raise LedgerError(f"no person {query.strip()!r} in the ledger")
+        if len(found) > 1:
+            raise LedgerError(
+                f"{query.strip()!r} names {len(found)} people: "
+                + "; ".join(person.describe() for person in found)
+                + ". Give the ledger person id or SERIES:ROSTER_ID"
+            )
+        return found[0]
 
     @_reading
-    def person(self, participant_id: str) -> PersonRecord | None:
-        """The person with this id, or None."""
+    def person(self, person_id: str) -> PersonRecord | None:
+        """The person with this ledger person id, or None."""
         with self._read() as connection:
-            row = fetch_row(connection, "people", [participant_id])
-        return None if row is None else person_from_row(row)
+            found = self._people(connection, "person_id = ?", [person_id])
+        return found[0] if found else None
+
+    @_reading
+    def roster_entry(self, series_id: str, participant_id: str) -> PersonRecord | None:
+        """The ledger person that roster id `participant_id` of `series_id` is, or None."""
+        with self._read() as connection:
+            link = fetch_row(connection, "person_links", [series_id, participant_id])
+            if link is None:
+                return None
+            found = self._people(connection, "person_id = ?", [link["person_id"]])
+        return found[0] if found else None
 
     @_reading
     def attendance_for(self, person: str) -> tuple[ParticipationRecord, ...]:
-        """A person's verified participation across series (by id, email, NPI or name).
+        """Participation across series of everyone `person` names (see find_people); for
+        one person exactly, resolve_person() then attendance_of().
 
         For verification requests: each series with its sessions (dates, minutes, credit),
         the award and every certificate version; oldest series first.
         """
         people = self.find_people(person)
-        results: list[ParticipationRecord] = []
         with self._read() as connection:
-            for who in people:
-                for series_id, title, last_on in connection.execute(
-                    "SELECT s.series_id, s.title, s.last_session_on FROM enrollments e "
-                    "JOIN series s ON s.series_id = e.series_id "
-                    "WHERE e.participant_id = ? AND s.purged_at IS NULL",
-                    (who.participant_id,),
-                ).fetchall():
-                    results.append(
-                        participation(connection, who, series_id, title, parse_date(last_on))
-                    )
+            results = [r for who in people for r in self._participation(connection, who)]
         results.sort(key=lambda r: (r.last_session_on or date.max, r.series_id, r.participant_id))
         return tuple(results)
 
+    @_reading
+    def attendance_of(self, person_id: str) -> tuple[ParticipationRecord, ...]:
+        """One ledger person's participation in every series whose roster entry is linked to
+        them (same NPI or e-mail), whatever roster ids the files use; oldest series first."""
+        who = self.person(person_id)
+        if who is None:
+            return ()
+        with self._read() as connection:
+            results = self._participation(connection, who)
+        results.sort(key=lambda r: (r.last_session_on or date.max, r.series_id, r.participant_id))
+        return tuple(results)
+
+    def _participation(
+        self, connection: sqlite3.Connection, who: PersonRecord
+    ) -> list[ParticipationRecord]:
+        return [
+            participation(connection, who, series_id, roster_id, title, parse_date(last_on))
+            for series_id, roster_id, title, last_on in connection.execute(
+                "SELECT s.series_id, l.participant_id, s.title, s.last_session_on "
+                "FROM person_links l JOIN series s ON s.series_id = l.series_id "
+                "WHERE l.person_id = ? AND s.purged_at IS NULL",
+                (who.person_id,),
+            ).fetchall()
+        ]
+
     # -- consent ---------------------------------------------------------------------------
 
+    def _consenter(self, person: str) -> str:
+        """The ledger person id `person` is (an exact ledger person id names that person), else
+        the one person it names other than by name (consent is a person's own)."""
+        if self.person(person) is not None:
+            return person
+        return self.resolve_person(person, by_name=False).person_id
+
     def record_consent(
-        self, participant_id: str, *, wording_version: str, given_at: datetime, actor: str
+        self, person: str, *, wording_version: str, given_at: datetime, actor: str
     ) -> ConsentRecord:
         """Record that a person agreed (at `given_at`, to wording `wording_version`) to have
         completions reported to ACCME PARS. Replaces an earlier consent or withdrawal.
 
+        `person` is a ledger person id, or anything else resolve_person() takes except a
+        name: SERIES:ROSTER_ID, NPI, e-mail, or a roster id only one person uses. The consent is
+        that person's, in every series they are linked to, and nobody else's.
+
         Raises:
-            LedgerError: the person is not in the ledger.
+            LedgerError: the person is not in the ledger, or `person` names several people.
         """
         wording = _text(wording_version, "wording_version", max_length=100)
         given_text = format_time(given_at)
+        person_id = self._consenter(person)
         with self._write(actor) as writer:
-            if fetch_row(writer.connection, "people", [participant_id]) is None:
-                raise LedgerError(f"no person {participant_id!r} in the ledger")
+            if fetch_row(writer.connection, "people", [person_id]) is None:
+                raise LedgerError(f"no person {person_id!r} in the ledger")
             row = {
-                "participant_id": participant_id,
+                "person_id": person_id,
                 "wording_version": wording,
                 "given_at": given_text,
                 "withdrawn_at": None,
             }
             if writer.put_if_changed("consents", row):
-                writer.event("consent.given", participant_id, {"wording_version": wording})
+                writer.event("consent.given", person_id, {"wording_version": wording})
         return consent_from_row(row)
 
-    def withdraw_consent(
-        self, participant_id: str, *, withdrawn_at: datetime, actor: str
-    ) -> ConsentRecord:
-        """Record that a person withdrew consent to PARS reporting.
+    def withdraw_consent(self, person: str, *, withdrawn_at: datetime, actor: str) -> ConsentRecord:
+        """Record that a person (as for record_consent) withdrew consent to PARS reporting.
 
         Raises:
-            LedgerError: no consent on record for the person.
+            LedgerError: no consent on record for the person, or no such person.
         """
         withdrawn_text = format_time(withdrawn_at)
+        person_id = self._consenter(person)
         with self._write(actor) as writer:
-            row = fetch_row(writer.connection, "consents", [participant_id])
+            row = fetch_row(writer.connection, "consents", [person_id])
             if row is None:
-                raise LedgerError(f"no consent on record for {participant_id!r}")
+                raise LedgerError(f"no consent on record for {person_id!r}")
             if row["withdrawn_at"] is None:
                 row = {**row, "withdrawn_at": withdrawn_text}
                 writer.put("consents", row)
-                writer.event("consent.withdrawn", participant_id, {})
+                writer.event("consent.withdrawn", person_id, {})
         return consent_from_row(row)
 
     @_reading
-    def consent(self, participant_id: str) -> ConsentRecord | None:
-        """The person's consent record (given or withdrawn), or None."""
+    def consent(self, person: str) -> ConsentRecord | None:
+        """The person's consent record (given or withdrawn), or None (also for no person)."""
+        try:
+            person_id = self._consenter(person)
+        except LedgerError:
+            return None
         with self._read() as connection:
-            row = fetch_row(connection, "consents", [participant_id])
+            row = fetch_row(connection, "consents", [person_id])
         return None if row is None else consent_from_row(row)
 
     @_reading
     def consenting(self, *, series_id: str | None = None) -> dict[str, ConsentRecord]:
-        """participant id → consent, for everyone whose consent stands (optionally: enrolled
-        in `series_id`). Pass it to balint_cme.io.pars as the consent mapping."""
-        sql = (
-            "SELECT c.participant_id, c.wording_version, c.given_at, c.withdrawn_at FROM consents c"
-        )
-        values: list[str] = []
-        if series_id is not None:
-            sql += " JOIN enrollments e ON e.participant_id = c.participant_id AND e.series_id = ?"
-            values.append(series_id)
-        sql += " WHERE c.withdrawn_at IS NULL ORDER BY c.participant_id"
+        """Consents that stand: ledger person id → consent; with `series_id`, that series'
+        roster id → consent of the person the roster entry is. Pass the latter (per series)
+        to balint_cme.io.pars as the consent mapping: a consent covers only its own person."""
+        columns = ", ".join(f"c.{c}" for c in TABLES["consents"].columns)
         with self._read() as connection:
-            rows = connection.execute(sql, values).fetchall()
-        columns = TABLES["consents"].columns
-        return {row[0]: consent_from_row(dict(zip(columns, row, strict=True))) for row in rows}
+            if series_id is None:
+                rows = connection.execute(
+                    f"SELECT c.person_id, {columns} FROM consents c "
+                    "WHERE c.withdrawn_at IS NULL ORDER BY c.person_id"
+                ).fetchall()
+            else:
+                rows = connection.execute(
+                    f"SELECT l.participant_id, {columns} FROM consents c JOIN person_links l "
+                    "ON l.person_id = c.person_id AND l.series_id = ? "
+                    "WHERE c.withdrawn_at IS NULL ORDER BY l.participant_id",
+                    (series_id,),
+                ).fetchall()
+        names = TABLES["consents"].columns
+        return {row[0]: consent_from_row(dict(zip(names, row[1:], strict=True))) for row in rows}
 
     # -- retention -------------------------------------------------------------------------
 
@@ -818,6 +953,7 @@ class Ledger:
             for table in (
                 "series_snapshots",
                 "enrollments",
+                "person_links",
                 "attendance",
                 "awards",
                 "certificates",
@@ -846,8 +982,8 @@ class Ledger:
             writer.put("series", {**series_row, "purged_at": writer.at, "purge_reason": reason})
             people_deleted = 0
             for (pid,) in connection.execute(
-                "SELECT participant_id FROM people WHERE participant_id NOT IN "
-                "(SELECT participant_id FROM enrollments)"
+                "SELECT person_id FROM people WHERE person_id NOT IN "
+                "(SELECT person_id FROM person_links)"
             ).fetchall():
                 people_deleted += writer.delete("people", [pid])
                 writer.delete("consents", [pid])
