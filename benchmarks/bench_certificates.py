@@ -51,6 +51,18 @@ NAMES = (
     "Priya Raghunathan",
     "Þórunn Guðmundsdóttir",
 )
+SCRIPT_NAMES = (
+    "प्रिया रघुनाथन",
+    "Layla الرشيد",
+    "ليلى عبد الله",
+    "கார்த்திக் சுப்பிரமணியன்",
+    "శ్రీనివాస్ రెడ్డి",
+    "สมศรี ใจดี",
+    "សុខ ចាន់ធីតា",
+    "Ana Ruiz",
+)
+"""Names shaped with HarfBuzz (all but the last), for the cost of shaping (--shaping)."""
+_names = NAMES
 
 
 def certificates(count: int) -> Iterator[Certificate]:
@@ -73,7 +85,7 @@ def certificates(count: int) -> Iterator[Certificate]:
     awards = [award_credit(series, register, p) for p in ("p01", "p02", "p03")]
     key = SigningKey("bench", bytes(range(32)))
     for index in range(count):
-        award = awards[index % 3].evolve(name=NAMES[index % len(NAMES)])
+        award = awards[index % 3].evolve(name=_names[index % len(_names)])
         yield build_certificate(
             series,
             award,
@@ -213,7 +225,9 @@ def run_scenario(kind: str, count: int, workers: int, merged: bool) -> dict[str,
     }
 
 
-def in_subprocess(kind: str, count: int, workers: int, merged: bool) -> dict[str, float]:
+def in_subprocess(
+    kind: str, count: int, workers: int, merged: bool, names: str = "latin"
+) -> dict[str, float]:
     command = [
         sys.executable,
         __file__,
@@ -224,10 +238,15 @@ def in_subprocess(kind: str, count: int, workers: int, merged: bool) -> dict[str
         "--workers",
         str(workers),
         *(["--merged"] if merged else []),
+        "--names",
+        names,
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     return result
+
+
+NAMES_KINDS = ("latin", "scripts")
 
 
 def main() -> None:
@@ -239,7 +258,27 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--merged", action="store_true")
+    parser.add_argument("--names", choices=["latin", "scripts"], default="latin")
+    parser.add_argument(
+        "--shaping",
+        action="store_true",
+        help="only compare Latin names with names in complex scripts (1 worker, separate files)",
+    )
     args = parser.parse_args()
+    if args.names == "scripts":
+        global _names
+        _names = SCRIPT_NAMES
+    if args.shaping:
+        count = 200 if args.quick else 1000
+        results = {names: in_subprocess("ours", count, 1, False, names) for names in NAMES_KINDS}
+        for names, result in results.items():
+            print(
+                f"{names:8} names, 1 worker, {count:,} separate files: "
+                f"{result['ms_per_certificate']:6.2f} ms/cert, peak {result['peak_mb']:.1f} MB"
+            )
+        ratio = results["scripts"]["ms_per_certificate"] / results["latin"]["ms_per_certificate"]
+        print(f"complex-script names / Latin names = {ratio:.2f}x")
+        return
     if args.scenario:
         print(json.dumps(run_scenario(args.scenario, args.count, args.workers, args.merged)))
         return

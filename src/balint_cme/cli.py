@@ -8,6 +8,7 @@ stderr and exit 1; usage errors exit 2; anything else is a bug and shows its tra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import getpass
 import json
@@ -15,7 +16,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,9 +31,9 @@ from balint_cme.certificates.keys import (
     SigningKey,
     default_key_path,
     load_key,
+    load_key_folder,
     load_key_ring,
     load_or_create_default_key,
-    load_retired_keys,
     retired_key,
 )
 from balint_cme.certificates.layout import DEFAULT_LAYOUT
@@ -51,6 +52,7 @@ from balint_cme.io.reports import read_reports
 from balint_cme.io.series_file import load_series, series_schema
 from balint_cme.io.settings_file import Settings, find_settings, load_settings, user_settings_file
 from balint_cme.ledger import Ledger, PersonRecord, default_ledger_path
+from balint_cme.ledger.chain import parse_anchor
 from balint_cme.model import Series, facilitator_links
 from balint_cme.outputs import (
     OUTPUT_SCHEMAS,
@@ -70,6 +72,7 @@ from balint_cme.outputs import (
     output_schema,
 )
 from balint_cme.storage import write_atomically
+from balint_cme.text import visible
 from balint_cme.workflow import (
     CertifyResult,
     assess,
@@ -105,13 +108,22 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
-def _out(text: str = "", *, stream: TextIO | None = None) -> None:
-    print(text, file=stream or sys.stdout)
+def _out(text: str = "", *, stream: TextIO | None = None, json_text: bool = False) -> None:
+    """Print `text` (lines split at "\n"); every other control or bidi character a name or
+    value from a file may carry is shown escaped (text.visible), never sent to the terminal.
+    Values that could hold a line break are escaped where they are formatted."""
+    lines = (visible(line, json_escapes=json_text) for line in text.split("\n"))
+    print("\n".join(lines), file=stream or sys.stdout)
+
+
+def _err(text: str) -> None:
+    """One line on stderr, as _out() shows it."""
+    _out(" ".join(text.split()), stream=sys.stderr)
 
 
 def _fail(message: str) -> int:
-    one_line = " ".join(message.split())  # a message quoting file content stays one line
-    print(f"balint-cme: error: {one_line}", file=sys.stderr)
+    # A message quoting file content stays one line, and its control characters visible.
+    _err(f"balint-cme: error: {message}")
     return 1
 
 
@@ -192,6 +204,14 @@ def _zone(text: str) -> str:
     return text
 
 
+def _anchor(text: str) -> str:
+    try:
+        seq, digest = parse_anchor(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return f"{seq}:{digest}"
+
+
 def _checked_reports(
     series: Series, attendance: Sequence[str]
 ) -> list[tuple[Path, int | None, str | None]]:
@@ -214,8 +234,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         series = load_series(args.series_file)
     except DataFileError as err:
         for problem in err.problems:
-            print(problem, file=sys.stderr)
-        print(f"balint-cme: {len(err.problems)} problem(s) in {err.path}", file=sys.stderr)
+            _err(problem)
+        _err(f"balint-cme: {len(err.problems)} problem(s) in {err.path}")
         return 1
     dated = len(series.dated_sessions)
     _out(
@@ -285,7 +305,8 @@ def _cmd_credits(args: argparse.Namespace) -> int:
     else:
         reading, awards = assess(series, reports, export_tz=args.export_tz)
     if args.json:
-        _out(json.dumps(credits_document(series, awards, reading), indent=2, ensure_ascii=False))
+        document = credits_document(series, awards, reading)
+        _out(json.dumps(document, indent=2, ensure_ascii=False), json_text=True)
     else:
         _out(format_credits_table(series, awards, reading))
     return 0
@@ -309,7 +330,7 @@ def _cmd_commitments(args: argparse.Namespace) -> int:
             "sessions_without_report": not_yet,
             "follow_ups": [f.model_dump(mode="json") for f in follow_ups],
         }
-        _out(json.dumps(document, indent=2, ensure_ascii=False))
+        _out(json.dumps(document, indent=2, ensure_ascii=False), json_text=True)
         return 0
     promise = (
         "members commit to every session"
@@ -349,11 +370,19 @@ def _actor(args: argparse.Namespace) -> str:
         return "balint-cme"
 
 
-def _open_ledger(args: argparse.Namespace, *, create: bool = True) -> Ledger:
-    ledger = Ledger.open(args.ledger, create=create)
-    for note in ledger.upgrade_notes:  # what upgrading a file from an older version changed
-        print(f"balint-cme: ledger upgraded: {note}", file=sys.stderr)
-    return ledger
+@contextlib.contextmanager
+def _open_ledger(args: argparse.Namespace, *, create: bool = True) -> Iterator[Ledger]:
+    """The ledger, for one command. If the command changed it, its new anchor is printed on
+    stderr afterwards (`ledger anchor: SEQ:HASH`): kept elsewhere, `balint-cme ledger check
+    --anchor SEQ:HASH` later proves events 1..SEQ were not rewritten."""
+    with Ledger.open(args.ledger, create=create) as ledger:
+        for note in ledger.upgrade_notes:  # what upgrading a file from an older version changed
+            _err(f"balint-cme: ledger upgraded: {note}")
+        before = ledger.head()
+        yield ledger
+        after = ledger.anchor() if ledger.head() != before else None
+    if after is not None:
+        _err(f"ledger anchor: {after}")
 
 
 def _signing_key(args: argparse.Namespace) -> tuple[SigningKey, Path, str | None]:
@@ -362,10 +391,9 @@ def _signing_key(args: argparse.Namespace) -> tuple[SigningKey, Path, str | None
         return load_key(Path(args.key_file)), Path(args.key_file), None
     key, path, created = load_or_create_default_key()
     if created:
-        print(
+        _err(
             f"balint-cme: created a signing key at {path} (owner-only); back it up: without it "
-            "no certificate can be verified",
-            file=sys.stderr,
+            "no certificate can be verified"
         )
         return key, path, None
     return key, path, f"balint-cme: signed with the key at {path}"
@@ -374,9 +402,12 @@ def _signing_key(args: argparse.Namespace) -> tuple[SigningKey, Path, str | None
 def _key_ring(args: argparse.Namespace) -> KeyRing:
     if args.key_file:
         return load_key_ring([Path(p) for p in args.key_file])
-    # The default key and the keys rotated out beside it: old certificates keep verifying.
-    path = default_key_path()
-    return KeyRing([load_key(path), *load_retired_keys(path)])
+    # The default key and every key beside it (rotated out, or a backup copy), each known by
+    # the key id inside the file; a file there that is not a key is passed over with a note.
+    ring, skipped = load_key_folder(default_key_path())
+    for note in skipped:
+        _err(f"balint-cme: note: {note}")
+    return ring
 
 
 class _Progress:
@@ -456,18 +487,18 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         progress.close()
     if args.json:
         # Stdout is the JSON document alone; rows that matched nobody and warnings go to stderr.
-        _out(dump(_certify_document(result)))
+        _out(json_text=True, text=dump(_certify_document(result)))
         for line in [*format_unmatched(result.unmatched), *_warning_lines(result)]:
-            print(f"balint-cme: {line.strip().removeprefix('balint-cme: ')}", file=sys.stderr)
+            _err(f"balint-cme: {line.strip().removeprefix('balint-cme: ')}")
         if key_note:
             print(key_note, file=sys.stderr)
     elif args.quiet:
         for line in format_unmatched(result.unmatched):  # a warning, even when quiet
-            print(f"balint-cme: {line.strip()}", file=sys.stderr)
+            _err(f"balint-cme: {line.strip()}")
     else:
         _out(_certify_summary(result))
         if key_note:  # only now: a failed run's stderr is its one error line
-            print(key_note, file=sys.stderr)
+            _err(key_note)
     return 0
 
 
@@ -516,12 +547,15 @@ def _certify_summary(result: CertifyResult) -> str:
             f"{item.credits} credit" if item.kind == "credit" else f"{item.hours} h (participation)"
         )
         lines.append(
-            f"  {item.number} v{item.version}  {item.name:<24} {amount:<22} {item.outcome:<11} {item.file}"
+            f"  {item.number} v{item.version}  {visible(item.name):<24} {amount:<22} "
+            f"{item.outcome:<11} {item.file}"
         )
     for person in result.skipped:
-        lines.append(f"  no certificate: {person.name} ({person.participant_id}): {person.reason}")
+        lines.append(
+            visible(f"  no certificate: {person.name} ({person.participant_id}): {person.reason}")
+        )
     for warning in result.warnings:
-        lines.append(f"  warning: {warning}")
+        lines.append(visible(f"  warning: {warning}"))
     lines.extend(format_unmatched(result.unmatched))
     lines.append(f"manifest: {result.manifest} ({result.new_count} new or changed)")
     return "\n".join(lines)
@@ -533,9 +567,13 @@ def _print_claims(claims: CertificateClaims) -> None:
         if claims.kind == "credit"
         else f"{claims.hours} hour(s) of participation"
     )
-    _out(f"  certificate {claims.number} (version {claims.version}), issued {claims.issued_on}")
-    _out(f"  {claims.name}{', ' + claims.credentials if claims.credentials else ''}")
-    _out(f"  {claims.series_title} ({claims.series_id}), {claims.provider}")
+    _out(
+        visible(
+            f"  certificate {claims.number} (version {claims.version}), issued {claims.issued_on}"
+        )
+    )
+    _out(visible(f"  {claims.name}{', ' + claims.credentials if claims.credentials else ''}"))
+    _out(visible(f"  {claims.series_title} ({claims.series_id}), {claims.provider}"))
     _out(f"  {amount}; sessions: {', '.join(d.isoformat() for d in claims.session_dates)}")
 
 
@@ -615,19 +653,20 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     except BalintCmeError as err:
         # Nothing was checked: a missing or unreadable certificate, key or ledger.
         if args.json:
-            _out(_verify_json(None, VERIFY_COULD_NOT_CHECK, f"could not check: {err}"))
+            document = _verify_json(None, VERIFY_COULD_NOT_CHECK, f"could not check: {err}")
+            _out(document, json_text=True)
         else:
             _fail(f"could not check: {err}")
         return VERIFY_COULD_NOT_CHECK
     code = _verify_exit_code(result)
     if args.json:
-        _out(_verify_json(result, code))
+        _out(_verify_json(result, code), json_text=True)
         return code
-    _out(result.headline)
+    _out(visible(result.headline))
     if result.claims is not None:
         _print_claims(result.claims)
     for note in result.notes:
-        _out(f"  {note}")
+        _out(visible(f"  {note}"))
     return code
 
 
@@ -645,21 +684,25 @@ def _cmd_attendance(args: argparse.Namespace) -> int:
     if not records:
         return _fail(f"no participation on record for {args.person!r}")
     if args.json:
-        _out(dump(_attendance_document(args.person, person, records)))
+        _out(json_text=True, text=dump(_attendance_document(args.person, person, records)))
         return 0
     _out(f"ledger person {person.describe()}")
     for record in records:
         amount = "" if record.points is None else f", {record.points} credit"
         hours = "" if record.participation_hours is None else f", {record.participation_hours} h"
         _out(
-            f"{record.name} ({record.participant_id}, {record.credentials}): {record.title} "
-            f"({record.series_id}){amount}{hours}"
+            visible(
+                f"{record.name} ({record.participant_id}, {record.credentials}): {record.title} "
+                f"({record.series_id}){amount}{hours}"
+            )
         )
         for session in record.sessions:
             files = ", ".join(sorted({str(s.get("file")) for s in session.sources})) or "no report"
             _out(
-                f"  session {session.session} {session.held_on}: {session.minutes} min, "
-                f"credit {session.credit}, hours {session.hours} (from {files})"
+                visible(
+                    f"  session {session.session} {session.held_on}: {session.minutes} min, "
+                    f"credit {session.credit}, hours {session.hours} (from {files})"
+                )
             )
         for certificate in record.certificates:
             _out(
@@ -715,12 +758,15 @@ def _attendance_document(
 
 def _cmd_ledger_check(args: argparse.Namespace) -> int:
     with _open_ledger(args, create=False) as ledger:
-        report = ledger.check_chain(expected_head=args.expected_head)
+        report = ledger.check_chain(expected_head=args.expected_head, anchor=args.anchor)
     if report.is_intact:
         _out(
             f"intact: {report.events_checked} audit event(s), {report.rows_checked} row(s); "
             f"head {report.head_seq} {report.head_hash}"
         )
+        if args.anchor:
+            _out(f"anchor {args.anchor} holds: events 1..{args.anchor.split(':')[0]} unchanged")
+        _out(f"ledger anchor: {report.head_seq}:{report.head_hash}")
         return 0
     _out(f"TAMPERED: {report.problem_count} problem(s)")
     for problem in report.problems:
@@ -814,18 +860,20 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
             remaining=f"{transcript.remaining:.2f}",
             target_met=transcript.is_target_met,
         )
-        _out(dump(document))
+        _out(json_text=True, text=dump(document))
         return 0
     window = f"{transcript.from_on or 'start'} to {transcript.to_on or 'now'}"
-    _out(f"{transcript.name} (ledger person {person.describe()}): {window}")
+    _out(visible(f"{transcript.name} (ledger person {person.describe()}): {window}"))
     for line in transcript.lines:
         dates = ", ".join(d.isoformat() for d in line.held_on)
         _out(
-            f"  {line.title} ({line.series_id}), {line.accredited_provider}: {line.points} credit, "
-            f"{line.participation_hours} h — {dates}"
+            visible(
+                f"  {line.title} ({line.series_id}), {line.accredited_provider}: "
+                f"{line.points} credit, {line.participation_hours} h — {dates}"
+            )
         )
         for note in line.notes:
-            _out(f"    {note}")
+            _out(visible(f"    {note}"))
     _out(
         f"total {transcript.total_points} credit of {transcript.target} needed; "
         + ("target met" if transcript.is_target_met else f"{transcript.remaining} still needed")
@@ -896,7 +944,7 @@ def _cmd_pars_export(args: argparse.Namespace) -> int:
             complete=complete,
             exit_code=exit_code,
         )
-        _out(dump(document))
+        _out(json_text=True, text=dump(document))
         return exit_code
     _out(f"wrote {len(report.learners)} learner row(s) to {args.out}")
     for item in left_out:
@@ -933,7 +981,7 @@ def _cmd_paths(args: argparse.Namespace) -> int:
                 for p in found
             ],
         }
-        _out(json.dumps(document, indent=2, ensure_ascii=False))
+        _out(json.dumps(document, indent=2, ensure_ascii=False), json_text=True)
         return 0
     width = max(len(p.name) for p in found)
     for place in found:
@@ -1322,7 +1370,19 @@ def build_parser() -> _Parser:
         "verify the hash chain of the audit log and every row",
         "balint-cme ledger check",
     )
-    check_chain.add_argument("--expected-head", metavar="HASH", help="a head hash kept elsewhere")
+    check_chain.add_argument(
+        "--anchor",
+        metavar="SEQ:HASH",
+        type=_anchor,
+        help="an anchor printed after an earlier change: proves events 1..SEQ unchanged "
+        "(later events are fine)",
+    )
+    check_chain.add_argument(
+        "--expected-head",
+        metavar="HASH",
+        help="a head hash kept elsewhere: the log must still end with it (fails after any "
+        "later change; prefer --anchor)",
+    )
     _ledger_option(check_chain)
     purge = _add(
         ledger_commands,
@@ -1416,6 +1476,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger("balint_cme").setLevel(logging.NOTSET)
 
 
+class _VisibleFormatter(logging.Formatter):
+    """Log lines quote names from report files: their control characters are shown escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record))
+
+
 def _explain_to_stderr() -> logging.Handler:
     """-v: the library's DEBUG log (match reasons, credit rules) as plain lines on stderr.
 
@@ -1423,7 +1490,7 @@ def _explain_to_stderr() -> logging.Handler:
     DEBUG, below the level Python's last-resort handler prints.
     """
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("balint-cme: %(message)s"))
+    handler.setFormatter(_VisibleFormatter("balint-cme: %(message)s"))
     package = logging.getLogger("balint_cme")
     package.setLevel(logging.DEBUG)
     package.addHandler(handler)

@@ -13,7 +13,8 @@
     ├── VerificationError           a code or key cannot be checked
     ├── LedgerError                 the durable record refuses an operation
     │   ├── RetentionError          a record is still inside its retention period
-    │   └── IdentityConflictError   a roster entry contradicts the people the ledger knows
+    │   ├── IdentityConflictError   a roster entry contradicts the people the ledger knows
+    │   └── LedgerTamperedError     rows a question relies on disagree with the audit chain
     └── DataFileError               an input file is unreadable or invalid; carries .path, .line
 
 Bad field values at construction are pydantic.ValidationError (a ValueError), not these.
@@ -36,6 +37,7 @@ __all__ = [
     "EnrollmentError",
     "IdentityConflictError",
     "LedgerError",
+    "LedgerTamperedError",
     "RetentionError",
     "ScheduleError",
     "UndatedSessionError",
@@ -138,17 +140,38 @@ class CertificateError(BalintCmeError):
 
 
 class UnrenderableTextError(CertificateError):
-    """Some characters have no glyph in any configured font."""
+    """Some characters have no glyph in any configured font.
 
-    def __init__(self, field: str, characters: Sequence[str]) -> None:
+    Attributes:
+        field: the certificate field ("name", "series_title", ...).
+        characters: every character no font draws, each once, in order.
+        person: whose certificate it is, e.g. "王秀英 (p07)" ("" when unknown).
+        advice: what would draw the characters (a font to name, a package to install).
+    """
+
+    def __init__(
+        self,
+        field: str,
+        characters: Sequence[str],
+        *,
+        person: str = "",
+        certificate: str = "",
+        advice: str = "",
+    ) -> None:
         shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in characters)
-        super().__init__(
-            f"{field}: the configured fonts cannot draw {shown}; "
+        whose = ""
+        if person or certificate:
+            whose = "certificate " + certificate if certificate else "certificate"
+            whose += f" for {person}: " if person else ": "
+        advice = advice or (
             "add a TrueType font that covers them to the layout's extra_fonts "
             "(certify --layout FILE; see docs/certificates.md)"
         )
+        super().__init__(f"{whose}{field}: the configured fonts cannot draw {shown}; {advice}")
         self.field = field
         self.characters = tuple(characters)
+        self.person = person
+        self.advice = advice
 
 
 class VerificationError(BalintCmeError):
@@ -175,6 +198,25 @@ class RetentionError(LedgerError):
     def __init__(self, message: str, *, allowed_on: date | None = None) -> None:
         super().__init__(message)
         self.allowed_on = allowed_on
+
+
+class LedgerTamperedError(LedgerError):
+    """Rows the ledger was asked about differ from what its hash-chained audit log records.
+
+    Attributes:
+        subject: what was asked about (a certificate number).
+        problems: each disagreement found, naming the row or event.
+    """
+
+    def __init__(self, path: Path | str, subject: str, problems: Sequence[str]) -> None:
+        self.subject = subject
+        self.problems = tuple(problems)
+        shown = "; ".join(self.problems[:3])
+        more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        super().__init__(
+            f"{path}: the ledger was changed outside balint_cme, so its record of {subject} "
+            f"cannot be trusted: {shown}{more}; run `balint-cme ledger check`"
+        )
 
 
 class DataFileError(BalintCmeError):

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from balint_cme.errors import EnrollmentError
+from balint_cme.text import find_unsafe
 
 __all__ = [
     "ACCEPTED_CREDIT_TYPES",
@@ -116,8 +117,24 @@ def _check_zone(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-"""A non-empty, trimmed line of text."""
+def _check_one_plain_line(value: str) -> str:
+    unsafe = find_unsafe(value)
+    if unsafe is not None:
+        name = unicodedata.name(unsafe, "a control character")
+        raise ValueError(
+            f"contains U+{ord(unsafe):04X} ({name.lower()}): text here is one plain line, "
+            "without line breaks, control characters or direction overrides"
+        )
+    return value
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_check_one_plain_line),
+]
+"""A non-empty, trimmed line of text: no line break, control character or bidi override (they
+would break one-line output and manifests, or make printed text lie about its bytes)."""
 
 CreditPoints = Annotated[
     Decimal,

@@ -13,6 +13,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from balint_cme.text import strip_invisible
+
 __all__ = ["neutralise_cell", "safe_slug", "write_atomically"]
 
 _WINDOWS_RESERVED = {
@@ -46,17 +48,20 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         raise
 
 
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""Formula starts: = + - @ (and their full-width forms, which some spreadsheets accept), tab, CR."""
 
 
 def neutralise_cell(value: str) -> str:
     """A spreadsheet cell text that no spreadsheet will run as a formula.
 
-    Text starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
-    (OWASP "CSV injection"), so "=HYPERLINK(...)" is shown as text. Every CSV, TSV and XLSX
-    the project writes passes its text cells through this; numbers are written as numbers.
+    Text starting with `=`, `+`, `-`, `@` (or a full-width form), a tab or a carriage return
+    gets a leading `'` (OWASP "CSV injection"), so "=HYPERLINK(...)" is shown as text; so does
+    text in which one of them follows only characters that draw nothing (NUL, FS, ESC, a
+    zero-width space, a BOM, spaces), which a spreadsheet may skip. Every CSV, TSV and XLSX the
+    project writes passes its text cells through this; numbers are written as numbers.
     """
-    if value.startswith(_FORMULA_TRIGGERS):
+    if value.startswith(_FORMULA_TRIGGERS) or strip_invisible(value).startswith(_FORMULA_TRIGGERS):
         return "'" + value
     return value
 

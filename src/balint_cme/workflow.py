@@ -49,6 +49,7 @@ from balint_cme.display import display_width, pad
 from balint_cme.errors import (
     CertificateError,
     DataFileError,
+    LedgerError,
     UnrenderableTextError,
     VerificationError,
 )
@@ -60,9 +61,10 @@ from balint_cme.io.pars import (
 )
 from balint_cme.io.reports import AttendanceReading, ReportSpec, UnmatchedRow, read_reports
 from balint_cme.io.series_file import load_series, parse_series, read_series_file
-from balint_cme.ledger import CertificateRecord, Ledger, PersonRecord
+from balint_cme.ledger import CertificateRecord, Confirmation, Ledger, PersonRecord
 from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
+from balint_cme.text import visible
 
 __all__ = [
     "CertifyResult",
@@ -231,8 +233,10 @@ def format_unmatched(rows: Sequence[UnmatchedRow]) -> list[str]:
     for row in rows:
         who = row.name + (f" <{row.email}>" if row.email else "")
         lines.append(
-            f"  {row.file} line {row.line}: {who}, session {row.session}, {row.minutes} min "
-            f"({row.reason})"
+            visible(
+                f"  {row.file} line {row.line}: {who}, session {row.session}, {row.minutes} min "
+                f"({row.reason})"
+            )
         )
     return lines
 
@@ -249,7 +253,9 @@ def format_credits_table(
     )
     header += f"  {'credit':>7}  {'hours':>6}"
     lines = [
-        f"{series.title} ({series.id}): maximum {series.credit.series_maximum:.2f} credits",
+        visible(
+            f"{series.title} ({series.id}): maximum {series.credit.series_maximum:.2f} credits"
+        ),
         "",
         header,
     ]
@@ -270,7 +276,9 @@ def format_credits_table(
         lines.append("")
         lines.extend(format_unmatched(reading.unmatched))
     for note in reading.notes:
-        lines.append(f"note: {note}")
+        lines.append(visible(f"note: {note}"))
+    # Names and values from files are shown with control and bidi characters escaped, so a
+    # line break in a report's name cannot forge a line of this table.
     return "\n".join(lines)
 
 
@@ -343,23 +351,60 @@ def _staging(out_dir: Path) -> Iterator[Path]:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _publish(rendered: Sequence[RenderedFile], out_dir: Path) -> None:
-    """Move a complete batch from the staging folder into `out_dir`, one atomic rename each.
+class _Published:
+    """Files moved into `out_dir` by _publish(), and what each replaced, until the ledger
+    confirms them: take_back() restores the folder as it was."""
+
+    def __init__(self, out_dir: Path, kept: Path) -> None:
+        self.out_dir = out_dir
+        self.kept = kept
+        """A folder (inside the staging folder) holding a link to each file replaced."""
+        self.moved: list[tuple[Path, Path | None]] = []
+        """(published file, the earlier file's kept link or None) in publishing order."""
+
+    def take_back(self) -> None:
+        """Undo the publishing: earlier files back in place, new ones removed (best effort:
+        a file that cannot be restored stays unconfirmed, which `ledger check-files` and the
+        next run see)."""
+        for target, previous in reversed(self.moved):
+            with contextlib.suppress(OSError):
+                if previous is not None:
+                    os.replace(previous, target)
+                else:
+                    target.unlink()
+        self.moved.clear()
+
+
+def _publish(rendered: Sequence[RenderedFile], out_dir: Path, staging: Path) -> _Published:
+    """Move a complete batch from the staging folder into `out_dir`, one atomic rename each,
+    keeping a link to every file it replaces so the batch can be taken back.
 
     Raises:
-        CertificateError: a name is taken by a folder, or a file cannot be moved.
+        CertificateError: a name is taken by a folder, or a file cannot be moved (the files
+            already moved are taken back).
     """
     files = sorted({file.path for file in rendered})
+    published = _Published(out_dir, staging / ".replaced")
     try:
         for path in files:  # checked first, so a blocked name moves nothing
             if (out_dir / path.name).is_dir():
                 raise IsADirectoryError(
                     errno.EISDIR, "a folder has the name", str(out_dir / path.name)
                 )
+        published.kept.mkdir()
         for path in files:
-            os.replace(path, out_dir / path.name)
+            target = out_dir / path.name
+            previous: Path | None = published.kept / path.name
+            try:
+                os.link(target, published.kept / path.name)
+            except FileNotFoundError:
+                previous = None
+            os.replace(path, target)
+            published.moved.append((target, previous))
     except OSError as err:
+        published.take_back()
         raise CertificateError(f"cannot write certificates to {out_dir}: {err}") from err
+    return published
 
 
 def _sealing_key(
@@ -489,11 +534,13 @@ def _plan(
             check_renderable(draft, layout)
         except UnrenderableTextError as err:
             if not skip_unrenderable:
-                # The draft is numbered "DRAFT": name the person instead.
-                raise CertificateError(
-                    f"{award.name} ({award.participant_id}): {err} "
-                    "(or certify --skip-unrenderable to certify the others)"
-                ) from err
+                # The draft is numbered "DRAFT": name the person, not a number not yet given.
+                raise UnrenderableTextError(
+                    err.field,
+                    err.characters,
+                    person=err.person or f"{award.name} ({award.participant_id})",
+                    advice=f"{err.advice} (or certify --skip-unrenderable to certify the others)",
+                ) from None
             shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in err.characters)
             unrenderable.append(
                 SkippedPerson(
@@ -673,10 +720,10 @@ def certify(
             progress=progress,
             key=KeyRing(sealing_keys.values()),
         )
-        _publish(rendered, out_dir)
         issued: list[IssuedCertificate] = []
         # Said where credit is certified, not only in the `credits` preview.
         warnings: list[str] = list(reading.double_evidence)
+        confirmations: list[Confirmation] = []
         for certificate, outcome, person, file in zip(
             certificates, outcomes, people, rendered, strict=True
         ):
@@ -694,13 +741,14 @@ def certify(
                         "its claims and code are unchanged"
                     )
             else:
-                ledger.confirm(
-                    certificate.number,
-                    certificate.version,
-                    pdf_sha256=file.sha256,
-                    file_name=relative if not merged else f"{relative}#page={file.page}",
-                    verification_code=certificate.verification_code,
-                    actor=actor,
+                confirmations.append(
+                    Confirmation(
+                        certificate.number,
+                        certificate.version,
+                        file.sha256,
+                        relative if not merged else f"{relative}#page={file.page}",
+                        certificate.verification_code,
+                    )
                 )
             issued.append(
                 IssuedCertificate(
@@ -720,6 +768,24 @@ def certify(
                     outcome=outcome,
                 )
             )
+        # Files first, then the ledger (a certificate is never recorded without its file);
+        # the whole batch is confirmed in one transaction, and if the ledger refuses any of it
+        # (e.g. one was revoked while the batch was drawn) every file is taken back, so the
+        # folder only ever shows what the ledger confirmed. A kill between the two leaves
+        # pending reservations that the next run completes.
+        published = _publish(rendered, out_dir, staging)
+        try:
+            if confirmations:
+                ledger.confirm_many(confirmations, actor=actor)
+        except LedgerError as err:
+            published.take_back()
+            raise LedgerError(
+                f"{err}; nothing from this run was published ({out_dir} is as it was) and the "
+                "other certificates stay reserved: run certify again to issue them"
+            ) from err
+        except BaseException:
+            published.take_back()
+            raise
         manifest = out_dir / "manifest.json"
         write_atomically(manifest, _manifest_bytes(series, issued, skipped, reading.unmatched))
     return CertifyResult(
@@ -952,7 +1018,12 @@ def load_layout(path: Path) -> CertificateLayout:
         if key in data:
             data[key] = anchored(data[key])
     if isinstance(data.get("extra_fonts"), list):
-        data["extra_fonts"] = [anchored(item) for item in data["extra_fonts"]]
+        data["extra_fonts"] = [
+            {**item, "path": anchored(item["path"])}
+            if isinstance(item, dict) and "path" in item
+            else anchored(item)
+            for item in data["extra_fonts"]
+        ]
     for item in (
         data.get("signature_images", []) if isinstance(data.get("signature_images"), list) else []
     ):
@@ -1032,7 +1103,10 @@ def verify_certificate_pdf(
     ):
         return result
     checked = result.evolve(revocation_checked=True)
-    record = ledger.certificate(claims.number, claims.version)
+    # Only rows proven against the audit chain answer (LedgerTamperedError otherwise): the
+    # record compared with the PDF and the revocation state both come from this status.
+    status = ledger.certificate_status(claims.number, claims.version)
+    record = status.certificate
     if record is None or record.verification_code is None:
         return checked.evolve(
             status=VerificationStatus.UNKNOWN,
@@ -1077,7 +1151,6 @@ def verify_certificate_pdf(
         )
     elif not result.page_sealed:
         notes.append("issued before page seals: proven by the file recorded in the ledger")
-    status = ledger.status(claims.number, claims.version)
     if status.state in _LEDGER_STATES:
         return checked.evolve(
             status=_LEDGER_STATES[status.state], problems=(status.describe(),), notes=notes
@@ -1132,7 +1205,8 @@ def verify_certificate(
     result = verify_code(code, claims_from_record(record), keys).evolve(revocation_checked=True)
     if not result.is_valid or result.claims is None:
         return result
-    status = ledger.status(result.claims.number, result.claims.version)
+    # Only rows proven against the audit chain answer (LedgerTamperedError otherwise).
+    status = ledger.certificate_status(result.claims.number, result.claims.version)
     if status.state in _LEDGER_STATES:
         return result.evolve(status=_LEDGER_STATES[status.state], problems=(status.describe(),))
     if status.state != "valid":

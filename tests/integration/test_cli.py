@@ -452,6 +452,11 @@ def test_certify_with_a_name_no_font_covers_changes_nothing(
     )
     assert code == 1
     assert "U+738B" in err
+    # One line naming the person (name and id) and every missing character.
+    assert err.count("\n") == 1
+    assert "certificate for 王秀英 (p01): name:" in err
+    assert all(c in err for c in ("'王'", "'秀'", "'英'"))
+    assert "DRAFT" not in err
     assert not out_dir.exists()
     assert not (workspace / "ledger.sqlite3").exists() or main(["ledger", "check"]) == 0
 

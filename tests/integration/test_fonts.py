@@ -74,6 +74,9 @@ def test_cjk_name_without_a_cjk_font_fails_naming_the_characters(series_2020: Se
     assert error.field == "name"
     assert error.characters == ("山", "田", "太", "郎")
     assert "'山' (U+5C71)" in str(error)
+    # Whose certificate it is, and every missing character, so the office can act on it.
+    assert f"certificate FMMS-2020-0002 for {CJK_NAME} (p02): name:" in str(error)
+    assert all(f"'{c}'" in str(error) for c in "山田太郎")
     with pytest.raises(UnrenderableTextError):
         check_renderable(certificate)
 
@@ -100,8 +103,15 @@ def test_character_outside_every_font_still_fails_with_a_fallback(
 
 def test_postscript_outline_font_is_refused_with_advice(tmp_path: Path) -> None:
     font = _box_font(tmp_path / "box.otf", "山", cff=True)
-    with pytest.raises(CertificateError, match=r"TrueType \(\.ttf\)"):
+    with pytest.raises(CertificateError, match=r"PostScript \(CFF\).*TrueType font \(\.ttf"):
         load_font_file(font)
+
+
+def test_otf_with_truetype_outlines_is_accepted(series_2020: Series, tmp_path: Path) -> None:
+    font = _box_font(tmp_path / "box-cjk.otf", "山田太郎")
+    layout = CertificateLayout(extra_fonts=(font,))
+    text = flat(page_text(render_pdf(certificate_for(renamed(series_2020, CJK_NAME)), layout)))
+    assert f"{CJK_NAME}, DO" in text
 
 
 def test_missing_font_file_is_a_certificate_error(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from pydantic import ValidationError
 
 from balint_cme import AttendanceRegister, CreditAward, DataFileError, Series, award_series
 from balint_cme.io.pars import (
@@ -207,8 +208,10 @@ def test_hostile_names_are_neutralised_in_tsv_and_xlsx(
 ) -> None:
     hostile = {
         "given_name": '=HYPERLINK("http://example.com","x")',
-        "family_name": "+1\tcmd|' /C calc'!A0",
+        "family_name": "+1 cmd|' /C calc'!A0",
     }
+    with pytest.raises(ValidationError, match="U\\+0009"):  # a tab is refused in a name
+        pars_series(series_2020, family_name="+1\tcmd")
     report = report_for(pars_series(series_2020, **hostile), {"p01"}, columns)
     row = format_pars_tsv(report, columns).split("\r\n")[1].split("\t")
     assert len(row) == len(columns.columns)

@@ -91,6 +91,8 @@ class Certificate(DomainModel):
     seal: Seal
     verify_url: str | None = None
     """Where the QR code points; None puts the code alone in the QR code."""
+    participant_id: str = ""
+    """Who the certificate is for in the series (not printed, not sealed): named in errors."""
 
     @model_validator(mode="after")
     def _check_amount_matches_kind(self) -> Self:
@@ -317,7 +319,14 @@ def build_certificate(
             verify_url = verify_url_template.replace("{code}", quote(seal.code, safe="")).replace(
                 "{number}", quote(claims.number, safe="")
             )
-        return Certificate.model_validate({**fields, "seal": seal, "verify_url": verify_url})
+        return Certificate.model_validate(
+            {
+                **fields,
+                "seal": seal,
+                "verify_url": verify_url,
+                "participant_id": award.participant_id,
+            }
+        )
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "certificate"

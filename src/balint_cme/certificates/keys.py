@@ -33,6 +33,7 @@ __all__ = [
     "default_key_dir",
     "default_key_path",
     "load_key",
+    "load_key_folder",
     "load_key_ring",
     "load_or_create_default_key",
     "load_retired_keys",
@@ -153,6 +154,13 @@ def _check_permissions(path: Path, status: os.stat_result) -> None:
             f"(mode {stat.S_IMODE(status.st_mode):04o}); anyone who reads it can issue "
             f"certificates. Run `chmod 600 {path}` and try again."
         )
+    # As OpenSSH: the file must be yours (or root's). Another user's file can be replaced by
+    # them at any time with a key they also hold, whatever its mode says today.
+    if status.st_uid not in (os.getuid(), 0):
+        raise VerificationError(
+            f"refusing key file {path}: it belongs to another user (uid {status.st_uid}), who "
+            "can change it. Use a key file you own (copy it, then `chmod 600` the copy)."
+        )
 
 
 def load_key(path: Path) -> SigningKey:
@@ -160,7 +168,7 @@ def load_key(path: Path) -> SigningKey:
 
     Raises:
         VerificationError: the file can be read by group or others (the message says to run
-            `chmod 600 FILE`), or is not a regular file.
+            `chmod 600 FILE`), belongs to another user (not root), or is not a regular file.
         DataFileError: the file is missing, unreadable, too large or not a key file.
     """
     path = Path(path)
@@ -248,53 +256,105 @@ def load_or_create_default_key() -> tuple[SigningKey, Path, bool]:
 def load_key_ring(paths: Iterable[Path]) -> KeyRing:
     """Every key in `paths`; a folder contributes each of its `*.key` files.
 
+    Named explicitly, every file must be a key file (load_key_folder() is the lenient scan
+    used beside the default key). Copies of one key are harmless.
+
     Raises:
         VerificationError, DataFileError: as load_key(); two files holding different keys
             under one id.
     """
-    keys: list[SigningKey] = []
+    found: list[tuple[Path, SigningKey]] = []
     for entry in paths:
         entry = Path(entry)
-        if entry.is_dir():
-            keys.extend(load_key(found) for found in sorted(entry.glob("*.key")))
-        else:
-            keys.append(load_key(entry))
-    return KeyRing(keys)
+        files = sorted(entry.glob("*.key")) if entry.is_dir() else [entry]
+        found.extend((file, load_key(file)) for file in files)
+    return _ring_of(found)
+
+
+def _scan_folder(
+    folder: Path, *, skip: Path | None = None
+) -> tuple[list[tuple[Path, SigningKey]], list[str]]:
+    """(file, key) for every `*.key` file in `folder` that holds a key, and a note for each
+    that does not. Keys are told apart by the id inside the file, never by the file's name.
+
+    Raises:
+        VerificationError: a key file others can read or change, or one of another user.
+    """
+    found: list[tuple[Path, SigningKey]] = []
+    notes: list[str] = []
+    for candidate in sorted(folder.glob("*.key")):
+        if skip is not None and candidate.name == skip.name:
+            continue
+        try:
+            found.append((candidate, load_key(candidate)))
+        except DataFileError as err:
+            notes.append(f"skipped {candidate}: {err.reason}")
+    return found, notes
+
+
+def _ring_of(found: Iterable[tuple[Path, SigningKey]]) -> KeyRing:
+    """The keys, each id once: copies of one key are harmless; two secrets under one id are
+    refused, naming both files (one of them is not the key it claims to be)."""
+    by_id: dict[str, tuple[Path, SigningKey]] = {}
+    for path, key in found:
+        seen = by_id.setdefault(key.key_id, (path, key))
+        if seen[1] != key:
+            raise VerificationError(
+                f"two different keys share the key id {key.key_id!r} ({seen[0]} and {path}): "
+                "remove the one that is not the provider's"
+            )
+    return KeyRing(key for _, key in by_id.values())
+
+
+def load_key_folder(path: Path) -> tuple[KeyRing, tuple[str, ...]]:
+    """The signing key at `path` and every key beside it (retired by rotate_key(), backups).
+
+    Every `*.key` file in the folder is read and known by the key id inside it, whatever its
+    name: a backup copy (`cp -p signing.key signing-backup.key`) is the same key, harmless; a
+    file there that is not a key file is skipped, with a note returned for it.
+
+    Raises:
+        VerificationError, DataFileError: as load_key() for `path` itself; a key file in the
+            folder that others can read or change or that another user owns; two files with
+            different keys under one id.
+    """
+    path = Path(path)
+    signing = load_key(path)
+    found, notes = _scan_folder(path.parent, skip=path)
+    return _ring_of([(path, signing), *found]), tuple(notes)
 
 
 def retired_key(path: Path, key_id: str) -> SigningKey | None:
-    """The key rotate_key() retired from `path` under `key_id` (`<key id>.key` beside it).
+    """The key with id `key_id` beside the signing key at `path` (retired by rotate_key()).
 
-    Returns None when there is no such file.
+    `<key id>.key` is looked at first; otherwise every `*.key` file in the folder (files that
+    are not keys are passed over). Returns None when no file there holds that key id.
 
     Raises:
-        VerificationError, DataFileError: as load_key(); the file holds another key id.
+        VerificationError, DataFileError: as load_key_folder().
     """
     if not _KEY_ID.fullmatch(key_id):
         return None
-    candidate = Path(path).with_name(f"{key_id}.key")
-    if not candidate.is_file():
-        return None
-    key = load_key(candidate)
-    if key.key_id != key_id:
-        raise VerificationError(f"key file {candidate} holds key {key.key_id!r}, not {key_id!r}")
-    return key
+    path = Path(path)
+    candidate = path.with_name(f"{key_id}.key")
+    if candidate.is_file() and candidate.name != path.name:
+        with contextlib.suppress(DataFileError):
+            key = load_key(candidate)
+            if key.key_id == key_id:
+                return key
+    found, _ = _scan_folder(path.parent, skip=path)
+    return _ring_of(found).get(key_id)
 
 
 def load_retired_keys(path: Path) -> tuple[SigningKey, ...]:
-    """Every key rotate_key() retired from `path`: the `<key id>.key` files beside it.
+    """Every key beside the signing key at `path` (not that key itself), by the id inside.
 
     Raises:
-        VerificationError, DataFileError: as retired_key().
+        VerificationError, DataFileError: as load_key_folder().
     """
     path = Path(path)
-    found = []
-    for candidate in sorted(path.parent.glob("*.key")):
-        if candidate.name != path.name and _KEY_ID.fullmatch(candidate.stem):
-            key = retired_key(path, candidate.stem)
-            if key is not None:
-                found.append(key)
-    return tuple(found)
+    found, _ = _scan_folder(path.parent, skip=path)
+    return tuple(sorted(_ring_of(found), key=lambda key: key.key_id))
 
 
 def rotate_key(path: Path, *, key_id: str | None = None) -> tuple[SigningKey, Path]:

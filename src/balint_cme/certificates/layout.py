@@ -20,6 +20,7 @@ __all__ = [
     "LETTER_LANDSCAPE",
     "CertificateLayout",
     "Colour",
+    "FontSource",
     "SignatureImage",
 ]
 
@@ -50,6 +51,14 @@ class SignatureImage(DomainModel):
     """A PNG or JPEG file; drawn keeping its aspect ratio within the space above the line."""
 
 
+class FontSource(DomainModel):
+    """One face of a font collection (.ttc/.otc), e.g. a CJK face of a system font."""
+
+    path: Path
+    index: Annotated[int, Field(ge=0, le=255)] = 0
+    """Which face of the collection, counted from 0."""
+
+
 class CertificateLayout(DomainModel):
     """Page geometry, type and ornament of a certificate. Every size is in PDF points (1/72 in)."""
 
@@ -74,8 +83,11 @@ class CertificateLayout(DomainModel):
     footer_size: Points = 8.6
     min_scale: Annotated[float, Field(gt=0, le=1)] = 0.45
     """The smallest fraction of these sizes that fitting may shrink text to."""
-    extra_fonts: tuple[Path, ...] = ()
-    """TrueType files tried, in order, for characters Noto Sans lacks (e.g. a CJK .ttf)."""
+    extra_fonts: tuple[Path | FontSource, ...] = ()
+    """Fonts tried, in order, for characters Noto Sans and the packaged script fonts lack
+    (Hebrew, CJK, ...): a .ttf, an .otf with TrueType outlines, or a FontSource naming one face
+    of a .ttc collection (in TOML: `{ path = "msgothic.ttc", index = 0 }`). Shaped with
+    HarfBuzz."""
     font_cache_dir: Path | None = None
     """Where static Noto Sans instances are cached; None means fonts.default_cache_dir()."""
     logo: Path | None = None

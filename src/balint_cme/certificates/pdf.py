@@ -12,6 +12,7 @@ with the key, a page seal binding everything the file displays to them (page_sea
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import re
 import threading
@@ -32,7 +33,15 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from balint_cme.certificates.content import Certificate
-from balint_cme.certificates.fonts import FontFile, load_font_file, missing_characters, noto_sans
+from balint_cme.certificates.fonts import (
+    FontFile,
+    ScriptFont,
+    complex_script,
+    load_font_file,
+    needs_shaping,
+    noto_sans,
+    script_font,
+)
 from balint_cme.certificates.formatting import (
     format_amount,
     format_date,
@@ -40,9 +49,11 @@ from balint_cme.certificates.formatting import (
     format_hours,
     join_names,
 )
+from balint_cme.certificates.glyphs import ShapedFace, glyph_operators
 from balint_cme.certificates.keys import KeyRing, SigningKey
-from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
+from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout, FontSource
 from balint_cme.certificates.page_seal import PAGE_SEAL_KEY, PAGE_SEAL_PLACEHOLDER
+from balint_cme.certificates.shaping import mirrored_reversed, visual_runs
 from balint_cme.certificates.verification import metadata_record, seal_page
 from balint_cme.errors import CertificateError, UnrenderableTextError
 
@@ -68,22 +79,115 @@ class Span(NamedTuple):
 # Fonts
 
 
-@dataclass(frozen=True)
+# A font a character is drawn with: a reportlab font name (Noto Sans, unshaped: Latin, Greek,
+# Cyrillic) or a face shaped with HarfBuzz (the complex scripts and the fonts a user names).
+_Face = str | ShapedFace
+
+
 class _Fonts:
-    primary: dict[str, str]
-    """Style → reportlab font name of the Noto Sans instance."""
-    fallbacks: tuple[str, ...]
-    coverage: dict[str, frozenset[int]]
+    """The fonts of one layout, and which one draws each character."""
 
-    def chain(self, style: Style) -> tuple[str, ...]:
-        return (self.primary[style], *self.fallbacks)
+    def __init__(
+        self,
+        primary: dict[str, str],
+        coverage: dict[str, frozenset[int]],
+        extras: tuple[ShapedFace, ...],
+        cache_dir: Path | None,
+    ) -> None:
+        self.primary = primary
+        """Style → reportlab font name of the Noto Sans instance."""
+        self.coverage = coverage
+        self.extras = extras
+        """The fonts the layout names, tried in order after Noto Sans."""
+        self._cache_dir = cache_dir
+        self._scripts: dict[tuple[str, str], ShapedFace | None] = {}
+        self._lock = threading.Lock()
+        self.simple = {
+            style: frozenset(
+                point
+                for point in coverage[name]
+                if not needs_shaping(chr(point)) and complex_script(chr(point)) is None
+            )
+            for style, name in primary.items()
+        }
+        """Style → code points Noto Sans draws unshaped: text made only of these needs no
+        font choice per character (the fast path for Latin, Greek and Cyrillic lines)."""
 
-    def coverages(self, style: Style) -> tuple[frozenset[int], ...]:
-        return tuple(self.coverage[name] for name in self.chain(style))
+    def script_face(self, script: ScriptFont, style: Style) -> ShapedFace | None:
+        """The packaged font for a complex script, made on first need (None: not installed)."""
+        weight = "bold" if style == "bold" else "regular"
+        key = (script.script, weight)
+        with self._lock:
+            if key in self._scripts:
+                return self._scripts[key]
+        font = script_font(script, style, cache_dir=self._cache_dir)
+        face = None if font is None else _shaped_face(f"BalintCme-{font.label}", font)
+        with self._lock:
+            self._scripts[key] = face
+        return face
+
+    def choose(self, character: str, style: Style, previous: _Face | None) -> _Face | None:
+        """The font that draws `character` (None: no configured font can)."""
+        point = ord(character)
+        if previous is not None and (
+            character.isspace() or unicodedata.category(character).startswith("M")
+        ):
+            # A space or combining mark stays with its neighbours' font when it can.
+            covered = (
+                previous.coverage if isinstance(previous, ShapedFace) else self.coverage[previous]
+            )
+            if point in covered:
+                return previous
+        script = complex_script(character)
+        if script is not None:
+            face = self.script_face(script, style)
+            if face is not None and point in face.coverage:
+                return face
+        elif not needs_shaping(character):
+            name = self.primary[style]
+            if point in self.coverage[name]:
+                return name
+        for extra in self.extras:
+            if point in extra.coverage:
+                return extra
+        if character.isspace():
+            return self.primary[style]
+        return None
+
+    def missing(self, text: str, style: Style) -> tuple[str, ...]:
+        """Characters of `text` (after NFC) no font can draw, each once, in order."""
+        text = unicodedata.normalize("NFC", text)
+        simple = self.simple[style]
+        if all(ord(character) in simple or character.isspace() for character in text):
+            return ()
+        missing: list[str] = []
+        previous: _Face | None = None
+        for character in text:
+            chosen = self.choose(character, style, previous)
+            if chosen is None:
+                if character not in missing:
+                    missing.append(character)
+            else:
+                previous = chosen
+        return tuple(missing)
 
 
 _font_lock = threading.Lock()
 _font_sets: dict[tuple[str, tuple[str, ...]], _Fonts] = {}
+_faces: dict[str, ShapedFace] = {}
+
+
+def _shaped_face(name: str, font: FontFile) -> ShapedFace:
+    with _font_lock:
+        known = _faces.get(name)
+    if known is None:
+        try:
+            known = ShapedFace(name, font)
+        except Exception as err:  # fontTools and HarfBuzz raise many types on bad files
+            raise CertificateError(f"cannot embed font {font.label}: {err}") from err
+        with _font_lock:
+            known = _faces.setdefault(name, known)
+    return known
 
 
 def _register(name: str, font: FontFile) -> frozenset[int]:
@@ -92,7 +196,7 @@ def _register(name: str, font: FontFile) -> frozenset[int]:
         registered = pdfmetrics.getFont(name)
     except KeyError:
         try:
-            registered = TTFont(name, font.open())
+            registered = TTFont(name, font.open(), shapable=False)
         except Exception as err:  # reportlab raises bare TTFError/ValueError/... on bad files
             raise CertificateError(f"cannot embed font {font.label}: {err}") from err
         pdfmetrics.registerFont(registered)
@@ -100,9 +204,15 @@ def _register(name: str, font: FontFile) -> frozenset[int]:
     return frozenset(code for code, glyph in char_to_glyph.items() if glyph)
 
 
+def _font_key(source: Path | FontSource) -> str:
+    if isinstance(source, FontSource):
+        return f"{source.path}#{source.index}"
+    return str(source)
+
+
 def _fonts(layout: CertificateLayout) -> _Fonts:
     cache = str(layout.font_cache_dir or "")
-    extras = tuple(str(path) for path in layout.extra_fonts)
+    extras = tuple(_font_key(source) for source in layout.extra_fonts)
     key = (cache, extras)
     with _font_lock:
         known = _font_sets.get(key)
@@ -115,15 +225,17 @@ def _fonts(layout: CertificateLayout) -> _Fonts:
             name = f"BalintCme-{font.label}"
             coverage[name] = _register(name, font)
             primary[style] = name
-        fallbacks = []
-        for index, path in enumerate(layout.extra_fonts):
-            font = load_font_file(path)
-            name = f"BalintCme-Extra{index}-{abs(hash(str(path))):x}"
-            coverage[name] = _register(name, font)
-            fallbacks.append(name)
-        made = _Fonts(primary, tuple(fallbacks), coverage)
-        _font_sets[key] = made
-        return made
+    faces = []
+    for source, source_key in zip(layout.extra_fonts, extras, strict=True):
+        if isinstance(source, FontSource):
+            font = load_font_file(source.path, source.index)
+        else:
+            font = load_font_file(source)
+        digest = hashlib.sha256(source_key.encode()).hexdigest()[:10]
+        faces.append(_shaped_face(f"BalintCme-{font.label}-{digest}", font))
+    made = _Fonts(primary, coverage, tuple(faces), layout.font_cache_dir)
+    with _font_lock:
+        return _font_sets.setdefault(key, made)
 
 
 def _clean(text: str) -> str:
@@ -138,39 +250,47 @@ def _clean(text: str) -> str:
 class _Typesetter:
     def __init__(self, fonts: _Fonts) -> None:
         self.fonts = fonts
-        self._runs: dict[tuple[str, Style], tuple[tuple[str, str], ...]] = {}
+        self._runs: dict[tuple[str, Style], tuple[tuple[_Face, str, bool], ...]] = {}
         self._units: dict[tuple[str, Style], float] = {}
 
-    def runs(self, text: str, style: Style) -> tuple[tuple[str, str], ...]:
-        """(font name, text) pieces: each character in the first font of the chain that has it."""
+    def runs(self, text: str, style: Style) -> tuple[tuple[_Face, str, bool], ...]:
+        """(font, text, right-to-left) pieces in visual order, left to right.
+
+        Each character goes to the font that draws it (fonts.choose); right-to-left runs are
+        ordered by the bidi algorithm. A character no font draws stays with Noto Sans (the
+        coverage check refuses such text before anything is drawn).
+        """
         key = (text, style)
         known = self._runs.get(key)
         if known is not None:
             return known
-        chain = self.fonts.chain(style)
-        pieces: list[tuple[str, str]] = []
-        current = chain[0]
-        buffer: list[str] = []
-        coverage = self.fonts.coverage
+        fonts = self.fonts
+        simple = fonts.simple[style]
+        if all(ord(character) in simple or character == " " for character in text):
+            made: tuple[tuple[_Face, str, bool], ...] = (
+                ((fonts.primary[style], text, False),) if text else ()
+            )
+            self._runs[key] = made
+            return made
+        choices: list[_Face] = []
+        previous: _Face | None = None
         for character in text:
-            point = ord(character)
-            if character.isspace() and point in coverage[current]:
-                chosen = current  # a space stays with its neighbours' font when it can
-            else:
-                chosen = next((name for name in chain if point in coverage[name]), chain[0])
-            if chosen != current and buffer:
-                pieces.append((current, "".join(buffer)))
-                buffer = []
-            current = chosen
-            buffer.append(character)
-        if buffer:
-            pieces.append((current, "".join(buffer)))
-        made = tuple(pieces)
+            chosen = fonts.choose(character, style, previous) or fonts.primary[style]
+            choices.append(chosen)
+            previous = chosen
+        made = tuple(
+            # A right-to-left run of Noto Sans (brackets, punctuation between Arabic words)
+            # is drawn by reportlab, which knows no direction: reverse and mirror it here.
+            (font, mirrored_reversed(piece), False)
+            if rtl and not isinstance(font, ShapedFace)
+            else (font, piece, rtl)
+            for font, piece, rtl in visual_runs(text, lambda index, _: choices[index])
+        )
         self._runs[key] = made
         return made
 
     def width(self, spans: Sequence[Span], size: float) -> float:
-        # TrueType widths scale linearly with size: measure each piece once, at size 1.
+        # Widths scale linearly with size: measure each piece once, at size 1.
         total = 0.0
         units = self._units
         for span in spans:
@@ -178,8 +298,10 @@ class _Typesetter:
             unit = units.get(key)
             if unit is None:
                 unit = sum(
-                    pdfmetrics.stringWidth(piece, font, 1.0)
-                    for font, piece in self.runs(span.text, span.style)
+                    font.width(piece, rtl)
+                    if isinstance(font, ShapedFace)
+                    else pdfmetrics.stringWidth(piece, font, 1.0)
+                    for font, piece, rtl in self.runs(span.text, span.style)
                 )
                 units[key] = unit
             total += unit
@@ -352,7 +474,13 @@ class _Page:
             text.setCharSpace(char_space)
         for span in spans:
             text.setFillColor(self.colour(span.colour, colour))
-            for font, piece in self.setter.runs(span.text, span.style):
+            for font, piece, rtl in self.setter.runs(span.text, span.style):
+                if isinstance(font, ShapedFace):
+                    glyphs = font.shape(piece, rtl)
+                    cast(Any, text)._code.append(
+                        glyph_operators(font, cast(Any, self.canvas)._doc, glyphs, size)
+                    )
+                    continue
                 text.setFont(font, size)
                 text.textOut(piece)
         if char_space:
@@ -791,15 +919,43 @@ def _fields(certificate: Certificate) -> Iterator[tuple[str, str, Style]]:
 def check_renderable(certificate: Certificate, layout: CertificateLayout = DEFAULT_LAYOUT) -> None:
     """Raise UnrenderableTextError if the layout's fonts cannot draw some character.
 
+    Complex scripts (Arabic, Devanagari, Tamil, Telugu, Thai, Khmer) are drawn shaped from the
+    packaged Noto fonts; other right-to-left and complex scripts (Hebrew, ...) and CJK only
+    from a font named in the layout's extra_fonts, never unshaped from Noto Sans.
+
     Raises:
-        UnrenderableTextError: names the field and the characters (with code points).
+        UnrenderableTextError: names the person, the field and every missing character (with
+            code points), and what would draw them.
         CertificateError: a configured font cannot be used.
     """
     fonts = _fonts(layout)
     for field, text, style in _fields(certificate):
-        missing = missing_characters(text, fonts.coverages(style))
+        missing = fonts.missing(text, style)
         if missing:
-            raise UnrenderableTextError(field, missing)
+            person = certificate.name + (
+                f" ({certificate.participant_id})" if certificate.participant_id else ""
+            )
+            raise UnrenderableTextError(
+                field,
+                missing,
+                person=person,
+                certificate=certificate.number,
+                advice=_advice(missing),
+            )
+
+
+def _advice(missing: Sequence[str]) -> str:
+    """What would draw `missing`: a script package to install, or a font to name."""
+    packages = sorted(
+        {script.package for c in missing if (script := complex_script(c)) is not None}
+    )
+    if packages:
+        return "install " + " and ".join(packages) + " (they come with balint-cme)"
+    return (
+        "name a font that covers them in the layout's extra_fonts (a .ttf, a .ttc face with "
+        "its index, or an .otf with TrueType outlines: certify --layout FILE; see "
+        "docs/certificates.md)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,12 @@ Imports only the core (model, attendance, credit), storage and errors: never cer
 """
 
 from balint_cme.ledger.chain import canonical_json
-from balint_cme.ledger.issuing import NUMBER_PATTERN, claims_fingerprint, format_number
+from balint_cme.ledger.issuing import (
+    NUMBER_PATTERN,
+    Confirmation,
+    claims_fingerprint,
+    format_number,
+)
 from balint_cme.ledger.records import (
     AuditEvent,
     CertificateRecord,
@@ -52,6 +57,7 @@ __all__ = [
     "CertificateState",
     "CertificateStatus",
     "ChainReport",
+    "Confirmation",
     "ConsentRecord",
     "Ledger",
     "ParticipationRecord",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -23,10 +24,15 @@ from balint_cme.ledger.schema import TABLES
 
 __all__ = [
     "GENESIS_HASH",
+    "PURGE_ACTION",
+    "SUBJECT_OWNED_TABLES",
     "canonical_json",
     "check_chain",
+    "check_rows_of",
     "event_hash",
     "event_json",
+    "format_anchor",
+    "parse_anchor",
     "row_hash",
     "row_key",
 ]
@@ -35,6 +41,24 @@ GENESIS_HASH = "0" * 64
 """The "previous hash" of the first event."""
 
 _MAX_LISTED_PROBLEMS = 100
+_ANCHOR = re.compile(r"([1-9][0-9]{0,17}):([0-9a-f]{64})")
+
+
+def format_anchor(seq: int, digest: str) -> str:
+    """ "SEQ:HASH": event SEQ's hash, which proves events 1..SEQ when the chain re-computes."""
+    return f"{seq}:{digest}"
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """(seq, hash) from "SEQ:HASH" (as printed after every change).
+
+    Raises:
+        ValueError: not an anchor.
+    """
+    match = _ANCHOR.fullmatch(text.strip().lower())
+    if match is None:
+        raise ValueError(f"{text[:80]!r} is not a ledger anchor like 1234:<64 hexadecimal digits>")
+    return int(match[1]), match[2]
 
 
 def _encode_extra(value: object) -> object:
@@ -141,7 +165,13 @@ def _check_events(
     rows: Iterable[tuple[int, str, str, str, str, str, str, str]],
     problems: _Problems,
     expected_rows: dict[str, str | None],
+    *,
+    hashes_at: dict[int, str] | None = None,
 ) -> tuple[int, int, str]:
+    """Re-compute every event's hash link; collect the row hashes the events record.
+
+    `hashes_at` maps the sequence numbers wanted to their stored hashes on return.
+    """
     previous = GENESIS_HASH
     last_seq = 0
     count = 0
@@ -166,6 +196,8 @@ def _check_events(
         text = f"[{seq},{at_text},{actor_text},{action_text},{dump(subject)},{details},{changes}]"
         if sha256((previous + text).encode("utf-8")).hexdigest() != stored:
             problems.add(f"audit event {seq} ({action} {subject}) was altered or its link broken")
+        if hashes_at is not None and seq in hashes_at:
+            hashes_at[seq] = stored
         if changes != "[]":
             try:
                 for table, key, digest in loads(changes):
@@ -204,14 +236,14 @@ def _check_tables(
     return checked
 
 
-def check_chain(connection: sqlite3.Connection, *, expected_head: str | None = None) -> ChainReport:
-    """Verify the whole audit chain and every covered row against it (one read transaction)."""
-    problems = _Problems()
-    expected_rows: dict[str, str | None] = {}
-    cursor = connection.execute(
-        "SELECT seq, at, actor, action, subject, details, changes, hash FROM audit ORDER BY seq"
-    )
-    events, last_seq, last_hash = _check_events(cursor, problems, expected_rows)
+_EVENTS_SQL = (
+    "SELECT seq, at, actor, action, subject, details, changes, hash FROM audit ORDER BY seq"
+)
+
+
+def _check_head(
+    connection: sqlite3.Connection, problems: _Problems, last_seq: int, last_hash: str
+) -> None:
     head: Any = connection.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
     if head is None:
         problems.add("the chain head record is missing")
@@ -220,6 +252,127 @@ def check_chain(connection: sqlite3.Connection, *, expected_head: str | None = N
             f"the chain head says event {head[0]} is the last, but the log ends at {last_seq} "
             "(events deleted or added outside balint_cme)"
         )
+
+
+_EVENT_COLUMNS = "seq, at, actor, action, subject, details, changes, hash"
+SUBJECT_OWNED_TABLES = frozenset({"numbers", "certificates"})
+"""Tables whose rows belong to one certificate number: every event that writes one has that
+number as its subject, or is a PURGE_ACTION event whose subject is the series (Writer enforces
+it), so the events about a certificate are found by the audit_by_subject index."""
+
+PURGE_ACTION = "series.purged"
+
+
+def _event_text(row: Sequence[Any]) -> str:
+    seq, at, actor, action, subject, details, changes = row[:7]
+    return event_json(seq, at, actor, action, subject, details, changes)
+
+
+def check_rows_of(
+    connection: sqlite3.Connection,
+    rows: dict[str, list[tuple[object, ...]]],
+    subject: str,
+    *,
+    also_subjects: Sequence[str] = (),
+) -> tuple[str, ...]:
+    """Problems with one subject's rows, each checked against the hash recorded by the LAST
+    audit event that wrote it (none missing, none unlogged).
+
+    `rows` maps a table of SUBJECT_OWNED_TABLES to the rows it holds for `subject` (values in TABLES
+    column order); `also_subjects` are other subjects whose events may write them (the series,
+    for a purge). Each such event's hash is re-computed from its predecessor's, and its
+    successor's from it (or the chain head must be it), so an event edited to match an edited
+    row is caught; and the log must have no gap up to the chain head. What this cannot catch,
+    the whole log re-hashed from the edit to the head, only an anchor kept elsewhere catches
+    (check_chain(anchor=...)); nor can a full check_chain(). Cost: a few indexed reads.
+    """
+    problems = _Problems()
+    expected: dict[str, str | None] = {}
+    marks = ", ".join("?" for _ in (subject, *also_subjects))
+    events = connection.execute(
+        f"SELECT {_EVENT_COLUMNS} FROM audit WHERE subject IN ({marks}) ORDER BY seq",
+        (subject, *also_subjects),
+    ).fetchall()
+    head: Any = connection.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+    last: Any = connection.execute("SELECT MAX(seq) FROM audit").fetchone()
+    if head is None or last[0] != head[0]:
+        problems.add("the audit log does not end at the chain head (events deleted or added)")
+    elif events:
+        # No event deleted since this subject's first one (a deleted revocation leaves a gap):
+        # counting that stretch is the one part of the check that grows with the log.
+        first = events[0][0]
+        counted: Any = connection.execute(
+            "SELECT COUNT(*) FROM audit WHERE seq >= ?", (first,)
+        ).fetchone()
+        if counted[0] != head[0] - first + 1:
+            problems.add(f"audit events after event {first} are missing (deleted)")
+    for event in events:
+        seq, stored, action = event[0], event[7], event[3]
+        before: Any = connection.execute(
+            "SELECT hash FROM audit WHERE seq = ?", (seq - 1,)
+        ).fetchone()
+        previous = GENESIS_HASH if seq == 1 else before[0] if before else None
+        if previous is None or event_hash(previous, _event_text(event)) != stored:
+            problems.add(f"audit event {seq} ({action} {event[4]}) was altered or its link broken")
+        after: Any = connection.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM audit WHERE seq = ?", (seq + 1,)
+        ).fetchone()
+        if after is not None and event_hash(stored, _event_text(after)) != after[7]:
+            problems.add(f"audit event {seq + 1} does not follow event {seq} (altered)")
+        if after is None and (head is None or (head[0], head[1]) != (seq, stored)):
+            problems.add(f"audit event {seq} is the last, but not the chain head")
+        try:
+            for table, key, digest in json.loads(event[6]):
+                if table in rows and (key == subject or key.startswith(subject + "/")):
+                    expected[f"{table}\x00{key}"] = digest
+        except (ValueError, TypeError, RecursionError):
+            problems.add(f"audit event {seq} has unreadable changes")
+    for table, held in rows.items():
+        for values in held:
+            key = row_key(table, values)
+            digest = expected.pop(f"{table}\x00{key}", None)
+            if digest is None:
+                problems.add(f"{table} row {key!r} is not in the audit log (added outside)")
+            elif row_hash(table, values) != digest:
+                problems.add(f"{table} row {key!r} differs from the audit log (edited outside)")
+    for name, digest in expected.items():
+        if digest is not None:
+            table, key = name.split("\x00", 1)
+            problems.add(f"{table} row {key!r} is missing (deleted outside)")
+    return tuple(problems.listed)
+
+
+def check_chain(
+    connection: sqlite3.Connection,
+    *,
+    expected_head: str | None = None,
+    anchor: tuple[int, str] | None = None,
+) -> ChainReport:
+    """Verify the whole audit chain and every covered row against it (one read transaction).
+
+    `anchor` (seq, hash) kept from an earlier change proves events 1..seq unchanged: the chain
+    must reach event seq and that event's re-computed hash must be the kept one. Events added
+    after it (legitimate growth) do not matter; a rewrite of any event up to it does.
+    """
+    problems = _Problems()
+    expected_rows: dict[str, str | None] = {}
+    hashes_at: dict[int, str] | None = {anchor[0]: ""} if anchor is not None else None
+    events, last_seq, last_hash = _check_events(
+        connection.execute(_EVENTS_SQL), problems, expected_rows, hashes_at=hashes_at
+    )
+    _check_head(connection, problems, last_seq, last_hash)
+    if anchor is not None and hashes_at is not None:
+        seq, digest = anchor
+        if seq > last_seq:
+            problems.add(
+                f"the anchor names event {seq}, but the log ends at event {last_seq} "
+                "(events cut off, or the anchor is from another ledger)"
+            )
+        elif hashes_at[seq] != digest:
+            problems.add(
+                f"event {seq}'s hash is not the anchor's {digest[:16]}...: the history up to "
+                "it was rewritten (or the anchor is from another ledger)"
+            )
     if expected_head is not None and expected_head != last_hash:
         problems.add(
             f"the last event's hash {last_hash[:16]}... is not the expected {expected_head[:16]}..."

@@ -29,6 +29,7 @@ from balint_cme.ledger.writer import Writer, fetch_row, parse_time
 
 __all__ = [
     "NUMBER_PATTERN",
+    "Confirmation",
     "PreparedClaims",
     "certificate_from_row",
     "check_confirmation",
@@ -147,6 +148,16 @@ def versions_of(connection: sqlite3.Connection, number: str) -> list[dict[str, A
     )
     columns = TABLES["certificates"].columns
     return [dict(zip(columns, values, strict=True)) for values in cursor]
+
+
+class Confirmation(NamedTuple):
+    """One item of Ledger.confirm_many(): the arguments of Ledger.confirm()."""
+
+    number: str
+    version: int
+    pdf_sha256: str
+    file_name: str
+    verification_code: str
 
 
 class PreparedClaims(NamedTuple):

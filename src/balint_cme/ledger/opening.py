@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from balint_cme.ledger.schema import (
 )
 from balint_cme.ledger.writer import Writer, format_time
 
-__all__ = ["initialise", "prepare_file", "rollback"]
+__all__ = ["check_private", "initialise", "owner_only_files", "prepare_file", "rollback"]
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _SYSTEM_ACTOR = "balint_cme"
@@ -35,12 +36,56 @@ def rollback(connection: sqlite3.Connection) -> None:
         connection.execute("ROLLBACK")
 
 
+@contextlib.contextmanager
+def owner_only_files() -> Iterator[None]:
+    """Files created inside the block (SQLite's -wal and -shm) are readable by the owner only.
+
+    The umask is process-wide; the Ledger is not shared between threads (see the README), and
+    SQLite gives those files the database's mode anyway: this covers the case it does not.
+    """
+    if os.name != "posix":
+        yield
+        return
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def check_private(path: Path) -> None:
+    """Refuse a ledger (or its -wal/-shm file) that other users can read or change, or that
+    belongs to another user: it holds birth dates and licence numbers."""
+    if os.name != "posix":
+        return  # Windows ACLs are not mode bits; the user profile folder protects the file.
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            status = candidate.stat()
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            raise DataFileError(candidate, f"cannot read the ledger: {err.strerror}") from err
+        mode = stat.S_IMODE(status.st_mode)
+        if mode & 0o077:
+            raise DataFileError(
+                candidate,
+                f"can be read or changed by other users (mode {mode:04o}), and the ledger holds "
+                f"birth dates and licence numbers: run `chmod 600 {candidate}` and try again",
+            )
+        if status.st_uid not in (os.getuid(), 0):  # as OpenSSH: yours, or root's
+            raise DataFileError(
+                candidate,
+                f"belongs to another user (uid {status.st_uid}), who can change it: a ledger "
+                "must be your own file (copy it, then `chmod 600` the copy)",
+            )
+
+
 def prepare_file(path: Path, *, create: bool) -> None:
     if path.is_dir():
         raise DataFileError(path, "is a directory, not a ledger file")
     try:
         with path.open("rb") as handle:
-            header = handle.read(len(_SQLITE_HEADER))
+            first_page = handle.read(100)
     except FileNotFoundError:
         if not create:
             raise DataFileError(path, "no ledger here (it is created on first use)") from None
@@ -56,10 +101,15 @@ def prepare_file(path: Path, *, create: bool) -> None:
         return
     except OSError as err:
         raise DataFileError(path, f"cannot read the ledger: {err.strerror}") from err
+    header = first_page[: len(_SQLITE_HEADER)]
     if not header and not create:
         raise DataFileError(path, "an empty file, not a balint_cme ledger")
     if header and header != _SQLITE_HEADER:
         raise DataFileError(path, "not a balint_cme ledger (not an SQLite database)")
+    # A file marked as a ledger is checked before it is opened at all; any other (a new or
+    # empty one) once initialise() has told whether it is a ledger (Ledger.open()).
+    if int.from_bytes(first_page[68:72], "big") == APPLICATION_ID:
+        check_private(path)
 
 
 def initialise(

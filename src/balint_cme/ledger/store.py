@@ -24,11 +24,25 @@ from typing import Any, Concatenate, Literal, ParamSpec, Self, TypeVar
 from balint_cme import places
 from balint_cme.attendance import AttendanceRecord
 from balint_cme.credit import CreditAward
-from balint_cme.errors import DataFileError, LedgerError, RetentionError
+from balint_cme.errors import DataFileError, LedgerError, LedgerTamperedError, RetentionError
 from balint_cme.ledger import issuing
-from balint_cme.ledger.chain import canonical_json, check_chain
+from balint_cme.ledger.chain import (
+    PURGE_ACTION,
+    canonical_json,
+    check_chain,
+    check_rows_of,
+    format_anchor,
+    parse_anchor,
+)
 from balint_cme.ledger.identity import emails_of, record_roster
-from balint_cme.ledger.opening import initialise, prepare_file, rollback
+from balint_cme.ledger.issuing import Confirmation
+from balint_cme.ledger.opening import (
+    check_private,
+    initialise,
+    owner_only_files,
+    prepare_file,
+    rollback,
+)
 from balint_cme.ledger.records import (
     AuditEvent,
     CertificateRecord,
@@ -183,17 +197,21 @@ class Ledger:
         if not 1 <= retention_years <= 100:
             raise ValueError("retention_years must be between 1 and 100")
         prepare_file(path, create=create)
+        # SQLite makes the -wal and -shm files as it needs them; whatever it makes is owner-only.
+        with owner_only_files():
+            try:
+                connection = sqlite3.connect(
+                    path, timeout=timeout_seconds, isolation_level=None, check_same_thread=True
+                )
+            except sqlite3.Error as err:
+                raise DataFileError(path, f"cannot open the ledger: {err}") from err
         try:
-            connection = sqlite3.connect(
-                path, timeout=timeout_seconds, isolation_level=None, check_same_thread=True
-            )
-        except sqlite3.Error as err:
-            raise DataFileError(path, f"cannot open the ledger: {err}") from err
-        try:
-            meta, notes = initialise(
-                connection, path, clock or _utc_now, number_prefix, retention_years
-            )
+            with owner_only_files():
+                meta, notes = initialise(
+                    connection, path, clock or _utc_now, number_prefix, retention_years
+                )
             prefix, years = meta["number_prefix"], int(meta["retention_years"])
+            check_private(path)  # a ledger holds birth dates and licence numbers
         except sqlite3.OperationalError as err:
             connection.close()
             raise DataFileError(path, f"cannot use the ledger: {err}") from err
@@ -571,6 +589,34 @@ class Ledger:
                 verification_code=verification_code,
             )
 
+    def confirm_many(
+        self, confirmations: Sequence[Confirmation], *, actor: str
+    ) -> tuple[CertificateRecord, ...]:
+        """confirm() for a whole batch in ONE transaction: every version is issued, or none.
+
+        Each item is (number, version, pdf_sha256, file_name, verification_code). A batch
+        whose files are published together is confirmed together, so a failure (e.g. one of
+        them revoked while the batch was drawn) leaves every one pending and the caller can
+        take every file back.
+
+        Raises:
+            LedgerError: as confirm(), for the first item refused; nothing is confirmed.
+        """
+        for _, _, pdf_sha256, file_name, code in confirmations:
+            issuing.check_confirmation(pdf_sha256, file_name, code)
+        with self._write(actor) as writer:
+            return tuple(
+                issuing.confirm(
+                    writer,
+                    number=issuing.normalise_number(number),
+                    version=version,
+                    pdf_sha256=pdf_sha256,
+                    file_name=file_name,
+                    verification_code=code,
+                )
+                for number, version, pdf_sha256, file_name, code in confirmations
+            )
+
     def revoke(self, number: str, *, reason: str, actor: str) -> CertificateRecord:
         """Revoke a certificate (its issued and any pending version); returns the revoked record.
 
@@ -594,6 +640,43 @@ class Ledger:
         if not issuing.NUMBER_PATTERN.fullmatch(key):
             return CertificateStatus(number=number.strip()[:60], state="unknown")
         with self._read() as connection:
+            return issuing.read_status(connection, key, version, pdf_sha256)
+
+    @_reading
+    def certificate_status(
+        self, number: str, version: int | None = None, *, pdf_sha256: str | None = None
+    ) -> CertificateStatus:
+        """status(), answered only from rows proven against the audit chain.
+
+        The number's `numbers` row and every version row of it (state, revocation,
+        supersession, hashes, code) must each equal what the last audit event that wrote it
+        recorded, and the event chain must re-compute to its head. This is what `verify` asks:
+        an UPDATE that un-revokes a certificate, a deleted version, a re-hashed event, all
+        raise rather than answer.
+
+        Raises:
+            LedgerTamperedError: a row or event differs from the chain (the message names it).
+        """
+        key = issuing.normalise_number(number)
+        if not issuing.NUMBER_PATTERN.fullmatch(key):
+            return CertificateStatus(number=number.strip()[:60], state="unknown")
+        with self._read() as connection:
+            rows = {
+                table: connection.execute(
+                    f"SELECT {', '.join(TABLES[table].columns)} FROM {table} WHERE number = ?",
+                    (key,),
+                ).fetchall()
+                for table in ("numbers", "certificates")
+            }
+            series = {
+                str(row[2]) for row in rows["numbers"]
+            }  # numbers: (number, seq, series_id, ...)
+            series |= {
+                str(row[2]) for row in rows["certificates"]
+            }  # (number, version, series_id, ...)
+            problems = check_rows_of(connection, rows, key, also_subjects=sorted(series))
+            if problems:
+                raise LedgerTamperedError(self.path, key, problems)
             return issuing.read_status(connection, key, version, pdf_sha256)
 
     @_reading
@@ -988,7 +1071,7 @@ class Ledger:
                 people_deleted += writer.delete("people", [pid])
                 writer.delete("consents", [pid])
             writer.event(
-                "series.purged",
+                PURGE_ACTION,
                 series_id,
                 {
                     "reason": reason,
@@ -1006,15 +1089,30 @@ class Ledger:
 
     # -- the audit chain -------------------------------------------------------------------
 
-    @_reading
-    def check_chain(self, *, expected_head: str | None = None) -> ChainReport:
+    def check_chain(
+        self, *, expected_head: str | None = None, anchor: str | None = None
+    ) -> ChainReport:
         """Verify every audit event's hash link and every covered row against the log.
 
-        `expected_head` is a head hash kept elsewhere (e.g. printed by an earlier check); if
-        given, the log must still end with it (a tail cut off and re-hashed is then caught).
+        `anchor` is "SEQ:HASH" as printed after a change (anchor()): events 1..SEQ must be
+        unchanged; events added since are fine. `expected_head` is a head hash kept elsewhere;
+        the log must still END with it (so it fails after any legitimate change too).
+
+        Raises:
+            ValueError: `anchor` is not "SEQ:HASH".
         """
+        kept = parse_anchor(anchor) if anchor is not None else None
+        return self._check_chain(expected_head, kept)
+
+    @_reading
+    def _check_chain(self, expected_head: str | None, kept: tuple[int, str] | None) -> ChainReport:
         with self._read() as connection:
-            return check_chain(connection, expected_head=expected_head)
+            return check_chain(connection, expected_head=expected_head, anchor=kept)
+
+    def anchor(self) -> str:
+        """ "SEQ:HASH" of the last audit event: keep it elsewhere; check_chain(anchor=...)
+        later proves that events 1..SEQ were not rewritten."""
+        return format_anchor(*self.head())
 
     @_reading
     def head(self) -> tuple[int, str]:

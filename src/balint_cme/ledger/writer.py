@@ -13,7 +13,15 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from balint_cme.ledger.chain import canonical_json, event_hash, event_json, row_hash, row_key
+from balint_cme.ledger.chain import (
+    PURGE_ACTION,
+    SUBJECT_OWNED_TABLES,
+    canonical_json,
+    event_hash,
+    event_json,
+    row_hash,
+    row_key,
+)
 from balint_cme.ledger.schema import TABLES
 
 __all__ = ["Writer", "fetch_row", "format_time", "parse_date", "parse_time"]
@@ -116,6 +124,12 @@ class Writer:
 
     def event(self, action: str, subject: str, details: Mapping[str, object]) -> None:
         """Append an audit event carrying the changes made since the last event."""
+        if action != PURGE_ACTION:
+            for table, key, _ in self._changes:
+                # certificate_status() checks a number's rows against the events found by their
+                # subject: an event writing them under another subject would be missed.
+                if table in SUBJECT_OWNED_TABLES and key.split("/", 1)[0] != subject:
+                    raise RuntimeError(f"{action} about {subject!r} writes {table} row {key!r}")
         details_text = canonical_json(dict(details))
         changes_text = canonical_json([list(change) for change in self._changes])
         self._changes = []
