@@ -15,8 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from balint_cme.cli import main
+from balint_cme.cli import _session_and_path, main
 from balint_cme.credit import award_series
 from balint_cme.errors import DataFileError
 from balint_cme.io.reports import read_reports
@@ -339,3 +341,27 @@ def test_read_reports_takes_paths_pairs_and_a_zone_per_file(fresh: Path) -> None
     odd.write_bytes(Path(REPORTS[0]).read_bytes())
     code = main(["credits", str(SERIES), "--attendance", str(odd)])
     assert code == 0
+
+
+@given(
+    name=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\\x00"),
+        min_size=1,
+        max_size=20,
+    ),
+    session=st.one_of(st.none(), st.integers(1, 999)),
+    zone=st.one_of(st.none(), st.sampled_from(["UTC", "America/New_York", "Europe/Berlin"])),
+)
+def test_attendance_argument_round_trips(name: str, session: int | None, zone: str | None) -> None:
+    """[SESSION=]FILE[@ZONE]: the zone is split off only when it is one; the file name stays
+    whole otherwise (an '@' in a file name is kept)."""
+    text = (f"{session}=" if session is not None else "") + name + (f"@{zone}" if zone else "")
+    path, parsed_session, parsed_zone = _session_and_path(text)
+    if zone is not None:
+        assert (str(path), parsed_session, parsed_zone) == (
+            str(Path(name)),
+            session,
+            zone,
+        ) or "=" in name
+    elif "@" not in name and "=" not in name:
+        assert (str(path), parsed_session, parsed_zone) == (str(Path(name)), session, None)
