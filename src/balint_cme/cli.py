@@ -969,6 +969,68 @@ def _cmd_pars_export(args: argparse.Namespace) -> int:
 PARS_INCOMPLETE = 3
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from balint_cme.web.app import create_app, run_server  # noqa: PLC0415 - the web extra
+    except ImportError as err:
+        return _fail(
+            f"serve needs the web extra ({err.name} is missing): pip install 'balint-cme[web]'"
+        )
+    ledger_path = Path(args.ledger) if args.ledger else default_ledger_path()
+    app = create_app(
+        ledger_path,
+        _key_ring(args),
+        counts_path=args.counts,
+        count_verifications=not args.no_counts,
+        lookups_per_minute=args.lookups_per_minute,
+        burst=args.burst,
+        cache_seconds=args.cache_seconds,
+    )
+    # One line per lookup (code hashed, never the name) from balint_cme.web; uvicorn's own
+    # access log is off because it would write the code in the path.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    print(
+        f"balint-cme: verifying at http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr
+    )
+    run_server(app, host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from balint_cme.web.publish import publish_site  # noqa: PLC0415 - only for this command
+
+    with _open_ledger(args, create=False) as ledger:
+        result = publish_site(ledger, _key_ring(args), args.out)
+    _out(
+        f"published {result.certificates} certificate answer(s) and {result.pdfs} PDF "
+        f"fingerprint(s) to {result.out}: {result.written} file(s) written, "
+        f"{result.unchanged} unchanged, {result.removed} removed"
+    )
+    return 0
+
+
+def _cmd_ledger_verifications(args: argparse.Namespace) -> int:
+    from balint_cme.web.counts import default_counts_path, read_counts  # noqa: PLC0415
+
+    ledger_path = Path(args.ledger) if args.ledger else default_ledger_path()
+    counts_path = args.counts or default_counts_path(ledger_path)
+    if not counts_path.exists():
+        _out(f"no verifications recorded (no counts file at {counts_path})")
+        return 0
+    counts = read_counts(counts_path, args.number)
+    totals: dict[str, list[int | str]] = {}
+    for count in counts:
+        total = totals.setdefault(count.number, [0, 0, ""])
+        total[0] = int(total[0]) + count.lookups
+        total[1] = int(total[1]) + count.uploads
+        total[2] = count.day.isoformat()
+    if not totals:
+        _out("no verifications recorded" + (f" for {args.number}" if args.number else ""))
+    for number, (lookups, uploads, last) in totals.items():
+        _out(f"{number}: {lookups} code lookup(s), {uploads} PDF check(s), last on {last}")
+    return 0
+
+
 def _cmd_paths(args: argparse.Namespace) -> int:
     settings = args.settings_file or user_settings_file()
     source = "--settings" if args.settings else "default"
@@ -1206,7 +1268,9 @@ def build_parser() -> _Parser:
     certify.add_argument(
         "--verify-url",
         metavar="TEMPLATE",
-        help="URL for the QR code, e.g. https://cme.example.org/verify?code={code}",
+        help="the society's verify address for the QR code: a `balint-cme serve` site "
+        "(https://cme.example.org, giving .../v/CODE) or a template with {code} "
+        "(default: verify_url in --layout, else the code alone)",
     )
     certify.add_argument(
         "--layout",
@@ -1395,6 +1459,67 @@ def build_parser() -> _Parser:
     purge.add_argument("--reason", required=True)
     _ledger_option(purge)
     _by_option(purge)
+    verifications = _add(
+        ledger_commands,
+        "verifications",
+        _cmd_ledger_verifications,
+        "how often each certificate was verified on the public web app (how often, not who)",
+        "balint-cme ledger verifications BC-2021-000001",
+    )
+    verifications.add_argument("number", metavar="NUMBER", nargs="?")
+    _counts_option(verifications)
+    _ledger_option(verifications)
+
+    serve = _add(
+        commands,
+        "serve",
+        _cmd_serve,
+        "serve the public verification page and JSON API (needs the web extra)",
+        "balint-cme serve --ledger ledger.sqlite3 --key-file signing.key --port 8000",
+    )
+    _public_keys_option(serve)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    _counts_option(serve)
+    serve.add_argument(
+        "--no-counts", action="store_true", help="do not count verifications per certificate"
+    )
+    serve.add_argument(
+        "--lookups-per-minute",
+        type=float,
+        default=60.0,
+        metavar="N",
+        help="sustained lookups per client a minute (default 60), after --burst",
+    )
+    serve.add_argument(
+        "--burst",
+        type=int,
+        default=20,
+        metavar="N",
+        help="lookups a client may make at once (default 20)",
+    )
+    serve.add_argument(
+        "--cache-seconds",
+        type=int,
+        default=60,
+        metavar="N",
+        help="how long browsers and proxies may keep an answer: the longest a revocation can "
+        "go unseen (default 60)",
+    )
+    _ledger_option(serve)
+
+    publish = _add(
+        commands,
+        "publish",
+        _cmd_publish,
+        "write (or update) a static verification site for any static web host",
+        "balint-cme publish --out site/",
+    )
+    publish.add_argument("--out", required=True, type=Path, metavar="DIR", help="the site folder")
+    _public_keys_option(publish)
+    _ledger_option(publish)
 
     paths = _add(
         commands,
@@ -1413,6 +1538,26 @@ def build_parser() -> _Parser:
     )
     completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     return parser
+
+
+def _public_keys_option(parser: _Parser) -> None:
+    parser.add_argument(
+        "--key-file",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        help="the provider's key file (repeat for rotated keys, or name the key folder; "
+        "default: the signing key and the keys rotated out beside it)",
+    )
+
+
+def _counts_option(parser: _Parser) -> None:
+    parser.add_argument(
+        "--counts",
+        metavar="FILE",
+        type=Path,
+        help="the verification counts file (default: the ledger's path + .verifications)",
+    )
 
 
 def _apply_settings(args: argparse.Namespace) -> None:
@@ -1442,7 +1587,7 @@ def _apply_settings(args: argparse.Namespace) -> None:
         and not os.environ.get(places.KEY_FILE_ENV)
         and settings.key_file is not None
     ):
-        repeated = args.handler is _cmd_verify  # verify takes several key files
+        repeated = args.handler in (_cmd_verify, _cmd_serve, _cmd_publish)  # several key files
         args.key_file = [settings.key_file] if repeated else settings.key_file
     if hasattr(args, "layout") and args.layout is None:
         args.layout = settings.layout

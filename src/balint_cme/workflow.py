@@ -32,6 +32,7 @@ from balint_cme.certificates.content import (
     build_certificate,
     eligible_awards,
 )
+from balint_cme.certificates.content import verify_url_template as content_verify_url_template
 from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.pdf import check_renderable
@@ -636,6 +637,10 @@ def certify(
         LedgerError: the ledger refuses (e.g. the series was purged).
         VerificationError: an unchanged certificate was sealed with a key that is not given.
     """
+    if verify_url_template is None and layout.verify_url is not None:
+        verify_url_template = layout.verify_url
+    if verify_url_template is not None:
+        verify_url_template = content_verify_url_template(verify_url_template)
     series, content = read_series_file(series_file)
     if reading is None:
         reading = read_reports(reports, series, export_tz=export_tz)

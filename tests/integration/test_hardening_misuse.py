@@ -16,14 +16,21 @@ import os
 import re
 import sqlite3
 import stat
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from balint_cme.certificates.archive import ATTACHMENT_NAME
 from balint_cme.certificates.keys import create_key
-from balint_cme.certificates.verification import CLAIM_NAMES, METADATA_KEY, PAGE_SEAL_KEY
+from balint_cme.certificates.verification import (
+    CLAIM_NAMES,
+    CLAIMS_FORMAT,
+    METADATA_KEY,
+    PAGE_SEAL_KEY,
+)
 from balint_cme.io.pars import PARS_FIELDS
 from balint_cme.ledger import Ledger
 from tests.integration.hardening_support import (
@@ -321,8 +328,27 @@ def _pdf_texts(path: Path) -> list[str]:
     reader = PdfReader(io.BytesIO(path.read_bytes()))
     texts = [page.extract_text() for page in reader.pages]
     texts += [f"{key}={value}" for key, value in (reader.metadata or {}).items()]
-    assert reader.xmp_metadata is None
+    # PDF/A: the XMP packet and the embedded claims file are searched too.
+    if reader.xmp_metadata is not None:
+        texts.append(reader.xmp_metadata.stream.get_data().decode("utf-8"))
+    texts += [data.decode("utf-8") for items in reader.attachments.values() for data in items]
     return texts
+
+
+_EXTENSION_SCHEMAS = "{http://www.aiim.org/pdfa/ns/extension/}schemas"
+
+
+def _xmp_values(reader: PdfReader) -> set[str]:
+    """Every text value in the XMP packet, except the constant PDF/A extension-schema
+    declarations (which describe balint_cme's properties, the same in every file)."""
+    assert reader.xmp_metadata is not None
+    root = ET.fromstring(reader.xmp_metadata.stream.get_data())
+    skipped = {id(e) for s in root.iter(_EXTENSION_SCHEMAS) for e in s.iter()}
+    return {
+        element.text.strip()
+        for element in root.iter()
+        if id(element) not in skipped and element.text and element.text.strip()
+    }
 
 
 def test_birth_date_and_licence_appear_only_in_the_ledger_and_the_pars_export(
@@ -408,7 +434,6 @@ def test_pdf_metadata_holds_only_the_certificates_claims(
     for listed in manifest(out)["certificates"]:
         reader = PdfReader(io.BytesIO((out / str(listed["file"])).read_bytes()))
         info = dict(reader.metadata or {})
-        assert reader.xmp_metadata is None
         assert set(info) <= {
             "/Author",
             "/Title",
@@ -435,6 +460,20 @@ def test_pdf_metadata_holds_only_the_certificates_claims(
         assert str(info["/CreationDate"]).startswith("D:" + claims["issued_on"].replace("-", ""))
         assert claims["number"] == listed["number"]
         assert claims["name"] == listed["name"]
+        # The XMP repeats the document information and names the claims file, nothing more;
+        # the one embedded file is the same record.
+        issued = f"{claims['issued_on']}T00:00:00+00:00"
+        assert _xmp_values(reader) <= {
+            *(str(v) for k, v in info.items() if k not in (METADATA_KEY, PAGE_SEAL_KEY)),
+            "application/pdf",
+            issued,
+            "3",
+            "B",
+            claims["number"],
+            CLAIMS_FORMAT,
+            ATTACHMENT_NAME,
+        }
+        assert reader.attachments == {ATTACHMENT_NAME: [str(info[METADATA_KEY]).encode()]}
 
 
 # ---------------------------------------------------------------------------------------------

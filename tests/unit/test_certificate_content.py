@@ -236,7 +236,10 @@ def test_verify_url_template_receives_the_quoted_code(series_2020: Series) -> No
     assert certificate.verify_url == (
         f"https://cme.example.org/v/FMMS-2020-0002?c={certificate.verification_code}"
     )
-    assert certificate.qr_payload == certificate.verify_url
+    # The QR code reads the same URL, with the case-insensitive parts (scheme, host, code)
+    # upper-cased for the QR alphanumeric mode.
+    code = certificate.verification_code
+    assert certificate.qr_payload == f"HTTPS://CME.EXAMPLE.ORG/v/FMMS-2020-0002?c={code.upper()}"
 
 
 def test_qr_payload_is_the_code_alone_without_a_template(series_2020: Series) -> None:

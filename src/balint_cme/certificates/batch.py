@@ -16,15 +16,24 @@ import multiprocessing
 import os
 import re
 import tempfile
+import zlib
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import IO, Annotated
 
 from pydantic import Field
 
+from balint_cme.certificates.archive import (
+    DOCUMENT_LANGUAGE,
+    PDF_VERSION,
+    pdf_date,
+    srgb_profile,
+    xmp_packet,
+)
 from balint_cme.certificates.content import Certificate
 from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
@@ -277,9 +286,12 @@ def _render_merged(
     progress: ProgressCallback | None,
 ) -> list[RenderedFile]:
     identities: list[tuple[str, int]] = []
+    first: list[Certificate] = []
 
     def remember(chunk: list[Certificate]) -> list[Certificate]:
         identities.extend((c.number, c.version) for c in chunk)
+        if not first and chunk:
+            first.append(chunk[0])
         return chunk
 
     tasks = (
@@ -295,7 +307,12 @@ def _render_merged(
                     progress(size)
             if not identities:
                 raise CertificateError("no certificates to render")
-            merger.finish(title=f"{len(identities)} certificates")
+            merger.finish(
+                title=f"{len(identities)} certificates: {first[0].series_title}",
+                author=first[0].provider,
+                subject=first[0].series_title,
+                created_on=first[0].issued_on,
+            )
             digest = merger.sha256
     except OSError as err:
         raise CertificateError(f"cannot write {target}: {err}") from err
@@ -338,10 +355,13 @@ class _PdfConcatenation:
     """Appends reportlab's multi-page PDFs to one output PDF without holding them in memory.
 
     Handles exactly what render_pages() writes: a classic xref table, one Catalog, one flat
-    Pages node, an Info dictionary, no object streams. Every object except those three is
-    copied with renumbered references; streams are copied byte for byte. Font subsets get a
-    per-chunk tag so no viewer confuses two subsets that reportlab named alike. Only the
-    object offsets and page numbers stay in memory (a few bytes per page).
+    Pages node, an Info dictionary, no object streams. Every object except those three and
+    the chunk's document-level objects (XMP, output intent profile, viewer preferences) is
+    copied with renumbered references; streams are copied byte for byte. The merged file gets
+    its own PDF/A-3b document level when finished (one XMP packet, one sRGB output intent,
+    /Lang, DisplayDocTitle). A font subset whose tag an earlier chunk already used (the same
+    subset drawn again) is given a new tag, so every tag in the file is unique. Only the
+    object offsets, page numbers and the tags used stay in memory (a few bytes per page).
     """
 
     _PAGES = 1
@@ -355,7 +375,8 @@ class _PdfConcatenation:
         self._position = 0
         self._chunks = 0
         self._hash = hashlib.sha256()
-        self._write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        self._tags: set[bytes] = set()
+        self._write(b"%%PDF-%d.%d\n%%\xe2\xe3\xcf\xd3\n" % PDF_VERSION)
 
     def _write(self, data: bytes) -> None:
         self._handle.write(data)
@@ -377,13 +398,21 @@ class _PdfConcatenation:
         if kids_match is None:
             raise CertificateError("internal: a rendered chunk lists no pages")
         dropped = {root, pages_node, info}
-        outlines = re.search(rb"/Outlines (\d+) 0 R", catalog)
-        if outlines:
-            dropped.add(int(outlines.group(1)))
+        for key in (b"Outlines", b"Metadata", b"ViewerPreferences", b"DestOutputProfile"):
+            found = re.search(rb"/" + key + rb" (\d+) 0 R", catalog)
+            if found:
+                dropped.add(int(found.group(1)))
         numbers = {old: self._next_number() for old in objects if old not in dropped}
         numbers[pages_node] = self._PAGES
         chunk = self._chunks
         self._chunks += 1
+        tags: dict[bytes, bytes] = {}
+
+        def retag(match: re.Match[bytes]) -> bytes:
+            original = match.group(1)
+            if original not in tags:
+                tags[original] = _unused_tag(original, chunk, self._tags)
+            return b"/" + tags[original] + b"+"
 
         def renumber(match: re.Match[bytes]) -> bytes:
             old = int(match.group(1))
@@ -397,26 +426,67 @@ class _PdfConcatenation:
             split = body.find(b"stream", body.find(b">>"))
             head, tail = (body, b"") if split < 0 else (body[:split], body[split:])
             head = _REFERENCE.sub(renumber, head)
-            head = _SUBSET_TAG.sub(lambda m: b"/" + _subset_tag(chunk, m.group(1)) + b"+", head)
+            head = _SUBSET_TAG.sub(retag, head)
             self._offsets[numbers[old]] = self._position
             self._write(b"%d 0 obj\n" % numbers[old] + head + tail + b"\nendobj\n")
         for kid in _REFERENCE.finditer(kids_match.group(1)):
             self._pages.append(numbers[int(kid.group(1))])
 
-    def finish(self, *, title: str) -> None:
+    def _object(self, number: int, body: bytes) -> None:
+        self._offsets[number] = self._position
+        self._write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+
+    def finish(self, *, title: str, author: str, subject: str, created_on: date) -> None:
         kids = b" ".join(b"%d 0 R" % number for number in self._pages)
-        self._offsets[self._PAGES] = self._position
-        self._write(
-            b"1 0 obj\n<< /Type /Pages /Count %d /Kids [ %s ] >>\nendobj\n"
-            % (len(self._pages), kids)
+        self._object(
+            self._PAGES, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (len(self._pages), kids)
         )
-        self._offsets[self._CATALOG] = self._position
-        self._write(b"2 0 obj\n<< /Type /Catalog /Pages 1 0 R /PageMode /UseNone >>\nendobj\n")
-        self._offsets[self._INFO] = self._position
-        safe_title = re.sub(rb"[()\\]", b"", title.encode("ascii", "replace"))
-        self._write(
-            b"3 0 obj\n<< /Title (%s) /Creator (balint_cme) /Producer (balint_cme) >>\nendobj\n"
-            % safe_title
+        creator = producer = "balint_cme"
+        packet = xmp_packet(
+            title=title,
+            author=author,
+            subject=subject,
+            creator_tool=creator,
+            producer=producer,
+            created_on=created_on,
+        )
+        metadata = self._next_number()
+        self._object(
+            metadata,
+            b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n%s\nendstream"
+            % (len(packet), packet),
+        )
+        profile = zlib.compress(srgb_profile())
+        icc = self._next_number()
+        self._object(
+            icc,
+            b"<< /N 3 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
+            % (len(profile), profile),
+        )
+        condition = b"(sRGB IEC61966-2.1)"
+        self._object(
+            self._CATALOG,
+            b"<< /Type /Catalog /Pages 1 0 R /PageMode /UseNone /Lang %s"
+            b" /ViewerPreferences << /DisplayDocTitle true >> /Metadata %d 0 R"
+            b" /OutputIntents [ << /Type /OutputIntent /S /GTS_PDFA1"
+            b" /OutputConditionIdentifier %s /Info %s /RegistryName (http://www.color.org)"
+            b" /DestOutputProfile %d 0 R >> ] >>"
+            % (_pdf_text(DOCUMENT_LANGUAGE), metadata, condition, condition, icc),
+        )
+        stamp = _pdf_text(pdf_date(created_on))
+        self._object(
+            self._INFO,
+            b"<< /Title %s /Author %s /Subject %s /Creator %s /Producer %s"
+            b" /CreationDate %s /ModDate %s >>"
+            % (
+                _pdf_text(title),
+                _pdf_text(author),
+                _pdf_text(subject),
+                _pdf_text(creator),
+                _pdf_text(producer),
+                stamp,
+                stamp,
+            ),
         )
         identity = self._hash.hexdigest()[:32].encode()
         start = self._position
@@ -434,17 +504,28 @@ class _PdfConcatenation:
         return self._hash.hexdigest()
 
 
-def _subset_tag(chunk: int, original: bytes) -> bytes:
-    """A six-letter subset tag unique to (chunk, reportlab's tag), e.g. AAAAAB in chunk 3."""
-    value = 0
-    for letter in original:
-        value = value * 26 + (letter - ord("A"))
-    value = (chunk * 1000 + value) % 26**6
-    letters = []
-    for _ in range(6):
-        value, digit = divmod(value, 26)
-        letters.append(chr(ord("A") + digit))
-    return "".join(reversed(letters)).encode()
+def _unused_tag(original: bytes, chunk: int, used: set[bytes]) -> bytes:
+    """`original` if no earlier chunk used it, else six letters hashed from it and the chunk
+    (hashed again until unused); the result is added to `used`."""
+    tag = original
+    digest = hashlib.sha256(b"%s:%d" % (original, chunk)).digest()
+    while tag in used:
+        value = int.from_bytes(digest[:8], "big")
+        letters = bytearray()
+        for _ in range(6):
+            value, digit = divmod(value, 26)
+            letters.append(ord("A") + digit)
+        tag = bytes(letters)
+        digest = hashlib.sha256(digest).digest()
+    used.add(tag)
+    return tag
+
+
+def _pdf_text(text: str) -> bytes:
+    """A PDF text string: literal when plain ASCII, else UTF-16BE with a byte-order mark."""
+    if text.isascii() and text.isprintable():
+        return b"(" + re.sub(rb"([()\\])", rb"\\\1", text.encode("ascii")) + b")"
+    return b"<feff" + text.encode("utf-16-be").hex().encode() + b">"
 
 
 def _parse_classic_pdf(pdf: bytes) -> tuple[dict[int, bytes], int, int]:

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Literal, Self
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pydantic import Field, StringConstraints, ValidationError, model_validator
 
@@ -33,6 +33,7 @@ __all__ = [
     "designation_statement",
     "eligible_awards",
     "refusal_reason",
+    "verify_url_template",
 ]
 
 CertificateNumber = Annotated[
@@ -173,8 +174,21 @@ class Certificate(DomainModel):
 
     @property
     def qr_payload(self) -> str:
-        """What the QR code encodes: the verify URL, or the code alone."""
-        return self.verify_url or self.seal.code
+        """What the QR code encodes: the verify URL, or the code alone.
+
+        In the URL, the scheme and host (case-insensitive, RFC 3986) and the code (read back in
+        any case) are upper-cased, so they fit the QR code's alphanumeric mode (5.5 bits a
+        character instead of 8); the rest of the path keeps its case.
+        """
+        if not self.verify_url:
+            return self.seal.code
+        parts = urlsplit(self.verify_url)
+        head = f"{parts.scheme}://{parts.netloc}"
+        rest = self.verify_url[len(head) :] if self.verify_url.startswith(head) else ""
+        if not rest and not self.verify_url.startswith(head):
+            return self.verify_url
+        code = quote(self.seal.code, safe="")
+        return head.upper() + rest.replace(code, code.upper())
 
     @property
     def credit_phrase_designated(self) -> str:
@@ -250,6 +264,32 @@ def refusal_reason(series: Series, award: CreditAward) -> str | None:
 def eligible_awards(series: Series, awards: Iterable[CreditAward]) -> tuple[CreditAward, ...]:
     """The awards that earn a certificate (of credit or of participation), in the given order."""
     return tuple(award for award in awards if refusal_reason(series, award) is None)
+
+
+def verify_url_template(url: str) -> str:
+    """The template for certificates' verify URLs from a society's verify address.
+
+    A template with `{code}` is kept as given ("https://example.org/verify/#{code}", for a
+    static site). A plain address is a `balint-cme serve` site: certificates point to
+    "<address>/v/{code}" ("https://cme.example.org" -> "https://cme.example.org/v/{code}").
+
+    Raises:
+        CertificateError: not an http(s) address, or it holds spaces or control characters.
+    """
+    text = url.strip()
+    parts = urlsplit(text.replace("{code}", "c").replace("{number}", "n"))
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.netloc
+        or any(c.isspace() or unicodedata.category(c).startswith("C") for c in text)
+        or len(text) > 300
+    ):
+        raise CertificateError(
+            f"the verify URL {url!r} is not an http(s) address like https://cme.example.org"
+        )
+    if "{code}" in text:
+        return text
+    return text.rstrip("/") + "/v/{code}"
 
 
 def build_certificate(

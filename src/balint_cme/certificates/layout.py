@@ -97,6 +97,11 @@ class CertificateLayout(DomainModel):
     qr_size: Points = 74.0
     """Edge of the QR code, quiet zone excluded."""
     show_qr: bool = True
+    verify_url: Annotated[str, Field(min_length=8, max_length=300)] | None = None
+    """The society's verify address: a `balint-cme serve` site ("https://cme.example.org":
+    certificates point to .../v/CODE) or a template with {code} (a static site:
+    "https://example.org/verify/#{code}"). The QR code then encodes that URL, which is also
+    printed and linked on the page; None keeps the code alone in the QR code."""
 
 
 DEFAULT_LAYOUT = CertificateLayout()

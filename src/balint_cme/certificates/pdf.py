@@ -6,7 +6,8 @@ first (Noto Sans, then the layout's extra fonts), so a certificate either prints
 character or fails with UnrenderableTextError naming the ones it cannot draw. Long names and
 titles shrink, then wrap; the whole page shrinks further rather than run off the paper.
 The claims and seal go into the PDF's document information for offline verification, and
-with the key, a page seal binding everything the file displays to them (page_seal.py).
+with the key, a page seal binding everything the file displays to them (page_seal.py), and
+into an embedded JSON file; archive.py makes every document PDF/A-3b (XMP, output intent).
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, P
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from balint_cme.certificates.archive import (
+    ATTACHMENT_NAME,
+    PDF_VERSION,
+    Attachment,
+    make_archival,
+)
 from balint_cme.certificates.content import Certificate
 from balint_cme.certificates.fonts import (
     FontFile,
@@ -54,7 +61,7 @@ from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout, FontSource
 from balint_cme.certificates.page_seal import PAGE_SEAL_KEY, PAGE_SEAL_PLACEHOLDER
 from balint_cme.certificates.shaping import mirrored_reversed, visual_runs
-from balint_cme.certificates.verification import metadata_record, seal_page
+from balint_cme.certificates.verification import CLAIMS_FORMAT, metadata_record, seal_page
 from balint_cme.errors import CertificateError, UnrenderableTextError
 
 __all__ = [
@@ -792,15 +799,30 @@ class _Page:
                     )
                 ]
             )
-        lines: list[tuple[float, list[Span]]] = []
-        for row in rows:
+        lines: list[tuple[float, list[Span], bool]] = []
+        for row_index, row in enumerate(rows):
             fitted, wrapped = setter.fit(row, size, width, max_lines=3, min_size=size * 0.5)
-            lines.extend((fitted, line) for line in wrapped)
-        y = self.margin + sum(f * 1.45 for f, _ in lines) - lines[0][0]
+            is_url = bool(certificate.verify_url) and row_index == len(rows) - 1
+            lines.extend((fitted, line, is_url) for line in wrapped)
+        y = self.margin + sum(f * 1.45 for f, _, _ in lines) - lines[0][0]
         y = max(y, self.margin)
-        for fitted, line in lines:
+        link: list[tuple[float, float, float, float]] = []
+        for fitted, line, is_url in lines:
             self.draw_line(line, y, fitted, text, align="left", x=self.margin + 6)
+            if is_url:
+                left, baseline, line_width, _ = self.boxes[-1]
+                link.append((left, baseline - 0.3 * fitted, left + line_width, baseline + fitted))
             y -= fitted * 1.45
+        if link and certificate.verify_url:
+            # One link annotation (/Link, /URI action, no border) over the printed "Verify at"
+            # line, so the URL opens from a PDF viewer too.
+            rect = (
+                min(r[0] for r in link),
+                min(r[1] for r in link),
+                max(r[2] for r in link),
+                max(r[3] for r in link),
+            )
+            self.canvas.linkURL(certificate.verify_url, rect, relative=0, thickness=0)
         if layout.show_qr:
             _draw_qr(
                 self.canvas,
@@ -809,6 +831,7 @@ class _Page:
                 self.margin - 4,
                 layout.qr_size,
                 HexColor(layout.text_colour),
+                mixed=bool(certificate.verify_url),
             )
 
     def footer_height(self, certificate: Certificate) -> float:
@@ -864,13 +887,89 @@ def _italicise(text: str, phrase: str) -> list[Span]:
     return [Span(before), Span(phrase, "italic"), Span(after)]
 
 
-def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, size: float, colour: Color) -> None:
+_QR_ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+# Bits per character times 6 (numeric 10/3, alphanumeric 11/2, byte 8), and a segment's header
+# (4-bit mode + character count: 10, 9 and 8 bits up to version 9, where verify URLs land).
+_QR_CHAR_COST = {"numeric": 20, "alphanumeric": 33, "byte": 48}
+_QR_HEADER_COST = {"numeric": 6 * 14, "alphanumeric": 6 * 13, "byte": 6 * 12}
+
+
+def _qr_fits(mode: str, char: str) -> bool:
+    if mode == "numeric":
+        return char.isascii() and char.isdigit()
+    if mode == "alphanumeric":
+        return char in _QR_ALPHANUMERIC
+    return True
+
+
+def qr_segments(payload: str) -> list[tuple[str, str]]:
+    """`payload` split into QR segments (numeric, alphanumeric, byte) that take the fewest bits.
+
+    A URL mixes upper-case runs (alphanumeric mode: 5.5 bits a character) with characters only
+    byte mode holds (8 bits); one segment per run, where the switch pays for its header, gives
+    a smaller code than byte mode for the whole string.
+    """
+    if not payload:
+        return [("", "byte")]
+    modes = tuple(_QR_CHAR_COST)
+    infinity = 1 << 60
+    # cost[mode]: fewest bits (x6) for the characters so far, ending in a segment of `mode`;
+    # came[i][mode]: the mode of character i - 1 on that cheapest path (to walk back).
+    cost: dict[str, int] = {}
+    came: list[dict[str, str]] = []
+    for index, char in enumerate(payload):
+        step: dict[str, int] = {}
+        back: dict[str, str] = {}
+        for mode in modes:
+            if not _qr_fits(mode, char):
+                step[mode] = infinity
+                back[mode] = mode
+                continue
+            if index == 0:
+                total, before = _QR_HEADER_COST[mode], mode
+            else:
+                total, before = min(
+                    (cost[b] + (0 if b == mode else _QR_HEADER_COST[mode]), b) for b in modes
+                )
+            width = len(char.encode("utf-8")) if mode == "byte" else 1
+            step[mode] = total + _QR_CHAR_COST[mode] * width
+            back[mode] = before
+        cost = step
+        came.append(back)
+    mode = min(modes, key=lambda m: cost[m])
+    chosen = [mode]
+    for index in range(len(payload) - 1, 0, -1):
+        mode = came[index][mode]
+        chosen.append(mode)
+    chosen.reverse()
+    segments: list[tuple[str, str]] = []
+    for char, char_mode in zip(payload, chosen, strict=True):
+        if segments and segments[-1][1] == char_mode:
+            segments[-1] = (segments[-1][0] + char, char_mode)
+        else:
+            segments.append((char, char_mode))
+    return segments
+
+
+def qr_symbol(payload: str, *, mixed: bool = True) -> Any:
+    """The segno QR code drawn for `payload` (error correction M): in the fewest-bit segments
+    when `mixed`, else in the one mode segno picks for the whole string."""
+    if not mixed:
+        return segno.make(payload, error="m", micro=False)
+    # Each segment's text is given alone: segno picks its (already cheapest) mode itself.
+    segments: Any = [text for text, _ in qr_segments(payload)]  # segno's stubs say str only
+    return segno.make(segments, error="m", micro=False)
+
+
+def _draw_qr(
+    canvas: Canvas, payload: str, x: float, y: float, size: float, colour: Color, *, mixed: bool
+) -> None:
     """The QR code as one filled vector path, one rectangle per run of dark modules.
 
     Drawn in a coordinate system of one unit per module, so every rectangle is four small
     integers: reportlab's float formatting would cost more than the encoding.
     """
-    matrix = segno.make(payload, error="m", micro=False).matrix
+    matrix = qr_symbol(payload, mixed=mixed).matrix
     count = len(matrix)
     operators: list[str] = []
     for row_index, row in enumerate(matrix):
@@ -983,11 +1082,11 @@ class _CertificateInfo(PDFInfo):
         self.subject = subject
         self.creator = "balint_cme"
         self.keywords = ""
-        self._issued_on = issued_on
+        self.issued_on = issued_on
         self._extra = extra
 
     def format(self, document: Any) -> bytes:
-        stamp = PDFDate(ts=_IssueDate(self._issued_on))
+        stamp = PDFDate(ts=_IssueDate(self.issued_on))
         entries: dict[str, object] = {
             "Title": PDFString(self.title),
             "Author": PDFString(self.author),
@@ -1025,6 +1124,7 @@ def _new_canvas(buffer: io.BytesIO, layout: CertificateLayout, fonts: _Fonts) ->
         invariant=True,
         pageCompression=1,
         initialFontName=fonts.primary["regular"],  # type: ignore[arg-type]  # stubs say float
+        pdfVersion=PDF_VERSION,
     )
 
 
@@ -1063,16 +1163,38 @@ def render_pdf(
             if certificate.kind == "credit"
             else "Certificate of participation"
         )
-        cast(Any, canvas)._doc.info = _CertificateInfo(
+        record = metadata_record(certificate.claims, certificate.seal)
+        info = _CertificateInfo(
             title=f"{kind} {certificate.number}: {certificate.name}",
             author=certificate.provider,
             subject=certificate.series_title,
             issued_on=certificate.issued_on,
             extra={
-                "BalintCmeCertificate": metadata_record(certificate.claims, certificate.seal),
+                "BalintCmeCertificate": record,
                 # A fixed-width placeholder, replaced in place once the digest is known.
                 PAGE_SEAL_KEY.removeprefix("/"): PAGE_SEAL_PLACEHOLDER,
             },
+        )
+        cast(Any, canvas)._doc.info = info
+        _archival(
+            canvas,
+            info,
+            certificate={
+                "CertificateNumber": certificate.number,
+                "ClaimsFormat": CLAIMS_FORMAT,
+                "ClaimsFile": ATTACHMENT_NAME,
+            },
+            attachments=(
+                Attachment(
+                    name=ATTACHMENT_NAME,
+                    data=record.encode("ascii"),
+                    mime_type="application/json",
+                    description=f"Claims and seal of certificate {certificate.number} (JSON)",
+                    # /Data: the information the page presents, in machine-readable form.
+                    relationship="Data",
+                    modified_on=certificate.issued_on,
+                ),
+            ),
         )
         _draw(canvas, certificate, layout, setter)
         canvas.save()
@@ -1080,6 +1202,27 @@ def render_pdf(
     if key is not None:
         data = seal_page(data, certificate.claims, certificate.seal, key)
     return data
+
+
+def _archival(
+    canvas: Canvas,
+    info: _CertificateInfo,
+    *,
+    certificate: dict[str, str] | None = None,
+    attachments: tuple[Attachment, ...] = (),
+) -> None:
+    """PDF/A-3b structure whose XMP repeats the document information exactly."""
+    make_archival(
+        canvas,
+        title=info.title,
+        author=info.author,
+        subject=info.subject,
+        creator_tool=info.creator,
+        producer=info.producer,
+        created_on=info.issued_on,
+        certificate=certificate,
+        attachments=attachments,
+    )
 
 
 def text_boxes(
@@ -1120,12 +1263,14 @@ def render_pages(
             count += 1
         if first is None:
             raise CertificateError("no certificates to render")
-        cast(Any, canvas)._doc.info = _CertificateInfo(
+        info = _CertificateInfo(
             title=f"{count} certificates: {first.series_title}",
             author=first.provider,
             subject=first.series_title,
             issued_on=first.issued_on,
             extra={},
         )
+        cast(Any, canvas)._doc.info = info
+        _archival(canvas, info)
         canvas.save()
     return buffer.getvalue()

@@ -180,8 +180,13 @@ class Ledger:
         timeout_seconds: float = 30.0,
         number_prefix: str = "BC",
         retention_years: int = DEFAULT_RETENTION_YEARS,
+        read_only: bool = False,
     ) -> Self:
         """Open the ledger at `path` (default_ledger_path() if None), creating it if allowed.
+
+        `read_only` opens an existing file through a read-only SQLite connection (never created
+        or upgraded; every change is refused): for the public verification server, which reads
+        while a coordinator may be certifying into the same file.
 
         `number_prefix` and `retention_years` apply only when the file is created; afterwards
         the file's own values hold. `timeout_seconds` is how long to wait for another process
@@ -196,12 +201,16 @@ class Ledger:
             raise ValueError("number_prefix is 1-10 capital letters and digits, e.g. 'BC'")
         if not 1 <= retention_years <= 100:
             raise ValueError("retention_years must be between 1 and 100")
-        prepare_file(path, create=create)
+        prepare_file(path, create=create and not read_only)
         # SQLite makes the -wal and -shm files as it needs them; whatever it makes is owner-only.
         with owner_only_files():
             try:
                 connection = sqlite3.connect(
-                    path, timeout=timeout_seconds, isolation_level=None, check_same_thread=True
+                    f"{path.resolve().as_uri()}?mode=ro" if read_only else path,
+                    timeout=timeout_seconds,
+                    isolation_level=None,
+                    check_same_thread=True,
+                    uri=read_only,
                 )
             except sqlite3.Error as err:
                 raise DataFileError(path, f"cannot open the ledger: {err}") from err

@@ -1,0 +1,454 @@
+"""The public verification web app: an ASGI application (Starlette, Jinja2 templates).
+
+    GET  /                      the verify page: a form to type a code, a form to upload a PDF
+    GET  /verify?code=CODE      the answer as a page (also /v/CODE and /V/CODE, for QR codes)
+    POST /verify/pdf            a PDF upload: is this file the one issued?
+    GET  /api/v1/verify/{code}  the answer as JSON (shape: /api/v1/schema.json)
+
+It reads the ledger through read-only connections (a coordinator may certify into the same
+file meanwhile) and writes only the verification counts (counts.py). Lookups are rate limited
+per client, every response carries the security headers and no cookie, answers may be cached
+for `cache_seconds` (the longest a revocation can go unseen), and each lookup logs one line
+with a hash of the code, never the code or the name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from balint_cme.certificates.keys import KeyRing
+from balint_cme.certificates.verification import MAX_PDF_BYTES, VerificationResult
+from balint_cme.ledger import Ledger
+from balint_cme.web.answers import (
+    UNKNOWN,
+    PublicAnswer,
+    answer_document,
+    answer_for_record,
+    code_digest,
+    look_up,
+)
+from balint_cme.web.counts import VerificationCounts, default_counts_path
+from balint_cme.workflow import verify_certificate_pdf
+
+__all__ = [
+    "DEFAULT_BURST",
+    "DEFAULT_CACHE_SECONDS",
+    "DEFAULT_LOOKUPS_PER_MINUTE",
+    "SECURITY_HEADERS",
+    "TokenBucket",
+    "create_app",
+    "run_server",
+    "verify_uploaded_pdf",
+]
+
+log = logging.getLogger("balint_cme.web")
+
+DEFAULT_LOOKUPS_PER_MINUTE = 60.0
+"""Sustained lookups per client (one a second), after a burst of DEFAULT_BURST."""
+DEFAULT_BURST = 20
+DEFAULT_CACHE_SECONDS = 60
+"""Answers may be cached this long: the longest a revocation can go unseen by a verifier."""
+_MAX_CACHED = 50_000
+"""Answers kept in memory between changes to the ledger (a few hundred bytes each)."""
+_MAX_CLIENTS = 10_000
+"""Buckets kept in memory; the least recently seen client is forgotten first."""
+
+SECURITY_HEADERS: dict[str, str] = {
+    # No script at all on the server-rendered page; styles only from our own file.
+    "content-security-policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class TokenBucket:
+    """Per-client token buckets: `burst` lookups at once, then `per_minute` a minute."""
+
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int,
+        *,
+        max_clients: int = _MAX_CLIENTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._rate = per_minute / 60.0
+        self._burst = float(burst)
+        self._max_clients = max_clients
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, client: str) -> float:
+        """Take one token for `client`: 0.0 if allowed, else the seconds until one is free."""
+        now = self._clock()
+        with self._lock:
+            tokens, seen = self._buckets.pop(client, (self._burst, now))
+            tokens = min(self._burst, tokens + (now - seen) * self._rate)
+            wait = 0.0
+            if tokens >= 1.0:
+                tokens -= 1.0
+            else:
+                wait = (1.0 - tokens) / self._rate if self._rate > 0 else 3600.0
+            self._buckets[client] = (tokens, now)
+            while len(self._buckets) > self._max_clients:
+                self._buckets.popitem(last=False)
+        return wait
+
+
+def verify_uploaded_pdf(data: bytes, keys: KeyRing, ledger: Ledger) -> VerificationResult:
+    """Adapter over the library's one verify entry point for a PDF
+    (workflow.verify_certificate_pdf): structure, claims' seal, page seal, then the ledger."""
+    return verify_certificate_pdf(data, keys=keys, ledger=ledger)
+
+
+def _is_sealed(verdict: VerificationResult) -> bool:
+    """Whether the result came from a PDF whose seals checked out (valid, or valid but since
+    superseded or revoked): only then may the ledger's record of its number be shown."""
+    return verdict.claims is not None and str(verdict.status) in ("valid", "superseded", "revoked")
+
+
+class _Ledgers:
+    """One read-only ledger connection per thread (SQLite connections stay in their thread),
+    and a cache of answers that is emptied whenever the ledger file changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        Ledger.open(path, read_only=True).close()  # fail at start, not on the first lookup
+        self._answers: dict[str, tuple[PublicAnswer, str | None]] = {}
+        self._version: int | None = None
+        self._lock = threading.Lock()
+        self._watch = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
+
+    def get(self) -> Ledger:
+        ledger: Ledger | None = getattr(self._local, "ledger", None)
+        if ledger is None:
+            ledger = Ledger.open(self.path, read_only=True)
+            self._local.ledger = ledger
+        return ledger
+
+    def look_up(self, keys: KeyRing, code: str) -> tuple[PublicAnswer, str | None]:
+        """look_up() with a cache: SQLite's data_version changes as soon as another connection
+        (certify, revoke) commits, and the cache is dropped then, so it never adds staleness."""
+        with self._lock:
+            version = int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            if version != self._version:
+                self._answers.clear()
+                self._version = version
+            cached = self._answers.get(code)
+        if cached is not None:
+            return cached
+        found = look_up(self.get(), keys, code)
+        with self._lock:
+            if self._version == version:
+                if len(self._answers) >= _MAX_CACHED:
+                    self._answers.clear()
+                self._answers[code] = found
+        return found
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+_LOOKUP_PATHS = ("/api/v1/verify/", "/v/", "/V/")
+
+
+class _SecurityHeaders:
+    """Adds SECURITY_HEADERS to every response and drops any Set-Cookie."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        path = str(scope.get("path", ""))
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path) and path.startswith(_LOOKUP_PATHS):
+            # Starlette's path patterns stop at a line break, which would answer 404: a code
+            # with control characters is simply not a code ("unknown", like any other).
+            prefix = next(p for p in _LOOKUP_PATHS if path.startswith(p))
+            scope = {**scope, "path": prefix + "-", "raw_path": (prefix + "-").encode()}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if name.lower() != b"set-cookie"
+                ]
+                present = {name.lower() for name, _ in headers}
+                for name, value in SECURITY_HEADERS.items():
+                    if name.encode() not in present:
+                        headers.append((name.encode(), value.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _templates() -> Jinja2Templates:
+    folder = resources.files("balint_cme.web") / "templates"
+    return Jinja2Templates(directory=str(folder))
+
+
+def create_app(
+    ledger_path: Path,
+    keys: KeyRing,
+    *,
+    counts_path: Path | None = None,
+    count_verifications: bool = True,
+    lookups_per_minute: float = DEFAULT_LOOKUPS_PER_MINUTE,
+    burst: int = DEFAULT_BURST,
+    cache_seconds: int = DEFAULT_CACHE_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> Starlette:
+    """The verification app for the ledger at `ledger_path`, checking codes with `keys`.
+
+    Mount it inside another ASGI app (`Mount("/cme", app=create_app(...))`) or serve it with
+    uvicorn. Counts go to `counts_path` (default: beside the ledger, see counts.py) unless
+    `count_verifications` is False.
+
+    Raises:
+        DataFileError: the ledger cannot be opened read-only, or the counts file cannot be made.
+    """
+    ledgers = _Ledgers(ledger_path)
+    counts = (
+        VerificationCounts(counts_path or default_counts_path(ledger_path))
+        if count_verifications
+        else None
+    )
+    limiter = TokenBucket(lookups_per_minute, burst, clock=clock)
+    templates = _templates()
+    cache_control = f"max-age={cache_seconds}" if cache_seconds > 0 else "no-store"
+
+    def client_of(request: Request) -> str:
+        return request.client.host if request.client is not None else "unknown"
+
+    def limited(request: Request, *, as_json: bool) -> Response | None:
+        wait = limiter.take(client_of(request))
+        if wait <= 0:
+            return None
+        seconds = max(1, int(wait + 0.999))
+        log.info("lookup refused client=%s reason=rate-limit", client_of(request))
+        headers = {"retry-after": str(seconds), "cache-control": "no-store"}
+        if as_json:
+            return JSONResponse(
+                {"error": "too many lookups", "retry_after_seconds": seconds},
+                status_code=429,
+                headers=headers,
+            )
+        return templates.TemplateResponse(
+            request,
+            "verify.html",
+            {"base": request.scope.get("root_path", ""), "limited": seconds, "answer": None},
+            status_code=429,
+            headers=headers,
+        )
+
+    def answer(request: Request, code: str, via: str) -> PublicAnswer:
+        found, number = ledgers.look_up(keys, code[:200])
+        if counts is not None and number is not None:
+            counts.add(number)
+        log.info(
+            "lookup via=%s code=%s status=%s client=%s",
+            via,
+            code_digest(code),
+            found.status,
+            client_of(request),
+        )
+        return found
+
+    def page(
+        request: Request,
+        *,
+        answer: PublicAnswer | None,
+        code: str = "",
+        upload: dict[str, Any] | None = None,
+        status_code: int = 200,
+        cache: str | None = None,
+    ) -> Response:
+        return templates.TemplateResponse(
+            request,
+            "verify.html",
+            {
+                "base": request.scope.get("root_path", ""),
+                "answer": answer,
+                "code": code[:200],
+                "upload": upload,
+                "limited": None,
+            },
+            status_code=status_code,
+            headers={"cache-control": cache or cache_control},
+        )
+
+    async def home(request: Request) -> Response:
+        code = request.query_params.get("code", "")
+        if not code.strip():
+            return page(request, answer=None)
+        return await _lookup_page(request, code)
+
+    async def short(request: Request) -> Response:
+        return await _lookup_page(request, request.path_params["code"])
+
+    async def _lookup_page(request: Request, code: str) -> Response:
+        refused = limited(request, as_json=False)
+        if refused is not None:
+            return refused
+        # A lookup is a few indexed reads (well under a millisecond): done on the event loop.
+        found = answer(request, code, "page")
+        return page(request, answer=found, code=found.code or code)
+
+    async def api(request: Request) -> Response:
+        refused = limited(request, as_json=True)
+        if refused is not None:
+            return refused
+        found = answer(request, request.path_params["code"], "api")
+        return JSONResponse(answer_document(found), headers={"cache-control": cache_control})
+
+    async def schema(request: Request) -> Response:
+        text = (resources.files("balint_cme.web") / "verify-answer.v1.schema.json").read_text(
+            encoding="utf-8"
+        )
+        return Response(
+            text,
+            media_type="application/schema+json",
+            headers={"cache-control": "max-age=3600"},
+        )
+
+    def check_upload(request: Request, data: bytes) -> dict[str, Any]:
+        ledger = ledgers.get()
+        sha256 = hashlib.sha256(data).hexdigest()
+        verdict = verify_uploaded_pdf(data, keys, ledger)
+        result: dict[str, Any] = {"sha256": sha256, "answer": UNKNOWN, "same_file": False}
+        if _is_sealed(verdict) and verdict.claims is not None:
+            record = ledger.certificate(verdict.claims.number, verdict.claims.version)
+            if record is not None:
+                shown = answer_for_record(ledger, record, keys)
+                result["answer"] = shown
+                result["same_file"] = record.pdf_sha256 == sha256
+                if counts is not None and shown.status != "unknown":
+                    counts.add(record.number, "uploads")
+        result["genuine"] = _is_sealed(verdict) and result["answer"].status != "unknown"
+        # The verdict's own words, without the claims of a file that did not check out.
+        result["verdict"] = verdict.headline if result["genuine"] else _public_problem(verdict)
+        log.info(
+            "lookup via=upload pdf=%s status=%s same_file=%s client=%s",
+            sha256[:16],
+            result["answer"].status,
+            result["same_file"],
+            client_of(request),
+        )
+        return result
+
+    async def upload(request: Request) -> Response:
+        refused = limited(request, as_json=False)
+        if refused is not None:
+            return refused
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_PDF_BYTES + 65_536:
+            return page(
+                request,
+                answer=None,
+                upload={"error": "The file is larger than any certificate (20 MB)."},
+                status_code=413,
+                cache="no-store",
+            )
+        form = await request.form(max_files=1, max_fields=5)
+        try:
+            item = form.get("pdf")
+            if item is None or isinstance(item, str):
+                return page(
+                    request,
+                    answer=None,
+                    upload={"error": "Choose a certificate PDF to check."},
+                    status_code=400,
+                    cache="no-store",
+                )
+            data = await item.read(MAX_PDF_BYTES + 1)
+        finally:
+            await form.close()
+        if len(data) > MAX_PDF_BYTES:
+            return page(
+                request,
+                answer=None,
+                upload={"error": "The file is larger than any certificate (20 MB)."},
+                status_code=413,
+                cache="no-store",
+            )
+        result = await run_in_threadpool(check_upload, request, data)
+        return page(request, answer=result["answer"], upload=result, cache="no-store")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        yield
+        if counts is not None:
+            counts.flush()
+
+    static = resources.files("balint_cme.web") / "static"
+    app = Starlette(
+        routes=[
+            Route("/", home, methods=["GET", "HEAD"]),
+            Route("/verify", home, methods=["GET", "HEAD"], name="verify"),
+            Route("/v/{code:path}", short, methods=["GET", "HEAD"]),
+            Route("/V/{code:path}", short, methods=["GET", "HEAD"]),
+            Route("/verify/pdf", upload, methods=["POST"]),
+            Route("/api/v1/verify/{code:path}", api, methods=["GET", "HEAD"]),
+            Route("/api/v1/schema.json", schema, methods=["GET", "HEAD"]),
+            Mount("/static", app=StaticFiles(directory=str(static)), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(_SecurityHeaders)
+    app.state.counts = counts
+    return app
+
+
+def run_server(app: Starlette, *, host: str, port: int) -> None:
+    """Serve `app` with uvicorn until stopped. uvicorn's access log is off: it would write the
+    code in the path; the app logs its own line per lookup (a hash of the code)."""
+    import uvicorn  # noqa: PLC0415 - only when serving, not when mounting the app elsewhere
+
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+
+
+def _public_problem(verdict: VerificationResult) -> str:
+    """What went wrong with an uploaded file, in a sentence (no claims from the file)."""
+    word = str(verdict.status)
+    return {
+        "altered": "This file is not the certificate issued: it was changed after issue.",
+        "wrong-key": "This file was not sealed by this provider.",
+        "could-not-check": "This file could not be proven to be the one issued.",
+    }.get(word, "This file is not a certificate issued by this provider.")
