@@ -235,10 +235,21 @@ def series(draw: st.DrawFn, *, max_sessions: int = 6, max_participants: int = 5)
     people = participants if eligibility == "clinicians" else _physicians
     roster = tuple(draw(people(f"p{i:02d}")) for i in range(1, roster_size + 1))
     leader = draw(st.none() | st.sampled_from([p.id for p in roster]))
+    # The first session is named by number, or, where the schedule cancels or moves sessions
+    # (which shifts numbers), by its planned date, as series files must then name it.
+    lead_key: int | date = 1
+    first_start = sessions[0].starts_at
+    if schedule is not None and (schedule.cancelled or schedule.moved) and first_start:
+        held = first_start.astimezone(zone).date()
+        lead_key = {move.start.date(): move.planned_on for move in schedule.moved}.get(held, held)
     facilitators = (
         Facilitator(name="Rochelle Frank", credentials="MD"),
         *(
-            [Facilitator(name="Lead Learner", credentials="MD", participant_id=leader, leads=(1,))]
+            [
+                Facilitator(
+                    name="Lead Learner", credentials="MD", participant_id=leader, leads=(lead_key,)
+                )
+            ]
             if leader
             else []
         ),

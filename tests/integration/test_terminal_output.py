@@ -119,13 +119,13 @@ def test_names_on_record_are_shown_inert_by_attendance(
     series, sheet = write_roster(workspace / "in", ["Ana Ruiz"])
     assert run(capsys, "certify", series, "--attendance", sheet, "--out", workspace / "o")[0] == 0
     connection = sqlite3.connect(workspace / "ledger.sqlite3")  # a name edited in the file
-    connection.execute("UPDATE people SET name = ? WHERE participant_id = 'p0001'", (PAYLOAD,))
+    connection.execute("UPDATE people SET name = ?", (PAYLOAD,))  # the one person on record
     connection.commit()
     connection.close()
     code, stdout, stderr = run(capsys, "attendance", "--person", "p0001")
     assert code == 0, stderr
     assert_inert(stdout + stderr)
-    assert stdout.startswith(SHOWN)
+    assert stdout.startswith(f"ledger person P000001 {SHOWN}")
 
 
 @given(st.text())
