@@ -54,18 +54,38 @@ from balint_cme.io.settings_file import Settings, find_settings, load_settings, 
 from balint_cme.ledger import Ledger, PersonRecord, default_ledger_path
 from balint_cme.ledger.chain import parse_anchor
 from balint_cme.model import Series, facilitator_links
+from balint_cme.outputs import (
+    OUTPUT_SCHEMAS,
+    AttendanceDocument,
+    AttendedSession,
+    CertificateIssued,
+    CertificateState,
+    CertifyDocument,
+    ExportedLearner,
+    LeftOut,
+    NoCertificate,
+    ParsDocument,
+    Participation,
+    TranscriptDocument,
+    TranscriptSeries,
+    dump,
+    output_schema,
+)
 from balint_cme.storage import write_atomically
 from balint_cme.text import visible
 from balint_cme.workflow import (
     CertifyResult,
     assess,
+    assess_with_record,
     certify,
+    check_certify,
     credit_on_record,
     credits_document,
     export_pars,
     format_credits_table,
     format_unmatched,
     load_layout,
+    recorded_sessions,
     transcript_history,
     verify_certificate,
 )
@@ -111,12 +131,32 @@ def _fail(message: str) -> int:
 # Shared argument handling
 
 
-def _session_and_path(text: str) -> tuple[Path, int | None]:
-    """'3=zoom.csv' → (zoom.csv, 3); 'zoom.csv' → (zoom.csv, None)."""
+def _session_and_path(text: str) -> tuple[Path, int | None, str | None]:
+    """'3=zoom.csv@UTC' → (zoom.csv, 3, "UTC"); 'zoom.csv' → (zoom.csv, None, None).
+
+    The zone after the last '@' is the zone the file's times were written in (this file only);
+    text after an '@' that is not an IANA zone stays part of the file name.
+    """
+    zone: str | None = None
+    head, at, tail = text.rpartition("@")
+    if at and head and _is_zone(tail):
+        text, zone = head, tail
     match = re.fullmatch(r"(\d{1,3})=(.+)", text)
     if match:
-        return Path(match[2]), int(match[1])
-    return Path(text), None
+        return Path(match[2]), int(match[1]), zone
+    return Path(text), None, zone
+
+
+def _is_zone(text: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - only for this check
+
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*", text):
+        return False
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _date(text: str) -> date:
@@ -172,9 +212,11 @@ def _anchor(text: str) -> str:
     return f"{seq}:{digest}"
 
 
-def _checked_reports(series: Series, attendance: Sequence[str]) -> list[tuple[Path, int | None]]:
+def _checked_reports(
+    series: Series, attendance: Sequence[str]
+) -> list[tuple[Path, int | None, str | None]]:
     reports = [_session_and_path(item) for item in attendance]
-    for path, session in reports:
+    for path, session, _zone_name in reports:
         if session is not None and series.session(session) is None:
             raise DataFileError(
                 path,
@@ -207,7 +249,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    _out(json.dumps(series_schema(), indent=2, ensure_ascii=False))
+    schema = series_schema() if args.output == "series" else output_schema(args.output)
+    _out(json.dumps(schema, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -241,7 +284,26 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 def _cmd_credits(args: argparse.Namespace) -> int:
     series = load_series(args.series_file)
     reports = _checked_reports(series, args.attendance)
-    reading, awards = assess(series, reports, export_tz=args.export_tz)
+    if args.from_ledger:
+        path = Path(args.ledger) if args.ledger is not None else default_ledger_path()
+        with Ledger.open(path, create=False) as ledger:
+            reading, awards = assess_with_record(series, reports, ledger, export_tz=args.export_tz)
+    elif not reports:
+        # An all-zero table would look like a series nobody attended: say what is missing.
+        on_record: tuple[int, ...] = ()
+        existing = _existing_ledger(args)
+        if existing is not None:
+            with existing as ledger:
+                on_record = recorded_sessions(ledger, series)
+        offer = (
+            f"; the ledger holds attendance for session(s) {', '.join(map(str, on_record))} of "
+            f"{series.id}: add --from-ledger to use it"
+            if on_record
+            else ""
+        )
+        return _fail(f"no attendance given: pass --attendance [SESSION=]FILE ...{offer}")
+    else:
+        reading, awards = assess(series, reports, export_tz=args.export_tz)
     if args.json:
         document = credits_document(series, awards, reading)
         _out(json.dumps(document, indent=2, ensure_ascii=False), json_text=True)
@@ -369,17 +431,37 @@ class _Progress:
             self._bar.close()
 
 
+def _existing_ledger(args: argparse.Namespace) -> Ledger | None:
+    """The ledger if its file exists (opened, never created), else None."""
+    path = Path(args.ledger) if args.ledger is not None else default_ledger_path()
+    return Ledger.open(path, create=False) if path.exists() else None
+
+
 def _cmd_certify(args: argparse.Namespace) -> int:
     series = load_series(args.series_file)
     reports = _checked_reports(series, args.attendance)
-    # Reports are read before a first run creates the key or the ledger, so bad input
-    # leaves neither behind.
+    # Every input check (series, reports, layout, a drawable certificate for every name) runs
+    # before a first run creates the key or the ledger, so a run that fails leaves neither.
     reading = read_reports(reports, series, export_tz=args.export_tz)
-    key, key_path, key_note = _signing_key(args)
+    layout = load_layout(args.layout) if args.layout else DEFAULT_LAYOUT
     # The issue date is the provider's: today in the series' time zone, unless given.
     issued_on = args.issued_on or datetime.now(series.zone).date()
-    progress = _Progress(enabled=not args.quiet, what="cert")
-    layout = load_layout(args.layout) if args.layout else DEFAULT_LAYOUT
+    existing = _existing_ledger(args)
+    try:
+        check_certify(
+            series,
+            reading,
+            ledger=existing,
+            issued_on=issued_on,
+            layout=layout,
+            verify_url_template=args.verify_url,
+            skip_unrenderable=args.skip_unrenderable,
+        )
+    finally:
+        if existing is not None:
+            existing.close()
+    key, key_path, key_note = _signing_key(args)
+    progress = _Progress(enabled=not (args.quiet or args.json), what="cert")
     try:
         with _open_ledger(args) as ledger:
             result = certify(
@@ -399,10 +481,18 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                 progress=progress.advance,
                 on_total=progress.start,
                 reading=reading,
+                skip_unrenderable=args.skip_unrenderable,
             )
     finally:
         progress.close()
-    if args.quiet:
+    if args.json:
+        # Stdout is the JSON document alone; rows that matched nobody and warnings go to stderr.
+        _out(json_text=True, text=dump(_certify_document(result)))
+        for line in [*format_unmatched(result.unmatched), *_warning_lines(result)]:
+            _err(f"balint-cme: {line.strip().removeprefix('balint-cme: ')}")
+        if key_note:
+            print(key_note, file=sys.stderr)
+    elif args.quiet:
         for line in format_unmatched(result.unmatched):  # a warning, even when quiet
             _err(f"balint-cme: {line.strip()}")
     else:
@@ -410,6 +500,44 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         if key_note:  # only now: a failed run's stderr is its one error line
             _err(key_note)
     return 0
+
+
+def _warning_lines(result: CertifyResult) -> list[str]:
+    """Warnings of a run, for stderr when stdout is JSON."""
+    return [f"balint-cme: warning: {warning}" for warning in result.warnings]
+
+
+def _certify_document(result: CertifyResult) -> CertifyDocument:
+    return CertifyDocument(
+        series=result.series_id,
+        out_dir=str(result.out_dir),
+        manifest=str(result.manifest),
+        certificates=[
+            CertificateIssued(
+                number=i.number,
+                version=i.version,
+                participant_id=i.participant_id,
+                name=i.name,
+                kind=i.kind,
+                credits=_two(i.credits),
+                hours=_two(i.hours),
+                session_dates=list(i.session_dates),
+                issued_on=i.issued_on,
+                file=i.file,
+                page=i.page,
+                sha256=i.sha256,
+                verification_code=i.verification_code,
+                outcome=i.outcome,
+            )
+            for i in result.issued
+        ],
+        no_certificate=[
+            NoCertificate(participant_id=s.participant_id, name=s.name, reason=s.reason)
+            for s in result.skipped
+        ],
+        warnings=list(result.warnings),
+        new_or_changed=result.new_count,
+    )
 
 
 def _certify_summary(result: CertifyResult) -> str:
@@ -555,6 +683,9 @@ def _cmd_attendance(args: argparse.Namespace) -> int:
         records = ledger.attendance_of(person.person_id)
     if not records:
         return _fail(f"no participation on record for {args.person!r}")
+    if args.json:
+        _out(json_text=True, text=dump(_attendance_document(args.person, person, records)))
+        return 0
     _out(f"ledger person {person.describe()}")
     for record in records:
         amount = "" if record.points is None else f", {record.points} credit"
@@ -579,6 +710,50 @@ def _cmd_attendance(args: argparse.Namespace) -> int:
                 f"issued {certificate.issued_on}"
             )
     return 0
+
+
+def _two(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _attendance_document(
+    query: str, person: PersonRecord, records: Sequence[Any]
+) -> AttendanceDocument:
+    return AttendanceDocument(
+        person=query,
+        ledger_person=person.person_id,
+        participations=[
+            Participation(
+                series_id=r.series_id,
+                title=r.title,
+                participant_id=r.participant_id,
+                name=r.name,
+                credentials=r.credentials,
+                credits=_two(r.points),
+                participation_hours=_two(r.participation_hours),
+                sessions=[
+                    AttendedSession(
+                        session=s.session,
+                        held_on=s.held_on,
+                        attended_seconds=s.attended_seconds,
+                        minutes=f"{s.minutes:.2f}",
+                        credit=f"{s.credit:.2f}",
+                        hours=f"{s.hours:.2f}",
+                        reason=s.reason,
+                        files=sorted({str(src.get("file")) for src in s.sources}),
+                    )
+                    for s in r.sessions
+                ],
+                certificates=[
+                    CertificateState(
+                        number=c.number, version=c.version, state=c.state, issued_on=c.issued_on
+                    )
+                    for c in r.certificates
+                ],
+            )
+            for r in records
+        ],
+    )
 
 
 def _cmd_ledger_check(args: argparse.Namespace) -> int:
@@ -660,6 +835,33 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
         roster_ids=roster_ids,
         on_record=on_record,
     )
+    if args.json:
+        document = TranscriptDocument(
+            participant_id=transcript.participant_id,
+            ledger_person=person.person_id,
+            name=transcript.name,
+            from_on=transcript.from_on,
+            to_on=transcript.to_on,
+            series=[
+                TranscriptSeries(
+                    series_id=line.series_id,
+                    title=line.title,
+                    accredited_provider=line.accredited_provider,
+                    credits=f"{line.points:.2f}",
+                    participation_hours=f"{line.participation_hours:.2f}",
+                    session_dates=list(line.held_on),
+                    notes=list(line.notes),
+                )
+                for line in transcript.lines
+            ],
+            total_credits=f"{transcript.total_points:.2f}",
+            total_hours=f"{transcript.total_hours:.2f}",
+            target=f"{transcript.target:.2f}",
+            remaining=f"{transcript.remaining:.2f}",
+            target_met=transcript.is_target_met,
+        )
+        _out(json_text=True, text=dump(document))
+        return 0
     window = f"{transcript.from_on or 'start'} to {transcript.to_on or 'now'}"
     _out(visible(f"{transcript.name} (ledger person {person.describe()}): {window}"))
     for line in transcript.lines:
@@ -690,19 +892,81 @@ def _cmd_pars_export(args: argparse.Namespace) -> int:
             activity_ids=activity_ids,
         )
     report = export.report
-    _out(f"wrote {len(report.learners)} learner row(s) to {args.out}")
-    for problem in report.missing:
-        _out(
-            visible(
-                f"  not exported: {problem.name} ({problem.participant_id}, {problem.series_id}): "
-                f"missing {', '.join(problem.missing)}"
-            )
+    left_out = [
+        LeftOut(
+            series_id=p.series_id,
+            participant_id=p.participant_id,
+            name=p.name,
+            why="missing-data",
+            detail=f"missing {', '.join(p.missing)}",
         )
-    for series_id, participant_id in report.without_consent:
-        _out(f"  not exported: {participant_id} in {series_id}: no consent on record")
-    for series_id, participant_id, why in export.uncertified:
-        _out(f"  not exported: {participant_id} in {series_id}: {why}")
-    return 0
+        for p in report.missing
+    ]
+    left_out += [
+        LeftOut(
+            series_id=series_id,
+            participant_id=participant_id,
+            name=None,
+            why="no-valid-certificate",
+            detail=why,
+        )
+        for series_id, participant_id, why in export.uncertified
+    ]
+    # Learners without consent are never reported (that is the law, not a gap in the file):
+    # listed, but the export is complete without them.
+    complete = not left_out
+    exit_code = 0 if complete else PARS_INCOMPLETE
+    left_out += [
+        LeftOut(
+            series_id=series_id,
+            participant_id=participant_id,
+            name=None,
+            why="no-consent",
+            detail="no consent on record",
+        )
+        for series_id, participant_id in report.without_consent
+    ]
+    if args.json:
+        document = ParsDocument(
+            out=str(args.out),
+            rows_written=len(report.learners),
+            exported=[
+                ExportedLearner(
+                    series_id=learner.series_id,
+                    activity_id=learner.activity_id,
+                    participant_id=learner.participant_id,
+                    credits=f"{learner.credits:.2f}",
+                    completion_date=learner.completion_date,
+                )
+                for learner in report.learners
+            ],
+            left_out=left_out,
+            complete=complete,
+            exit_code=exit_code,
+        )
+        _out(json_text=True, text=dump(document))
+        return exit_code
+    _out(f"wrote {len(report.learners)} learner row(s) to {args.out}")
+    for item in left_out:
+        who = (
+            f"{item.name} ({item.participant_id}, {item.series_id})"
+            if item.name
+            else (f"{item.participant_id} in {item.series_id}")
+        )
+        _out(f"  not exported: {who}: {item.detail}")
+    if not complete:
+        print(
+            f"balint-cme: {sum(1 for i in left_out if i.why != 'no-consent')} consenting "
+            f"learner(s) left out (exit {PARS_INCOMPLETE}): complete what is missing and export "
+            "again",
+            file=sys.stderr,
+        )
+    return exit_code
+
+
+# pars: the file was written, but a learner who consented was left out (missing data, or no
+# valid certificate). 1 stays "nothing written" (a bad input), as for every command.
+PARS_INCOMPLETE = 3
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -825,19 +1089,22 @@ def _add(
 def _attendance_options(parser: _Parser, *, required: bool) -> None:
     parser.add_argument(
         "--attendance",
-        metavar="[SESSION=]FILE",
+        metavar="[SESSION=]FILE[@ZONE]",
         action="extend",
         nargs="+",
         default=[],
         required=required,
         help="a downloaded attendance report (Zoom CSV/JSON, Teams, sign-in CSV); "
-        "SESSION is the 1-based session number, found from the report's times when left out",
+        "SESSION is the 1-based session number, found from the report's times when left out; "
+        "ZONE is the time zone this file's times were written in (e.g. 3=zoom.csv@UTC), "
+        "overriding --export-tz for this file",
     )
     parser.add_argument(
         "--export-tz",
         metavar="ZONE",
         type=_zone,
-        help="the time zone the report's times were written in (default: the series zone)",
+        help="the time zone the reports' times were written in, for files without their own "
+        "@ZONE (default: the series zone)",
     )
 
 
@@ -865,6 +1132,13 @@ def build_parser() -> _Parser:
         epilog="example:\n  balint-cme demo\n\nEvery subcommand has --help with an example.",
     )
     parser.add_argument("--version", action="version", version=f"balint-cme {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="explain on stderr why each report row matched whom (or nobody) and which rule "
+        "set each session's credit",
+    )
     parser.add_argument(
         "--settings",
         metavar="FILE",
@@ -900,12 +1174,20 @@ def build_parser() -> _Parser:
     )
     check.add_argument("series_file", metavar="SERIES_FILE", type=Path)
 
-    _add(
+    schema = _add(
         commands,
         "schema",
         _cmd_schema,
-        "print the JSON Schema of the series file",
-        "balint-cme schema > series.schema.json",
+        "print the JSON Schema of the series file, or of a command's --json output",
+        "balint-cme schema --output pars > pars-output.schema.json",
+    )
+    schema.add_argument(
+        "--output",
+        metavar="NAME",
+        choices=["series", *OUTPUT_SCHEMAS],
+        default="series",
+        help="series (the series file, default) or the --json output of "
+        + ", ".join(OUTPUT_SCHEMAS),
     )
 
     schedule = _add(
@@ -929,6 +1211,13 @@ def build_parser() -> _Parser:
     )
     credits.add_argument("series_file", metavar="SERIES_FILE", type=Path)
     _attendance_options(credits, required=False)
+    credits.add_argument(
+        "--from-ledger",
+        action="store_true",
+        help="count the attendance the ledger holds for this series (recorded by certify); "
+        "a report given with --attendance replaces the record for its session",
+    )
+    _ledger_option(credits)
     credits.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     commitments = _add(
@@ -990,7 +1279,19 @@ def build_parser() -> _Parser:
         help="a TOML file of certificate layout settings (logo, colours, "
         "signature images, extra fonts, page size); see docs/certificates.md",
     )
+    certify.add_argument(
+        "--skip-unrenderable",
+        action="store_true",
+        help="certify everyone else when the fonts cannot draw someone's name; the summary "
+        "and the manifest list who was left out and the characters (their attendance is "
+        "still recorded, so a later run with a font that covers it certifies them)",
+    )
     certify.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    certify.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as JSON (schema: certify); no progress bar",
+    )
     _ledger_option(certify)
     _by_option(certify)
 
@@ -1031,6 +1332,7 @@ def build_parser() -> _Parser:
         nargs="*",
         help="limit to these series (default: every series in the ledger)",
     )
+    transcript.add_argument("--json", action="store_true", help="print JSON (schema: transcript)")
     transcript.add_argument("--from", dest="from_on", metavar="DATE", type=_date)
     transcript.add_argument("--to", dest="to_on", metavar="DATE", type=_date)
     transcript.add_argument(
@@ -1061,6 +1363,7 @@ def build_parser() -> _Parser:
         "balint-cme attendance --person ana.ruiz@example.org",
     )
     attendance.add_argument("--person", required=True, metavar="PERSON", help=_PERSON_HELP)
+    attendance.add_argument("--json", action="store_true", help="print JSON (schema: attendance)")
     _ledger_option(attendance)
 
     consent = _add(
@@ -1096,6 +1399,11 @@ def build_parser() -> _Parser:
     )
     pars.add_argument("series_files", metavar="SERIES_FILE", nargs="+")
     pars.add_argument("--out", required=True, type=Path, metavar="FILE", help=".txt/.tsv or .xlsx")
+    pars.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON (schema: pars); exit 3 when a consenting learner was left out",
+    )
     pars.add_argument(
         "--activity-id",
         metavar="SERIES_ID=PARS_ID",
@@ -1297,6 +1605,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     # pypdf logs every oddity of a damaged file to stderr; verify reports them as its result.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    explaining = _explain_to_stderr() if args.verbose else None
     try:
         _apply_settings(args)
         return handler(args)
@@ -1306,3 +1615,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted")
     except BrokenPipeError:
         return 0
+    finally:
+        if explaining is not None:
+            logging.getLogger("balint_cme").removeHandler(explaining)
+            logging.getLogger("balint_cme").setLevel(logging.NOTSET)
+
+
+class _VisibleFormatter(logging.Formatter):
+    """Log lines quote names from report files: their control characters are shown escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record))
+
+
+def _explain_to_stderr() -> logging.Handler:
+    """-v: the library's DEBUG log (match reasons, credit rules) as plain lines on stderr.
+
+    Without -v nothing is configured and the library logs nothing anyone sees: it only logs at
+    DEBUG, below the level Python's last-resort handler prints.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_VisibleFormatter("balint-cme: %(message)s"))
+    package = logging.getLogger("balint_cme")
+    package.setLevel(logging.DEBUG)
+    package.addHandler(handler)
+    return handler

@@ -8,6 +8,7 @@ files, no clock, no edges.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -32,6 +33,9 @@ from balint_cme.model import (
     facilitator_links,
     quarter_hours,
 )
+
+# Why each session's credit is what it is, at DEBUG (balint-cme -v); nothing by default.
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "CertificateDecision",
@@ -254,6 +258,29 @@ def _session_result(
     )
 
 
+def _rule(
+    policy: CreditPolicy, window: _Window, result: SessionCredit, *, is_physician: bool
+) -> str:
+    """Which rule set a session's credit, in words (for the -v log)."""
+    if result.led:
+        rule = "facilitators earn no credit for a session they lead"
+    elif result.attended_seconds == 0:
+        rule = "did not attend"
+    elif policy.minimum_minutes and result.attended_seconds < policy.minimum_minutes * 60:
+        rule = f"policy minimum of {policy.minimum_minutes} minutes not reached"
+    elif policy.all_or_nothing_ratio is not None:
+        rule = (
+            f"all or nothing: {policy.all_or_nothing_ratio} of the session earns its "
+            f"{window.designated}"
+        )
+    else:
+        rule = (
+            f"0.25 per quarter hour attended (a 7.5-minute tie rounds {policy.tie_rule}), at most "
+            f"the session's {window.designated}"
+        )
+    return rule if is_physician else f"{rule}; not a physician: hours of participation only"
+
+
 def _check_register(series: Series, register: AttendanceRegister) -> None:
     for number in sorted(register.sessions_mentioned()):
         session = series.session(number)
@@ -289,6 +316,18 @@ def _award(
         _session_result(window, policy, register, participant_id, is_physician)
         for window in windows
     )
+    if logger.isEnabledFor(logging.DEBUG):
+        for window, result in zip(windows, results, strict=True):
+            logger.debug(
+                "%s (%s) session %s: %s s attended -> %s credit, %s h: %s",
+                participant.name,
+                participant_id,
+                result.session,
+                result.attended_seconds,
+                result.credit,
+                result.hours,
+                _rule(policy, window, result, is_physician=is_physician),
+            )
     earned = sum((r.credit for r in results), ZERO)
     hours = sum((r.hours for r in results), ZERO)
     shortfalls: list[str] = []

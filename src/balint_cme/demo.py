@@ -69,6 +69,11 @@ id = "p02"
 name = "Zoë Ångström"
 credentials = "DO"
 email = "zoe.angstrom@example.net"
+# What ACCME PARS needs (fictional): birth month and day, and a licence or an NPI
+birth_month = 3
+birth_day = 14
+license_state = "CA"
+license_number = "G999001"
 aliases = ["Zoe Angstrom"]
 
 [[participants]]
@@ -86,8 +91,13 @@ email = "jose.nunez@example.org"
 [[participants]]
 id = "p05"
 name = "Nguyễn Thị Minh Anh"
+given_name = "Thị Minh Anh"  # family name first: PARS gets the parts right
+family_name = "Nguyễn"
 credentials = "MD"
 email = "minh.anh@example.com"
+birth_month = 11
+birth_day = 2
+npi = "1999999984"
 
 [[participants]]
 id = "p06"

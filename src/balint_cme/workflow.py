@@ -9,6 +9,7 @@ re-run issues nothing new for unchanged claims and re-writes identical files.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import json
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
 
@@ -59,7 +60,7 @@ from balint_cme.io.pars import (
     load_pars_columns,
     save_pars_export,
 )
-from balint_cme.io.reports import AttendanceReading, UnmatchedRow, read_reports
+from balint_cme.io.reports import AttendanceReading, ReportSpec, UnmatchedRow, read_reports
 from balint_cme.io.series_file import load_series, parse_series, read_series_file
 from balint_cme.ledger import CertificateRecord, Confirmation, Ledger, PersonRecord, Redrawn
 from balint_cme.model import DomainModel, Series
@@ -73,8 +74,11 @@ __all__ = [
     "SkippedPerson",
     "Verdict",
     "assess",
+    "assess_with_record",
     "certify",
+    "check_certify",
     "claims_from_record",
+    "combined_register",
     "credit_on_record",
     "credits_document",
     "export_pars",
@@ -83,6 +87,7 @@ __all__ = [
     "load_layout",
     "read_pdf_bytes",
     "recorded_register",
+    "recorded_sessions",
     "transcript_history",
     "unmatched_document",
     "verify_certificate",
@@ -145,7 +150,7 @@ class CertifyResult(DomainModel):
 
 
 def assess(
-    series: Series, reports: Sequence[tuple[Path, int | None]], *, export_tz: str | None = None
+    series: Series, reports: Sequence[ReportSpec], *, export_tz: str | None = None
 ) -> tuple[AttendanceReading, tuple[CreditAward, ...]]:
     """Read the reports and award credit to every roster person.
 
@@ -424,9 +429,178 @@ def _sealing_key(
     return retired
 
 
+def combined_register(
+    reading: AttendanceReading, on_record: AttendanceRegister
+) -> tuple[set[int], AttendanceRegister]:
+    """The sessions `reading` covers, and its records plus the record's for the other sessions.
+
+    Sessions this run's reports cover replace what the ledger holds for them; attendance
+    already on record for other sessions stays and counts (certify as each report arrives).
+    """
+    covered = {source.session for source in reading.sources if source.session is not None}
+    covered |= {record.session for record in reading.records}
+    register = AttendanceRegister(
+        (*reading.records, *(r for r in on_record.records if r.session not in covered))
+    )
+    return covered, register
+
+
+def assess_with_record(
+    series: Series,
+    reports: Sequence[ReportSpec],
+    ledger: Ledger,
+    *,
+    export_tz: str | None = None,
+) -> tuple[AttendanceReading, tuple[CreditAward, ...]]:
+    """Like assess(), counting the attendance `ledger` holds for sessions no report covers.
+
+    The reading's notes say which sessions came from the ledger (or that it holds none).
+    """
+    reading = (
+        read_reports(reports, series, export_tz=export_tz)
+        if reports
+        else AttendanceReading(records=(), unmatched=(), notes=(), sources=())
+    )
+    on_record = recorded_register(ledger, series)
+    covered, register = combined_register(reading, on_record)
+    from_record = sorted({r.session for r in on_record.records} - covered)
+    note = (
+        f"attendance for session(s) {', '.join(map(str, from_record))} is the ledger's"
+        if from_record
+        else f"the ledger holds no attendance for {series.id} beyond the reports given"
+    )
+    reading = dataclasses.replace(reading, notes=(*reading.notes, note))
+    return reading, award_series(series, register)
+
+
+def recorded_sessions(ledger: Ledger, series: Series) -> tuple[int, ...]:
+    """The sessions of `series` the ledger holds attendance for."""
+    return tuple(sorted({r.session for r in recorded_register(ledger, series).records}))
+
+
+class _Plan(NamedTuple):
+    """What certify() will issue, worked out before anything is written."""
+
+    covered: set[int]
+    awards: tuple[CreditAward, ...]
+    eligible: tuple[CreditAward, ...]
+    drafts: tuple[Certificate, ...]
+    skipped: tuple[SkippedPerson, ...]
+    unrenderable: tuple[SkippedPerson, ...]
+
+
+def _plan(
+    series: Series,
+    reading: AttendanceReading,
+    on_record: AttendanceRegister,
+    *,
+    key: SigningKey,
+    issued_on: date,
+    layout: CertificateLayout,
+    verify_url_template: str | None,
+    skip_unrenderable: bool,
+) -> _Plan:
+    """Award credit and prove every certificate drawable (pure: nothing is written).
+
+    Raises:
+        UnrenderableTextError: a certificate cannot be drawn (unless `skip_unrenderable`:
+            then its person is listed in `unrenderable` and `skipped` instead).
+    """
+    covered, register = combined_register(reading, on_record)
+    awards = award_series(series, register)
+    eligible = eligible_awards(series, awards)
+    chosen = {award.participant_id for award in eligible}
+    skipped = [
+        SkippedPerson(
+            participant_id=award.participant_id,
+            name=award.name,
+            reason=certificate_decision(series, award).reason or "no certificate",
+        )
+        for award in awards
+        if award.participant_id not in chosen
+    ]
+    unrenderable: list[SkippedPerson] = []
+    kept: list[CreditAward] = []
+    drafts: list[Certificate] = []
+    for award in eligible:
+        draft = build_certificate(
+            series,
+            award,
+            number="DRAFT",
+            issued_on=issued_on,
+            key=key,
+            verify_url_template=verify_url_template,
+        )
+        try:
+            check_renderable(draft, layout)
+        except UnrenderableTextError as err:
+            if not skip_unrenderable:
+                # The draft is numbered "DRAFT": name the person, not a number not yet given.
+                raise UnrenderableTextError(
+                    err.field,
+                    err.characters,
+                    person=err.person or f"{award.name} ({award.participant_id})",
+                    advice=f"{err.advice} (or certify --skip-unrenderable to certify the others)",
+                ) from None
+            shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in err.characters)
+            unrenderable.append(
+                SkippedPerson(
+                    participant_id=award.participant_id,
+                    name=award.name,
+                    reason=f"{err.field}: the configured fonts cannot draw {shown}",
+                )
+            )
+            continue
+        kept.append(award)
+        drafts.append(draft)
+    return _Plan(
+        covered=covered,
+        awards=tuple(awards),
+        eligible=tuple(kept),
+        drafts=tuple(drafts),
+        skipped=(*skipped, *unrenderable),
+        unrenderable=tuple(unrenderable),
+    )
+
+
+def check_certify(
+    series: Series,
+    reading: AttendanceReading,
+    *,
+    ledger: Ledger | None,
+    issued_on: date,
+    layout: CertificateLayout = DEFAULT_LAYOUT,
+    verify_url_template: str | None = None,
+    skip_unrenderable: bool = False,
+) -> tuple[SkippedPerson, ...]:
+    """Run certify()'s input checks without a signing key or a ledger file being created.
+
+    `ledger` is the existing ledger (None when there is none yet: nothing is on record). The
+    drafts are sealed with a throw-away key: what is checked (the fonts cover every field)
+    does not depend on the key. Returns the people `skip_unrenderable` would leave out.
+
+    Raises:
+        UnrenderableTextError: a certificate cannot be drawn and `skip_unrenderable` is False.
+    """
+    if ledger is not None:
+        ledger.check_roster(series)  # identity conflicts, as certify() checks them
+    on_record = recorded_register(ledger, series) if ledger is not None else AttendanceRegister(())
+    plan = _plan(
+        series,
+        reading,
+        on_record,
+        key=SigningKey.generate(),
+        issued_on=issued_on,
+        layout=layout,
+        verify_url_template=verify_url_template,
+        skip_unrenderable=skip_unrenderable,
+    )
+    return plan.unrenderable
+
+
 def certify(
     series_file: Path,
-    reports: Sequence[tuple[Path, int | None]],
+    reports: Sequence[ReportSpec],
     out_dir: Path,
     *,
     key: SigningKey,
@@ -442,6 +616,7 @@ def certify(
     progress: ProgressCallback | None = None,
     on_total: ProgressCallback | None = None,
     reading: AttendanceReading | None = None,
+    skip_unrenderable: bool = False,
 ) -> CertifyResult:
     """Certificates for every eligible person, recorded in `ledger`, plus DIR/manifest.json.
 
@@ -469,50 +644,22 @@ def certify(
     series, content = read_series_file(series_file)
     if reading is None:
         reading = read_reports(reports, series, export_tz=export_tz)
-    # Sessions this run's reports cover replace what the ledger holds for them; attendance
-    # already on record for other sessions stays and counts (certify as each report arrives).
-    covered = {source.session for source in reading.sources if source.session is not None}
-    covered |= {record.session for record in reading.records}
-    on_record = recorded_register(ledger, series)
-    register = AttendanceRegister(
-        (*reading.records, *(r for r in on_record.records if r.session not in covered))
-    )
     # A roster entry that contradicts the people on record is refused before anything is
     # written (no PDF, no ledger row).
     ledger.check_roster(series)
-    awards = award_series(series, register)
-    eligible = eligible_awards(series, awards)
-    chosen = {award.participant_id for award in eligible}
-    skipped = tuple(
-        SkippedPerson(
-            participant_id=award.participant_id,
-            name=award.name,
-            reason=certificate_decision(series, award).reason or "no certificate",
-        )
-        for award in awards
-        if award.participant_id not in chosen
-    )
-
     # Everything that can fail on the inputs fails here, before the ledger or a file is touched.
-    drafts = [
-        build_certificate(
-            series,
-            award,
-            number="DRAFT",
-            issued_on=issued_on,
-            key=key,
-            verify_url_template=verify_url_template,
-        )
-        for award in eligible
-    ]
-    for draft in drafts:
-        try:
-            check_renderable(draft, layout)
-        except UnrenderableTextError as err:
-            # The drafts are numbered "DRAFT": name the person, not a number not yet given.
-            raise UnrenderableTextError(
-                err.field, err.characters, person=err.person, advice=err.advice
-            ) from None
+    plan = _plan(
+        series,
+        reading,
+        recorded_register(ledger, series),
+        key=key,
+        issued_on=issued_on,
+        layout=layout,
+        verify_url_template=verify_url_template,
+        skip_unrenderable=skip_unrenderable,
+    )
+    covered, awards, eligible, drafts = plan.covered, plan.awards, plan.eligible, plan.drafts
+    skipped = plan.skipped
 
     # An unusable --out fails here too; drawn files wait in `staging` until the batch is
     # complete, and a failure from here on removes them (and `out_dir`, if this run made it).

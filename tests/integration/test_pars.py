@@ -43,7 +43,14 @@ def pars_series(series: Series, **p01: object) -> Series:
     ana = people["p01"].evolve(
         license_state="CA", license_number="A123456", birth_month=7, birth_day=4, **p01
     )
-    zoe = people["p02"].evolve(npi="1234567893")
+    # The example roster gives p02 a licence and a birth date: cleared, so she has an NPI only.
+    zoe = people["p02"].evolve(
+        npi="1234567893",
+        license_state=None,
+        license_number=None,
+        birth_month=None,
+        birth_day=None,
+    )
     return series.evolve(
         participants=tuple(
             ana if p.id == "p01" else zoe if p.id == "p02" else p for p in series.participants

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
 import re
 import unicodedata
@@ -58,11 +59,15 @@ from balint_cme.io.teams import is_teams_header, parse_teams
 from balint_cme.io.zoom import is_zoom_csv_header, parse_zoom_api_json, parse_zoom_csv
 from balint_cme.model import Series, Session, facilitator_links
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
+    "COMMON_EXPORT_ZONES",
     "MAX_REPORT_BYTES",
     "AttendanceReading",
     "ReportRow",
     "ReportSource",
+    "ReportSpec",
     "RosterMatch",
     "RosterMatcher",
     "UnmatchedRow",
@@ -391,6 +396,18 @@ class RosterMatcher:
         if hit.startswith(_FACILITATOR):
             return RosterMatch(None, facilitator=hit.removeprefix(_FACILITATOR), via=via)
         return RosterMatch(hit, via=via)
+
+
+def _explain_match(file: str, row: ReportRow, session: int, found: RosterMatch) -> None:
+    """Log (at DEBUG, shown by `balint-cme -v`) who a row matched and by which rule."""
+    who = shown(row.name) + (f" <{row.email}>" if row.email else "")
+    if found.participant_id is not None:
+        outcome = f"matched {found.participant_id} by {found.via}"
+    elif found.facilitator is not None:
+        outcome = f"is facilitator {shown(found.facilitator)} (not on the roster) by {found.via}"
+    else:
+        outcome = f"matched nobody: {found.reason or 'no roster match'}"
+    logger.debug("%s line %s (session %s): %s %s", file, row.line, session, who, outcome)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -776,7 +793,7 @@ def _assign_session(
     last = max(b for _, b in spans)
     span = _describe_span(first, last, series.zone)
     if not overlapping:
-        raise DataFileError(
+        raise _NoSessionFits(
             path,
             f"its times ({span}) overlap no session of series {series.id!r}; check the export "
             "time zone or name the session",
@@ -823,6 +840,10 @@ _FORMAT_WORDS = {
 def _lines_list(lines: Sequence[int], limit: int = 10) -> str:
     shown_lines = ", ".join(str(n) for n in lines[:limit])
     return shown_lines + (", ..." if len(lines) > limit else "")
+
+
+class _NoSessionFits(DataFileError):
+    """A report's times fit no (or not the named) session in the zone it was read in."""
 
 
 class _Merge:
@@ -981,7 +1002,7 @@ def _read_parsed(
             assert explicit.starts_at is not None
             assert explicit.ends_at is not None
             planned = _describe_span(explicit.starts_at, explicit.ends_at, series.zone)
-            raise DataFileError(
+            raise _NoSessionFits(
                 path,
                 f"its times ({_describe_span(first, last, series.zone)}) do not overlap session "
                 f"{explicit.number} ({planned}); check the session number and the export time "
@@ -1010,6 +1031,7 @@ def _read_parsed(
     default_window = _window(file_session) if file_session is not None else None
     if file_session is not None and default_window is not None:
         windows[file_session.number] = default_window
+    explain = logger.isEnabledFor(logging.DEBUG)  # -v: why each row matched whom
     for index, row in enumerate(rows):
         if row.session is None and default_window is not None:
             number, window = default_number, default_window
@@ -1044,6 +1066,8 @@ def _read_parsed(
                 participant_id=row.participant_id,
             )
         participant_id = found.participant_id
+        if explain:
+            _explain_match(name, row, number, found)
         if participant_id is not None:
             if row.original_name:
                 original_key = _name_key(row.original_name)
@@ -1294,8 +1318,49 @@ def _read_one(
     )
 
 
+def _zone_that_fits(
+    load: Callable[[], bytes],
+    path: Path | str,
+    series: Series,
+    session: int | None,
+    tried: ZoneInfo,
+) -> str | None:
+    """The first common export zone in which the file's times fit (None if none does).
+
+    Only on the error path: the file is loaded and parsed again for each zone tried.
+    """
+    data = load()
+    digest = hashlib.sha256(data).hexdigest()
+    text, encoding = decode_report(data, path)
+    del data
+    parsed = _parse(text, path)
+    del text
+    for name in dict.fromkeys((series.timezone, *COMMON_EXPORT_ZONES)):
+        if name == tried.key:
+            continue
+        try:
+            _read_one(
+                parsed,
+                encoding,
+                digest,
+                path,
+                series,
+                RosterMatcher(series),
+                session=session,
+                zone=_zone(name, path),
+                out=_Accumulator(),
+            )
+        except DataFileError:
+            continue
+        return name
+    return None
+
+
 def _read_all(
-    items: Sequence[tuple[Path | str, int | None, Callable[[], bytes]]],
+    items: Sequence[
+        tuple[Path | str, int | None, Callable[[], bytes]]
+        | tuple[Path | str, int | None, Callable[[], bytes], str | None]
+    ],
     series: Series,
     export_tz: str | None,
 ) -> AttendanceReading:
@@ -1305,8 +1370,10 @@ def _read_all(
     out = _Accumulator()
     sources: list[ReportSource] = []
     seen: dict[str, str] = {}
-    for path, session, load in items:
-        zone = _zone(export_tz or series.timezone, path)
+    for item in items:
+        path, session, load = item[0], item[1], item[2]
+        own_zone = item[3] if len(item) > 3 else None  # the zone given with this file
+        zone = _zone(own_zone or export_tz or series.timezone, path)
         data = load()
         if len(data) > MAX_REPORT_BYTES:
             raise DataFileError(path, f"is more than {MAX_REPORT_BYTES:,} bytes")
@@ -1322,9 +1389,28 @@ def _read_all(
         with paused_garbage_collector():
             parsed = _parse(text, path)
             del text  # the rows are read; matching and merging need only them
-            source = _read_one(
-                parsed, encoding, digest, path, series, matcher, session=session, zone=zone, out=out
-            )
+            try:
+                source = _read_one(
+                    parsed,
+                    encoding,
+                    digest,
+                    path,
+                    series,
+                    matcher,
+                    session=session,
+                    zone=zone,
+                    out=out,
+                )
+            except _NoSessionFits as err:
+                del parsed
+                fits = _zone_that_fits(load, path, series, session, zone)
+                if fits is None:
+                    raise
+                raise DataFileError(
+                    path,
+                    f"{err.reason}; read as {fits} its times fit: give the file as {path}@{fits}",
+                    line=err.line,
+                ) from None
         sources.append(source)
     records = _without_double_evidence(series, out)
     return AttendanceReading(
@@ -1442,13 +1528,44 @@ def read_report(
     return _read_all([(path, session, functools.partial(_load, path))], series, export_tz)
 
 
+ReportSpec = Path | str | tuple[Path | str, int | None] | tuple[Path | str, int | None, str | None]
+"""A report for read_reports(): a path, `(path, session)`, or `(path, session, export zone)`."""
+
+# Zones a meeting platform commonly writes its times in, tried (besides the series zone) when a
+# file's times fit no session, to say which zone would fit.
+COMMON_EXPORT_ZONES = (
+    "UTC",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+)
+
+
+def _spec(report: ReportSpec) -> tuple[Path | str, int | None, str | None]:
+    if isinstance(report, (str, Path)):
+        return report, None, None
+    if len(report) == 2:
+        return report[0], report[1], None
+    return report[0], report[1], report[2]
+
+
 def read_reports(
-    reports: Sequence[tuple[Path | str, int | None]],
+    reports: Sequence[ReportSpec],
     series: Series,
     *,
     export_tz: str | None = None,
 ) -> AttendanceReading:
-    """Read several reports, each `(path, session or None)`, into one reading.
+    """Read several reports into one reading.
+
+    Each report is a path, `(path, session or None)`, or `(path, session or None, zone or
+    None)`: a zone given with a file is the zone its times were written in (one session's Zoom
+    report downloaded in UTC, the rest in New York time); otherwise `export_tz`, else the
+    series zone. When a file's times fit no session in its zone but fit in another common
+    export zone (the series zone, UTC, the US zones), the error names the zone that fits.
 
     Several files of one meeting (Zoom API pages, a re-download) simply add rows: attended
     time is the union of intervals, so overlaps count once. A file given twice (same bytes) is
@@ -1457,5 +1574,8 @@ def read_reports(
     Raises:
         DataFileError, UnknownSessionError, UndatedSessionError: as read_report().
     """
-    items = [(path, session, functools.partial(_load, path)) for path, session in reports]
+    items = []
+    for report in reports:
+        path, session, zone = _spec(report)
+        items.append((path, session, functools.partial(_load, path), zone))
     return _read_all(items, series, export_tz)
