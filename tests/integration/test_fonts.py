@@ -168,3 +168,18 @@ def test_cache_location_follows_the_environment(
     assert default_cache_dir() == tmp_path / "xdg" / "balint-cme" / "fonts"
     monkeypatch.setenv("BALINT_CME_CACHE_DIR", str(tmp_path / "own"))
     assert default_cache_dir() == tmp_path / "own" / "fonts"
+
+
+def test_a_noto_sans_instance_made_at_another_moment_has_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # fontTools stamps head.modified with "now" on save unless told not to; the embedded subset
+    # copies it, so a fresh cache folder would change every certificate's bytes.
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    from balint_cme.certificates import fonts
+
+    monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda: 0)
+    earlier = fonts._instantiate("regular")
+    monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda: 2_000_000_000)
+    assert fonts._instantiate("regular") == earlier

@@ -53,7 +53,7 @@ FontStyle = Literal["regular", "bold", "italic"]
 CACHE_ENV = places.CACHE_DIR_ENV
 """Environment variable that overrides the cache root (fonts go in its `fonts/` folder)."""
 
-_RECIPE = "r1"
+_RECIPE = "r2"  # r2: the instance keeps the source's head.modified (deterministic bytes)
 """Bump when the instancing recipe below changes, so old cached instances are not reused."""
 
 _INSTANCES: dict[FontStyle, tuple[str, dict[str, float]]] = {
@@ -123,6 +123,10 @@ def _instantiate(style: FontStyle) -> bytes:
         if tag in font:
             del font[tag]
     static = instancer.instantiateVariableFont(font, axes, updateFontNames=True)
+    # fontTools stamps head.modified with the current time on save unless told not to; the
+    # subset embedded in every PDF copies it, so an instance made at another moment (a fresh
+    # cache folder) would change every certificate's bytes.
+    static.recalcTimestamp = False
     buffer = io.BytesIO()
     static.save(buffer)
     return buffer.getvalue()
