@@ -35,6 +35,7 @@ __all__ = [
     "ACCEPTED_CREDIT_TYPES",
     "AMA_CREDIT",
     "DEFAULT_PHYSICIAN_CREDENTIALS",
+    "MONTH_NAMES",
     "CreditDesignation",
     "CreditPoints",
     "CreditPolicy",
@@ -62,6 +63,23 @@ __all__ = [
 ]
 
 QUARTER = Decimal("0.25")
+
+
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+"""English month names (certificates and messages are in English, whatever the locale)."""
 
 
 class DomainModel(BaseModel):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrule, rrulestr
 
 from balint_cme.errors import ScheduleError
-from balint_cme.model import Recurrence, Session
+from balint_cme.model import MONTH_NAMES, Recurrence, Session
 
 __all__ = [
     "HORIZON_YEARS",
@@ -141,27 +141,7 @@ def _check_parts(rule: str) -> None:
     if days and all(1 <= m <= 12 for m in months):
         longest = max((_DAYS_IN_MONTH[m - 1] for m in months), default=31)
         if all(abs(d) > longest for d in days):
-            where = (
-                "any month"
-                if not months
-                else " or ".join(
-                    (
-                        "January",
-                        "February",
-                        "March",
-                        "April",
-                        "May",
-                        "June",
-                        "July",
-                        "August",
-                        "September",
-                        "October",
-                        "November",
-                        "December",
-                    )[m - 1]
-                    for m in months
-                )
-            )
+            where = "any month" if not months else " or ".join(MONTH_NAMES[m - 1] for m in months)
             raise ScheduleError(
                 f"rrule {rule!r} can never give a session: BYMONTHDAY={parts['BYMONTHDAY']} "
                 f"is not a day of {where}"

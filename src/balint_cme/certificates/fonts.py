@@ -18,7 +18,7 @@ import importlib
 import io
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -140,23 +140,37 @@ def noto_sans(style: FontStyle, *, cache_dir: Path | None = None) -> FontFile:
     """
     folder = (cache_dir or default_cache_dir()) / f"noto-sans-{_package_version()}-{_RECIPE}"
     label = f"NotoSans-{style.capitalize()}"
-    key = (style, str(folder))
+    return _cached_instance(
+        (style, str(folder)), folder, label, lambda: _instantiate(style), shaped=False
+    )
+
+
+def _cached_instance(
+    key: tuple[FontStyle, str],
+    folder: Path,
+    label: str,
+    make: Callable[[], bytes],
+    *,
+    shaped: bool,
+) -> FontFile:
+    """The font `label` from this process, else from `folder`, else made by `make()` and
+    written there (kept in memory when the folder cannot be written)."""
     with _lock:
         known = _made.get(key)
         if known is not None:
             return known
         path = folder / f"{label}.ttf"
         if path.is_file():
-            made = FontFile(label, path=path)
+            made = FontFile(label, path=path, shaped=shaped)
         else:
-            data = _instantiate(style)
+            data = make()
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 write_atomically(path, data)
-                made = FontFile(label, path=path)
+                made = FontFile(label, path=path, shaped=shaped)
             except OSError:
                 # A read-only home or cache: keep the instance in memory for this process.
-                made = FontFile(label, data=data)
+                made = FontFile(label, data=data, shaped=shaped)
         _made[key] = made
         return made
 
@@ -337,24 +351,13 @@ def script_font(
     weight = 700 if style == "bold" else 400
     folder = (cache_dir or default_cache_dir()) / f"{script.package}-{version}-{_SCRIPT_RECIPE}"
     label = f"NotoSans{script.script}-{'Bold' if weight == 700 else 'Regular'}"
-    key = (_weight_style(style), str(folder / label))
-    with _lock:
-        known = _made.get(key)
-        if known is not None:
-            return known
-        path = folder / f"{label}.ttf"
-        if path.is_file():
-            made = FontFile(label, path=path, shaped=True)
-        else:
-            data = _instantiate_script(script, weight)
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                write_atomically(path, data)
-                made = FontFile(label, path=path, shaped=True)
-            except OSError:
-                made = FontFile(label, data=data, shaped=True)
-        _made[key] = made
-        return made
+    return _cached_instance(
+        (_weight_style(style), str(folder / label)),
+        folder,
+        label,
+        lambda: _instantiate_script(script, weight),
+        shaped=True,
+    )
 
 
 def _weight_style(style: FontStyle) -> FontStyle:

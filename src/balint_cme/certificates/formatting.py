@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from balint_cme.model import ama_credit_phrase, canonical_credit_type
+from balint_cme.model import MONTH_NAMES, ama_credit_phrase, canonical_credit_type
 
 __all__ = [
     "credit_phrase",
@@ -21,21 +21,6 @@ __all__ = [
     "format_hours",
     "join_names",
 ]
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def format_amount(value: Decimal) -> str:
@@ -71,7 +56,7 @@ def credit_phrase(credit_type: str, *, plural: bool | None) -> str:
 
 def format_date(day: date) -> str:
     """ "September 9, 2020"."""
-    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+    return f"{MONTH_NAMES[day.month - 1]} {day.day}, {day.year}"
 
 
 def join_names(parts: Sequence[str]) -> str:
@@ -86,6 +71,6 @@ def format_dates(days: Sequence[date]) -> str:
     13, 2021"."""
     groups = []
     for year, in_year in itertools.groupby(sorted(days), key=lambda d: d.year):
-        parts = [f"{_MONTHS[d.month - 1]} {d.day}" for d in in_year]
+        parts = [f"{MONTH_NAMES[d.month - 1]} {d.day}" for d in in_year]
         groups.append(f"{join_names(parts)}, {year}")
     return "; ".join(groups)

@@ -224,15 +224,23 @@ def _join_columns(head: TableRecord, path: Path | str) -> tuple[int, int, int, d
     return name_at, join_at, leave_at, columns
 
 
+def _who(
+    cells: Sequence[str], name_at: int, columns: dict[str, int], line: int, path: Path | str
+) -> tuple[str, str]:
+    """A row's name and e-mail; a row with neither names nobody and is refused."""
+    name = check_value(cell(cells, name_at), "the name", line, path)
+    email = _email(cells, columns, line, path)
+    if not name and not email:
+        raise DataFileError(path, "the row has neither a name nor an e-mail", line=line)
+    return name, email
+
+
 def _join_row(
     record: TableRecord, found: tuple[int, int, int, dict[str, int]], path: Path | str
 ) -> ReportRow:
     line, cells = record
     name_at, join_at, leave_at, columns = found
-    name = check_value(cell(cells, name_at), "the name", line, path)
-    email = _email(cells, columns, line, path)
-    if not name and not email:
-        raise DataFileError(path, "the row has neither a name nor an e-mail", line=line)
+    name, email = _who(cells, name_at, columns, line, path)
     return ReportRow(
         line,
         name,
@@ -259,10 +267,7 @@ def _total_row(
 ) -> ReportRow:
     line, cells = record
     name_at, total_at, _, columns = found
-    name = check_value(cell(cells, name_at), "the name", line, path)
-    email = _email(cells, columns, line, path)
-    if not name and not email:
-        raise DataFileError(path, "the row has neither a name nor an e-mail", line=line)
+    name, email = _who(cells, name_at, columns, line, path)
     text = cell(cells, total_at)
     seconds = parse_teams_duration(text)
     if seconds is None:
