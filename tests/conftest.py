@@ -64,3 +64,38 @@ def local(series: Series, text: str) -> datetime:
 
 
 D = Decimal
+
+
+# End-to-end modules that drive the real command, ledger and renderer for every test: they run
+# in `make test` and CI, and `scripts/check --fast` (which deselects "slow") leaves them out so
+# the quick loop stays under a minute on two cores. Their subjects keep fast unit and
+# integration tests of their own.
+_END_TO_END_MODULES = frozenset(
+    {
+        "test_cli.py",
+        "test_coordinator_day.py",
+        "test_evidence_bounds.py",
+        "test_fonts.py",
+        "test_hardening_certify.py",
+        "test_hardening_cli.py",
+        "test_hardening_keys.py",
+        "test_hardening_fuzz.py",
+        "test_hardening_misuse.py",
+        "test_identity.py",
+        "test_json_outputs.py",
+        "test_key_files.py",
+        "test_ledger_concurrency.py",
+        "test_ledger_trust.py",
+        "test_one_answer.py",
+        "test_pdfa.py",
+        "test_shaping.py",
+        "test_web.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of the end-to-end modules "slow" (see _END_TO_END_MODULES)."""
+    for item in items:
+        if item.path.name in _END_TO_END_MODULES:
+            item.add_marker(pytest.mark.slow)
