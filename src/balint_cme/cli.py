@@ -1309,13 +1309,7 @@ def build_parser() -> _Parser:
         help=f"print the result as JSON (shape {VERIFY_JSON_FORMAT!r}, see the README)",
     )
     verify.add_argument("pdf_or_code", metavar="PDF_OR_CODE")
-    verify.add_argument(
-        "--key-file",
-        metavar="FILE",
-        type=Path,
-        action="append",
-        help="a key file to check with (repeat for rotated keys)",
-    )
+    _public_keys_option(verify)
     _ledger_option(verify)
 
     transcript = _add(
@@ -1541,6 +1535,8 @@ def build_parser() -> _Parser:
 
 
 def _public_keys_option(parser: _Parser) -> None:
+    """--key-file, repeatable: the keys a verifier checks with (verify, serve, publish)."""
+    parser.set_defaults(key_files_repeat=True)  # a settings file's key_file becomes a list
     parser.add_argument(
         "--key-file",
         metavar="FILE",
@@ -1587,7 +1583,7 @@ def _apply_settings(args: argparse.Namespace) -> None:
         and not os.environ.get(places.KEY_FILE_ENV)
         and settings.key_file is not None
     ):
-        repeated = args.handler in (_cmd_verify, _cmd_serve, _cmd_publish)  # several key files
+        repeated = getattr(args, "key_files_repeat", False)  # set by _public_keys_option
         args.key_file = [settings.key_file] if repeated else settings.key_file
     if hasattr(args, "layout") and args.layout is None:
         args.layout = settings.layout
