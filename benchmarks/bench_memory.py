@@ -32,7 +32,8 @@ from balint_cme.certificates.keys import create_key, load_key
 from balint_cme.io.reports import MAX_REPORT_BYTES, read_reports
 from balint_cme.io.series_file import load_series
 from balint_cme.ledger import Ledger
-from balint_cme.workflow import certify, transcript_history
+from balint_cme.usecases.certify import certify
+from balint_cme.usecases.history import transcript_history
 
 ROOT = Path(__file__).resolve().parent.parent
 

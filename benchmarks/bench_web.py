@@ -27,7 +27,7 @@ from pathlib import Path
 
 from balint_cme.certificates.keys import create_key
 from balint_cme.ledger import Ledger
-from balint_cme.workflow import certify
+from balint_cme.usecases.certify import certify
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

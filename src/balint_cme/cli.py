@@ -37,6 +37,7 @@ from balint_cme.certificates.keys import (
     retired_key,
 )
 from balint_cme.certificates.layout import DEFAULT_LAYOUT
+from balint_cme.certificates.layout_file import load_layout
 from balint_cme.certificates.verification import (
     CertificateClaims,
     VerificationResult,
@@ -73,22 +74,18 @@ from balint_cme.outputs import (
 )
 from balint_cme.storage import write_atomically
 from balint_cme.text import visible
-from balint_cme.workflow import (
-    CertifyResult,
+from balint_cme.usecases.certify import CertifyResult, certify, check_certify
+from balint_cme.usecases.credits import (
     assess,
     assess_with_record,
-    certify,
-    check_certify,
-    credit_on_record,
     credits_document,
-    export_pars,
-    format_credits_table,
-    format_unmatched,
-    load_layout,
     recorded_sessions,
-    transcript_history,
-    verify_certificate,
 )
+from balint_cme.usecases.history import transcript_history
+from balint_cme.usecases.on_record import credit_on_record
+from balint_cme.usecases.pars_export import export_pars
+from balint_cme.usecases.presentation import format_credits_table, format_unmatched
+from balint_cme.usecases.verify import verify_certificate
 
 __all__ = ["main"]
 

@@ -18,7 +18,9 @@ from balint_cme.io.series_file import parse_series
 from balint_cme.ledger import Ledger
 from balint_cme.model import Series
 from balint_cme.storage import write_atomically
-from balint_cme.workflow import assess, certify, credits_document, format_credits_table
+from balint_cme.usecases.certify import certify
+from balint_cme.usecases.credits import assess, credits_document
+from balint_cme.usecases.presentation import format_credits_table
 
 __all__ = ["DEMO_SERIES_TOML", "DemoInputs", "run_demo", "write_demo_inputs"]
 

@@ -12,7 +12,7 @@ import pytest
 from balint_cme.certificates.keys import create_key
 from balint_cme.errors import LedgerError
 from balint_cme.ledger import Ledger
-from balint_cme.workflow import certify
+from balint_cme.usecases.certify import certify
 from tests.conftest import ROOT
 from tests.integration.hardening_support import tree, write_roster
 

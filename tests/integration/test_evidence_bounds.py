@@ -24,7 +24,7 @@ from balint_cme.errors import DataFileError
 from balint_cme.io.reports import read_report_bytes, read_reports
 from balint_cme.io.series_file import load_series, parse_series
 from balint_cme.ledger import Ledger
-from balint_cme.workflow import certify
+from balint_cme.usecases.certify import certify
 from tests.conftest import EXAMPLES, ROOT, attend
 
 D = Decimal

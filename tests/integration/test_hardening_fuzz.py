@@ -34,6 +34,7 @@ from pypdf import PdfWriter
 
 from balint_cme.certificates.keys import SigningKey, load_key, load_key_ring
 from balint_cme.certificates.pdf import render_pdf
+from balint_cme.certificates.pdf_file import read_pdf_bytes
 from balint_cme.certificates.verification import MAX_PDF_BYTES, METADATA_KEY, verify_pdf
 from balint_cme.errors import BalintCmeError, DataFileError, VerificationError
 from balint_cme.io.pars import (
@@ -47,7 +48,7 @@ from balint_cme.io.pars import (
 )
 from balint_cme.io.series_file import MAX_SERIES_FILE_BYTES, load_series
 from balint_cme.ledger import Ledger
-from balint_cme.workflow import certify, read_pdf_bytes
+from balint_cme.usecases.certify import certify
 from tests.certificate_helpers import OTHER_KEY, TEST_KEY, certificate_for
 from tests.conftest import ROOT
 from tests.integration.hardening_support import REPORTS_2020, SERIES_2020

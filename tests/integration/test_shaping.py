@@ -220,7 +220,7 @@ def test_font_collection_face_is_chosen_by_index(series_2020: Series, tmp_path: 
 
 
 def test_layout_file_names_a_collection_face_relative_to_itself(tmp_path: Path) -> None:
-    from balint_cme.workflow import load_layout
+    from balint_cme.certificates.layout_file import load_layout
 
     (tmp_path / "fonts").mkdir()
     layout_file = tmp_path / "layout.toml"

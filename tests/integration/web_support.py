@@ -12,7 +12,7 @@ from typing import Any
 
 from balint_cme.certificates.keys import KeyRing, SigningKey, _write_new_file, create_key
 from balint_cme.ledger import Ledger
-from balint_cme.workflow import CertifyResult, certify
+from balint_cme.usecases.certify import CertifyResult, certify
 from tests.conftest import EXAMPLES
 
 PRIVATE = {

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from balint_cme import AttendanceRegister, Participant, Series, award_series
 from balint_cme.display import display_width, pad
 from balint_cme.io.reports import AttendanceReading
-from balint_cme.workflow import format_credits_table
+from balint_cme.usecases.presentation import format_credits_table
 from tests.conftest import attend
 
 

@@ -29,7 +29,7 @@ from balint_cme.certificates.verification import (
 )
 from balint_cme.ledger import CertificateRecord, Ledger
 from balint_cme.model import DomainModel
-from balint_cme.workflow import claims_from_record
+from balint_cme.usecases.verify import claims_from_record
 
 __all__ = [
     "API_VERSION",

@@ -37,6 +37,7 @@ from starlette.templating import Jinja2Templates
 from balint_cme.certificates.keys import KeyRing
 from balint_cme.certificates.verification import MAX_PDF_BYTES, VerificationResult
 from balint_cme.ledger import Ledger
+from balint_cme.usecases.verify import verify_certificate_pdf
 from balint_cme.web.answers import (
     UNKNOWN,
     PublicAnswer,
@@ -46,7 +47,6 @@ from balint_cme.web.answers import (
     look_up,
 )
 from balint_cme.web.counts import VerificationCounts, default_counts_path
-from balint_cme.workflow import verify_certificate_pdf
 
 __all__ = [
     "DEFAULT_BURST",
@@ -122,7 +122,7 @@ class TokenBucket:
 
 def verify_uploaded_pdf(data: bytes, keys: KeyRing, ledger: Ledger) -> VerificationResult:
     """Adapter over the library's one verify entry point for a PDF
-    (workflow.verify_certificate_pdf): structure, claims' seal, page seal, then the ledger."""
+    (usecases.verify.verify_certificate_pdf): structure, claims' seal, page seal, then the ledger."""
     return verify_certificate_pdf(data, keys=keys, ledger=ledger)
 
 

@@ -1,0 +1,67 @@
+"""What the ledger holds, read back for the use cases: attendance per series, and the credit
+a person's certificate record backs (the one answer transcript and PARS share).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from balint_cme.attendance import AttendanceRecord, AttendanceRegister
+from balint_cme.credit import CreditOnRecord
+from balint_cme.ledger import Ledger
+from balint_cme.model import Series
+
+__all__ = ["credit_on_record", "recorded_register"]
+
+
+def recorded_register(
+    ledger: Ledger, series: Series, participant_ids: Sequence[str] = ()
+) -> AttendanceRegister:
+    """The attendance the ledger holds for `series` (for the given people, default: the roster)."""
+    wanted = list(participant_ids) or [p.id for p in series.participants]
+    records: list[AttendanceRecord] = []
+    for participant_id in wanted:
+        # SERIES:ROSTER_ID names exactly this roster entry, whoever else uses the roster id.
+        for participation in ledger.attendance_for(f"{series.id}:{participant_id}"):
+            if (
+                participation.series_id != series.id
+                or participation.participant_id != participant_id
+            ):
+                continue
+            records.extend(
+                AttendanceRecord(
+                    participant_id=participant_id,
+                    session=session.session,
+                    joined_at=datetime.fromisoformat(joined),
+                    left_at=datetime.fromisoformat(left),
+                )
+                for session in participation.sessions
+                for joined, left in session.intervals
+            )
+    return AttendanceRegister(records)
+
+
+def credit_on_record(ledger: Ledger, series_id: str, participant_id: str) -> CreditOnRecord:
+    """The credit a person's certificate record backs in one series: the one answer that both
+    `transcript` and the PARS export use.
+
+    Only a current, issued certificate of credit counts, with its credits. A revoked one
+    counts nothing (its reason is given), as do a pending or superseded latest version, a
+    certificate of participation, and no certificate at all.
+    """
+    record = ledger.certificate_for(series_id, participant_id)
+    zero = Decimal("0.00")
+    if record is None:
+        return CreditOnRecord(points=zero, reason="no certificate issued")
+    if record.state == "revoked":
+        why = f": {record.revoked_reason}" if record.revoked_reason else ""
+        return CreditOnRecord(points=zero, reason=f"certificate {record.number} revoked{why}")
+    if record.state != "issued":
+        return CreditOnRecord(points=zero, reason=f"certificate {record.number} {record.state}")
+    if record.kind != "credit":
+        return CreditOnRecord(
+            points=zero, reason=f"certificate {record.number} is of participation, not credit"
+        )
+    return CreditOnRecord(points=record.credits)

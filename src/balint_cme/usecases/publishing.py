@@ -1,0 +1,129 @@
+"""Certify's output folder: a hidden staging folder to draw into, and the publishing of a
+complete batch into place (one atomic rename per file), which can be taken back until the
+ledger confirms it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from balint_cme.certificates.batch import RenderedFile
+from balint_cme.errors import CertificateError, DataFileError
+
+__all__ = ["Published", "publish", "staging_folder"]
+
+_STAGING_PREFIX = ".balint-cme-partial-"
+
+
+def _is_running(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would end the process on Windows: keep the folder
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _remove_empty(folders: Sequence[Path]) -> None:
+    for folder in folders:  # deepest first
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+@contextlib.contextmanager
+def staging_folder(out_dir: Path) -> Iterator[Path]:
+    """A new hidden folder in `out_dir` to draw into, removed when the block ends; on failure
+    `out_dir` goes too (with the parents made for it) if it was made here and is empty.
+
+    Folders left by runs that were killed (their process is gone) are removed first.
+
+    Raises:
+        DataFileError: `out_dir` is not a folder, or cannot be made or written.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DataFileError(out_dir, "is not a folder; --out names the folder for certificates")
+    made = [folder for folder in (out_dir, *out_dir.parents) if not folder.exists()]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for stale in out_dir.glob(f"{_STAGING_PREFIX}*"):
+            pid = stale.name.removeprefix(_STAGING_PREFIX).split("-", 1)[0]
+            if pid.isdigit() and not _is_running(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
+    except OSError as err:
+        _remove_empty(made)
+        raise DataFileError(
+            out_dir, f"cannot write certificates here: {err.strerror or err}"
+        ) from err
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(made)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+class Published:
+    """Files moved into `out_dir` by publish(), and what each replaced, until the ledger
+    confirms them: take_back() restores the folder as it was."""
+
+    def __init__(self, out_dir: Path, kept: Path) -> None:
+        self.out_dir = out_dir
+        self.kept = kept
+        """A folder (inside the staging folder) holding a link to each file replaced."""
+        self.moved: list[tuple[Path, Path | None]] = []
+        """(published file, the earlier file's kept link or None) in publishing order."""
+
+    def take_back(self) -> None:
+        """Undo the publishing: earlier files back in place, new ones removed (best effort:
+        a file that cannot be restored stays unconfirmed, which `ledger check-files` and the
+        next run see)."""
+        for target, previous in reversed(self.moved):
+            with contextlib.suppress(OSError):
+                if previous is not None:
+                    os.replace(previous, target)
+                else:
+                    target.unlink()
+        self.moved.clear()
+
+
+def publish(rendered: Sequence[RenderedFile], out_dir: Path, staging: Path) -> Published:
+    """Move a complete batch from the staging folder into `out_dir`, one atomic rename each,
+    keeping a link to every file it replaces so the batch can be taken back.
+
+    Raises:
+        CertificateError: a name is taken by a folder, or a file cannot be moved (the files
+            already moved are taken back).
+    """
+    files = sorted({file.path for file in rendered})
+    published = Published(out_dir, staging / ".replaced")
+    try:
+        for path in files:  # checked first, so a blocked name moves nothing
+            if (out_dir / path.name).is_dir():
+                raise IsADirectoryError(
+                    errno.EISDIR, "a folder has the name", str(out_dir / path.name)
+                )
+        published.kept.mkdir()
+        for path in files:
+            target = out_dir / path.name
+            previous: Path | None = published.kept / path.name
+            try:
+                os.link(target, published.kept / path.name)
+            except FileNotFoundError:
+                previous = None
+            os.replace(path, target)
+            published.moved.append((target, previous))
+    except OSError as err:
+        published.take_back()
+        raise CertificateError(f"cannot write certificates to {out_dir}: {err}") from err
+    return published
