@@ -12,7 +12,6 @@ import pytest
 
 from balint_cme.certificates import batch
 from balint_cme.ledger import Ledger
-from balint_cme.storage import write_atomically
 from tests.integration.hardening_support import (
     REPORTS_2020,
     SERIES_2020,
@@ -155,15 +154,16 @@ def test_failed_certify_changes_nothing(
 class _DiskFull:
     """Lets `allowed` certificate files be written, then fails like a full disk."""
 
-    def __init__(self, allowed: int) -> None:
+    def __init__(self, allowed: int, write: Callable[[Path, bytes], None]) -> None:
         self.allowed = allowed
         self.calls = 0
+        self.write = write
 
-    def __call__(self, path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    def __call__(self, path: Path, data: bytes) -> None:
         self.calls += 1
         if self.calls > self.allowed:
             raise OSError(28, "No space left on device")
-        write_atomically(path, data, mode=mode)
+        self.write(path, data)
 
 
 @pytest.mark.parametrize("existing", [False, True])
@@ -187,7 +187,9 @@ def test_a_batch_that_fails_while_drawing_leaves_no_certificate_behind(
     assert state is not None
     issued_before = {c for c in state.certificates if c[2] == "issued"}
 
-    monkeypatch.setattr(batch, "write_atomically", _DiskFull(allowed=3))
+    # certify writes its batch unsynced into its staging folder (then syncs it once)
+    write_new = batch._write_new
+    monkeypatch.setattr(batch, "_write_new", _DiskFull(3, write_new))
     code, _, err = run(capsys, *certify_argv(out, "--workers", "1", series=series))
     assert code == 1
     assert_one_line_error(err, naming="No space left on device")
@@ -199,7 +201,7 @@ def test_a_batch_that_fails_while_drawing_leaves_no_certificate_behind(
     pending = {(c[0], c[1]) for c in state.certificates if c[2] == "pending"}
     assert len(pending) == 6  # reserved, waiting for their files: the next run resumes them
 
-    monkeypatch.setattr(batch, "write_atomically", write_atomically)  # room on the disk again
+    monkeypatch.setattr(batch, "_write_new", write_new)  # room on the disk again
     code, _, err = run(capsys, *certify_argv(out, "--workers", "1", series=series))
     assert code == 0, err
     with Ledger.open(ledger, create=False) as opened:

@@ -183,6 +183,8 @@ def render_batch(
     chunk_size: int = 25,
     progress: ProgressCallback | None = None,
     key: SigningKey | KeyRing | None = None,
+    fonts_checked: bool = False,
+    sync: bool = True,
 ) -> list[RenderedFile]:
     """Render `certificates` into `out_dir`: one PDF each, or one merged PDF for printing.
 
@@ -193,7 +195,11 @@ def render_batch(
     File names come from certificate numbers (`certificate_file_name`); two numbers that slug
     alike get a short hash so nothing is overwritten. Every file is written atomically. With
     `workers` > 1 the rendering runs in that many processes. `progress(n)` is called as each
-    chunk of n certificates finishes.
+    chunk of n certificates finishes. `fonts_checked`: the caller has already run
+    check_renderable on every certificate (certify checks before numbering), so it is not run
+    again. `sync=False` (separate files into a fresh folder only, e.g. certify's staging
+    folder): each file is written whole under a new name but not synced to disk one by one;
+    the caller syncs the whole batch once.
 
     Raises:
         CertificateError: a certificate number repeats (same version), a certificate cannot be
@@ -205,15 +211,15 @@ def render_batch(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise CertificateError(f"cannot create output folder {out_dir}: {err.strerror}") from err
-    checked = _precheck(certificates, layout)
+    checked = _precheck(certificates, None if fonts_checked else layout)
     if merged:
         name = safe_slug(merged_name.removesuffix(".pdf"), fallback="certificates") + ".pdf"
         return _render_merged(checked, out_dir / name, layout, workers, chunk_size, progress)
-    return _render_separate(checked, out_dir, layout, workers, chunk_size, progress, key)
+    return _render_separate(checked, out_dir, layout, workers, chunk_size, progress, key, sync)
 
 
 def _precheck(
-    certificates: Iterable[Certificate], layout: CertificateLayout
+    certificates: Iterable[Certificate], layout: CertificateLayout | None
 ) -> Iterator[Certificate]:
     seen: set[tuple[str, int]] = set()
     for certificate in certificates:
@@ -225,7 +231,8 @@ def _precheck(
             )
         seen.add(identity)
         # In the parent, so an unrenderable name fails with its own error type and names.
-        check_renderable(certificate, layout)
+        if layout is not None:
+            check_renderable(certificate, layout)
         yield certificate
 
 
@@ -237,6 +244,7 @@ def _render_separate(
     chunk_size: int,
     progress: ProgressCallback | None,
     key: SigningKey | KeyRing | None,
+    sync: bool = True,
 ) -> list[RenderedFile]:
     used: set[str] = set()
 
@@ -260,7 +268,10 @@ def _render_separate(
             for certificate, path, data, digest in _checked(result):  # type: ignore[attr-defined]
                 if key is not None:
                     data = seal_page(data, certificate.claims, certificate.seal, key, digest=digest)
-                write_atomically(Path(path), data)
+                if sync:
+                    write_atomically(Path(path), data)
+                else:
+                    _write_new(Path(path), data)
                 rendered.append(
                     RenderedFile(
                         number=certificate.number,
@@ -275,6 +286,19 @@ def _render_separate(
     except OSError as err:
         raise CertificateError(f"cannot write certificates to {out_dir}: {err}") from err
     return rendered
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write a new file (never over one) without syncing it: for a batch the caller syncs."""
+    handle = path.open("xb")  # an existing file is never touched
+    try:
+        with handle:
+            handle.write(data)
+        os.chmod(path, 0o644)  # as write_atomically leaves it
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
 
 
 def _render_merged(

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated, Literal, Self
 from urllib.parse import quote, urlsplit
 
-from pydantic import Field, StringConstraints, ValidationError, model_validator
+from pydantic import Field, StringConstraints, TypeAdapter, ValidationError, model_validator
 
 from balint_cme.certificates.formatting import credit_phrase, format_amount, join_names
 from balint_cme.certificates.keys import SigningKey
@@ -24,6 +24,8 @@ from balint_cme.errors import CertificateError
 from balint_cme.model import CreditPoints, DomainModel, Provider, Series, Text
 
 __all__ = [
+    "DRAFT_NUMBER",
+    "UNSEALED",
     "Certificate",
     "CertificateNumber",
     "FacilitatorSignature",
@@ -31,8 +33,10 @@ __all__ = [
     "accreditor_short_name",
     "build_certificate",
     "designation_statement",
+    "draft_certificate",
     "eligible_awards",
     "refusal_reason",
+    "seal_certificate",
     "verify_url_template",
 ]
 
@@ -40,6 +44,8 @@ CertificateNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
 ]
 """A certificate number as the provider assigns it, e.g. "FMMS-2020-0007"."""
+
+_NUMBER: TypeAdapter[str] = TypeAdapter(CertificateNumber)
 
 _UNPRINTABLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
@@ -292,6 +298,13 @@ def verify_url_template(url: str) -> str:
     return text.rstrip("/") + "/v/{code}"
 
 
+UNSEALED = Seal(key_id="draft", code="draft.UNSEALED", key_check="", claim_tags=())
+"""The placeholder seal of a draft (draft_certificate): a draft is never drawn or issued."""
+
+DRAFT_NUMBER = "DRAFT"
+"""The number a draft carries until the ledger assigns one."""
+
+
 def build_certificate(
     series: Series,
     award: CreditAward,
@@ -305,12 +318,41 @@ def build_certificate(
     """The certificate `award` earns, numbered and dated as given, sealed with `key`.
 
     `verify_url_template` may contain `{code}` and `{number}` (URL-quoted on substitution),
-    e.g. "https://cme.example.org/verify?code={code}".
+    e.g. "https://cme.example.org/verify?code={code}". The same as seal_certificate() of
+    draft_certificate(), for callers that know the number before building.
 
     Raises:
         CertificateError: the person gets no certificate (not enrolled, attended nothing, or a
             non-physician when the series gives no participation certificates), the template
             lacks {code}, or some text cannot be printed.
+    """
+    draft = draft_certificate(
+        series, award, issued_on=issued_on, verify_url_template=verify_url_template
+    )
+    return seal_certificate(
+        draft,
+        number=number,
+        version=version,
+        issued_on=issued_on,
+        key=key,
+        verify_url_template=verify_url_template,
+    )
+
+
+def draft_certificate(
+    series: Series,
+    award: CreditAward,
+    *,
+    issued_on: date,
+    verify_url_template: str | None = None,
+) -> Certificate:
+    """Everything `award`'s certificate says, checked, before the ledger numbers it: numbered
+    DRAFT_NUMBER, version 1, dated `issued_on`, with the placeholder seal UNSEALED (its verify
+    URL carries a placeholder code). Check it (fonts) and use its claims for the ledger, then
+    seal_certificate() gives the certificate to draw. Never draw or issue a draft.
+
+    Raises:
+        CertificateError: as build_certificate().
     """
     decision = certificate_decision(series, award)
     if decision.kind == "none":
@@ -321,11 +363,12 @@ def build_certificate(
     if verify_url_template is not None and "{code}" not in verify_url_template:
         raise CertificateError("the verify URL template must contain {code}")
     is_credit = decision.kind == "credit"
+    number = DRAFT_NUMBER
     try:
         fields: dict[str, object] = {
             "kind": decision.kind,
             "number": number,
-            "version": version,
+            "version": 1,
             "issued_on": issued_on,
             "name": award.name,
             "credentials": award.credentials,
@@ -350,28 +393,88 @@ def build_certificate(
                 for f in series.facilitators
             ),
         }
-        claims = CertificateClaims.model_validate(
-            {name: fields[name] for name in CertificateClaims.model_fields}
-        )
-        seal = seal_claims(claims, key)
-        verify_url = None
-        if verify_url_template is not None:
-            verify_url = verify_url_template.replace("{code}", quote(seal.code, safe="")).replace(
-                "{number}", quote(claims.number, safe="")
-            )
         return Certificate.model_validate(
             {
                 **fields,
-                "seal": seal,
-                "verify_url": verify_url,
+                "seal": UNSEALED,
+                "verify_url": _verify_url(verify_url_template, UNSEALED.code, number),
                 "participant_id": award.participant_id,
             }
         )
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "certificate"
-        message = str(first["msg"]).removeprefix("Value error, ")
+        raise _build_error(err, number, award.name, award.participant_id) from err
+
+
+def seal_certificate(
+    draft: Certificate,
+    *,
+    number: str,
+    version: int,
+    issued_on: date,
+    key: SigningKey,
+    verify_url_template: str | None = None,
+) -> Certificate:
+    """`draft` numbered, versioned and dated as the ledger assigned, sealed with `key` (the
+    one seal a certificate gets), with its verify URL from `verify_url_template`.
+
+    Raises:
+        CertificateError: the number, version or date is not valid for this certificate.
+    """
+    try:
+        values = {
+            name: getattr(draft, name)
+            for name in CertificateClaims.model_fields
+            if name not in ("number", "version", "issued_on")
+        }
+        claims = CertificateClaims.model_validate(
+            {
+                **values,
+                "number": _NUMBER.validate_python(number),
+                "version": version,
+                "issued_on": issued_on,
+            }
+        )
+    except ValidationError as err:
+        raise _build_error(err, number, draft.name, draft.participant_id) from err
+    if claims.version < 1 or claims.issued_on < draft.session_dates[-1]:
+        problem = (
+            f"version {claims.version} is not 1 or more"
+            if claims.version < 1
+            else f"issue date {claims.issued_on} is before the last session attended "
+            f"({draft.session_dates[-1]})"
+        )
         raise CertificateError(
-            f"cannot build certificate {number!r} for {award.name} ({award.participant_id}): "
-            f"{where}: {message}"
-        ) from err
+            f"cannot build certificate {number!r} for {draft.name} ({draft.participant_id}): "
+            f"{problem}"
+        )
+    seal = seal_claims(claims, key)
+    # The draft's content was checked when it was built; only the ledger's values are new,
+    # and the claims just checked them.
+    return draft.model_copy(
+        update={
+            "number": claims.number,
+            "version": claims.version,
+            "issued_on": claims.issued_on,
+            "seal": seal,
+            "verify_url": _verify_url(verify_url_template, seal.code, claims.number),
+        }
+    )
+
+
+def _verify_url(template: str | None, code: str, number: str) -> str | None:
+    if template is None:
+        return None
+    return template.replace("{code}", quote(code, safe="")).replace(
+        "{number}", quote(number, safe="")
+    )
+
+
+def _build_error(
+    err: ValidationError, number: str, name: str, participant_id: str
+) -> CertificateError:
+    first = err.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "certificate"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return CertificateError(
+        f"cannot build certificate {number!r} for {name} ({participant_id}): {where}: {message}"
+    )

@@ -21,6 +21,7 @@ from balint_cme.ledger.issuing import (
     NUMBER_PATTERN,
     Confirmation,
     Redrawn,
+    ReservationRequest,
     claims_fingerprint,
     format_number,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "PurgeReport",
     "Redrawn",
     "Reservation",
+    "ReservationRequest",
     "SeriesSnapshot",
     "SessionAttendance",
     "VerificationState",

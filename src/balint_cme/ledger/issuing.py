@@ -32,6 +32,7 @@ __all__ = [
     "Confirmation",
     "PreparedClaims",
     "Redrawn",
+    "ReservationRequest",
     "certificate_from_row",
     "check_confirmation",
     "claims_fingerprint",
@@ -40,9 +41,11 @@ __all__ = [
     "normalise_number",
     "pending_certificate_row",
     "prepare_claims",
+    "prepare_reservations",
     "read_status",
     "record_redrawn",
     "reserve",
+    "reserve_many",
     "revoke",
 ]
 
@@ -616,3 +619,54 @@ def read_status(
             state="superseded", reason=newer.reason if newer else None, **common
         )
     return CertificateStatus(state="valid", **common)
+
+
+class ReservationRequest(NamedTuple):
+    """One item of Ledger.reserve_many(): the arguments of Ledger.reserve() (without reason)."""
+
+    series_id: str
+    participant_id: str
+    kind: str
+    credits: Decimal
+    session_dates: Sequence[date]
+    claims: Mapping[str, Any]
+    issued_on: date
+
+
+def prepare_reservations(
+    requests: Sequence[ReservationRequest],
+) -> list[tuple[ReservationRequest, PreparedClaims]]:
+    """Check every request of a batch (prepare_claims) before any transaction starts.
+
+    Raises:
+        ValueError: as prepare_claims(), for the first request refused.
+    """
+    return [
+        (
+            request,
+            prepare_claims(request.kind, request.credits, request.session_dates, request.claims),
+        )
+        for request in requests
+    ]
+
+
+def reserve_many(
+    writer: Writer,
+    prepared: Sequence[tuple[ReservationRequest, PreparedClaims]],
+    *,
+    number_prefix: str,
+) -> tuple[Reservation, ...]:
+    """reserve() for a whole batch inside the caller's ONE transaction, in order (see
+    Ledger.reserve_many): every reservation is made, or none."""
+    return tuple(
+        reserve(
+            writer,
+            claims,
+            number_prefix=number_prefix,
+            series_id=request.series_id,
+            participant_id=request.participant_id,
+            issued_on=request.issued_on,
+            reason=None,
+        )
+        for request, claims in prepared
+    )

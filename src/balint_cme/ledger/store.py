@@ -1180,3 +1180,17 @@ class Ledger:
             )
             for seq, at, actor, action, subject_, details, changes, digest in rows
         )
+
+    def reserve_many(
+        self, requests: Sequence[issuing.ReservationRequest], *, actor: str
+    ) -> tuple[Reservation, ...]:
+        """reserve() for a whole batch in ONE transaction (one disk sync), in order: every
+        reservation is made, or none. See reserve() for each answer.
+
+        Raises:
+            LedgerError: as reserve(), for the first request refused; nothing is reserved.
+            ValueError: as reserve(), checked for every request before the transaction.
+        """
+        prepared = issuing.prepare_reservations(requests)
+        with self._write(actor) as writer:
+            return issuing.reserve_many(writer, prepared, number_prefix=self.number_prefix)

@@ -1,0 +1,181 @@
+"""Benchmark: `certify` of 1,000 people end to end against the renderer alone.
+
+Run by hand (`.venv/bin/python benchmarks/bench_certify.py`); never part of the test suite.
+
+- certify: the whole command as a user runs it (`python -m balint_cme certify ...` in a fresh
+  process: start-up, reading the series and a sign-in sheet, credit, a new ledger, numbering,
+  drawing, sealing, writing, syncing, confirming, the manifest), wall time of the process;
+- renderer: the same 1,000 certificates (same series, names, numbers, key) built in a child
+  process, then only `render_batch` timed writing the 1,000 sealed files into a folder (the
+  same two workers), i.e. the drawing and writing that certify cannot avoid.
+
+The target (issue 13) is certify within 1.5x of the renderer. Each measure is the median of
+`--runs` runs; the load average is printed before and after, since the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ISSUED_ON = date(2025, 4, 1)
+SESSIONS = (("2025-03-05", "18:45", "20:15"), ("2025-03-12", "18:45", "20:15"))
+FIRST = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jonas")
+LAST = ("Ruiz", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Silva", "Haddad")
+
+
+def write_inputs(directory: Path, people: int) -> tuple[Path, Path]:
+    """A series TOML with `people` fictional people and a sign-in sheet where all attend."""
+    lines = [
+        'id = "bench-certify"',
+        'title = "Benchmark Balint Group"',
+        'delivery = "in-person"',
+        'location = "Sacramento"',
+        'timezone = "America/Los_Angeles"',
+        "",
+        "[provider]",
+        'accredited = "Example Medical Society"',
+        'accreditor = "California Medical Association (CMA)"',
+        "",
+        "[credit]",
+        'per_session = "1.5"',
+        'series_maximum = "3.0"',
+        "",
+    ]
+    for day, start, _ in SESSIONS:
+        lines += ["[[sessions]]", f"start = {day}T{start}:00", "duration_minutes = 90", ""]
+    lines += ["[[facilitators]]", 'name = "Marissa Pierce"', 'credentials = "MFT"', ""]
+    sheet = ["participant_id,session,join,leave,note"]
+    for i in range(people):
+        first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
+        lines += [
+            "[[participants]]",
+            f'id = "p{i:04d}"',
+            f'name = "{first} {last} {i:04d}"',
+            f'credentials = "{"MD" if i % 5 else "LMFT"}"',
+            "",
+        ]
+        for number, (day, start, end) in enumerate(SESSIONS, start=1):
+            sheet.append(f"p{i:04d},{number},{day} {start},{day} {end},")
+    series = directory / "series.toml"
+    series.write_text("\n".join(lines), encoding="utf-8")
+    report = directory / "signin.csv"
+    report.write_text("\n".join(sheet) + "\n", encoding="utf-8")
+    return series, report
+
+
+def run_certify(directory: Path, workers: int) -> float:
+    series, report = directory / "series.toml", directory / "signin.csv"
+    command = [
+        sys.executable,
+        "-m",
+        "balint_cme",
+        "certify",
+        str(series),
+        "--attendance",
+        str(report),
+        "--out",
+        str(directory / "certify-out"),
+        "--ledger",
+        str(directory / "ledger.sqlite3"),
+        "--key-file",
+        str(directory / "signing.key"),
+        "--issued-on",
+        ISSUED_ON.isoformat(),
+        "--workers",
+        str(workers),
+        "--by",
+        "bench",
+        "--quiet",
+    ]
+    started = time.perf_counter()
+    subprocess.run(command, check=True)
+    elapsed = time.perf_counter() - started
+    count = len(list((directory / "certify-out").glob("*.pdf")))
+    if count == 0:
+        raise SystemExit("certify wrote no certificates")
+    return elapsed
+
+
+def render_child(directory: Path, workers: int) -> None:
+    """In a fresh process: build the certificates certify would, then time render_batch."""
+    from balint_cme.attendance import AttendanceRegister
+    from balint_cme.certificates.batch import render_batch
+    from balint_cme.certificates.content import build_certificate, eligible_awards
+    from balint_cme.certificates.keys import KeyRing, load_key
+    from balint_cme.credit import award_series
+    from balint_cme.io.reports import read_reports
+    from balint_cme.io.series_file import load_series
+
+    series = load_series(directory / "series.toml")
+    reading = read_reports([directory / "signin.csv"], series)  # type: ignore[list-item]
+    awards = eligible_awards(series, award_series(series, AttendanceRegister(reading.records)))
+    key = load_key(directory / "signing.key")
+    certificates = [
+        build_certificate(
+            series,
+            award,
+            number=f"BC-2025-{index:06d}",
+            issued_on=ISSUED_ON,
+            key=key,
+        )
+        for index, award in enumerate(awards, start=1)
+    ]
+    started = time.perf_counter()
+    render_batch(certificates, directory / "render-out", workers=workers, key=KeyRing([key]))
+    print(f"{time.perf_counter() - started:.4f}")
+
+
+def run_renderer(directory: Path, workers: int) -> float:
+    command = [sys.executable, __file__, "--render-child", str(directory), "--workers", str(workers)]
+    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--render-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.render_child is not None:
+        render_child(args.render_child, args.workers)
+        return
+
+    from balint_cme.certificates.keys import create_key
+
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    certify_times: list[float] = []
+    render_times: list[float] = []
+    for run in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="bench-certify-") as name:
+            directory = Path(name)
+            write_inputs(directory, args.people)
+            create_key(directory / "signing.key")
+            render_times.append(run_renderer(directory, args.workers))
+            certify_times.append(run_certify(directory, args.workers))
+        print(
+            f"run {run + 1}: certify {certify_times[-1]:.2f} s, "
+            f"renderer {render_times[-1]:.2f} s, ratio {certify_times[-1] / render_times[-1]:.2f}"
+        )
+    certify_median = statistics.median(certify_times)
+    render_median = statistics.median(render_times)
+    print(
+        f"{args.people} people, {args.workers} workers, median of {args.runs}: "
+        f"certify {certify_median:.2f} s ({certify_median / args.people * 1000:.1f} ms/cert), "
+        f"renderer alone {render_median:.2f} s ({render_median / args.people * 1000:.1f} ms/cert), "
+        f"ratio {certify_median / render_median:.2f} (target <= 1.5)"
+    )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
