@@ -25,6 +25,14 @@ import time
 from datetime import date
 from pathlib import Path
 
+from balint_cme.attendance import AttendanceRegister
+from balint_cme.certificates.batch import render_batch
+from balint_cme.certificates.content import build_certificate, eligible_awards
+from balint_cme.certificates.keys import KeyRing, create_key, load_key
+from balint_cme.credit import award_series
+from balint_cme.io.reports import read_reports
+from balint_cme.io.series_file import load_series
+
 ISSUED_ON = date(2025, 4, 1)
 SESSIONS = (("2025-03-05", "18:45", "20:15"), ("2025-03-12", "18:45", "20:15"))
 FIRST = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jonas")
@@ -106,16 +114,8 @@ def run_certify(directory: Path, workers: int) -> float:
 
 def render_child(directory: Path, workers: int) -> None:
     """In a fresh process: build the certificates certify would, then time render_batch."""
-    from balint_cme.attendance import AttendanceRegister
-    from balint_cme.certificates.batch import render_batch
-    from balint_cme.certificates.content import build_certificate, eligible_awards
-    from balint_cme.certificates.keys import KeyRing, load_key
-    from balint_cme.credit import award_series
-    from balint_cme.io.reports import read_reports
-    from balint_cme.io.series_file import load_series
-
     series = load_series(directory / "series.toml")
-    reading = read_reports([directory / "signin.csv"], series)  # type: ignore[list-item]
+    reading = read_reports([(directory / "signin.csv", None)], series)
     awards = eligible_awards(series, award_series(series, AttendanceRegister(reading.records)))
     key = load_key(directory / "signing.key")
     certificates = [
@@ -134,7 +134,14 @@ def render_child(directory: Path, workers: int) -> None:
 
 
 def run_renderer(directory: Path, workers: int) -> float:
-    command = [sys.executable, __file__, "--render-child", str(directory), "--workers", str(workers)]
+    command = [
+        sys.executable,
+        __file__,
+        "--render-child",
+        str(directory),
+        "--workers",
+        str(workers),
+    ]
     result = subprocess.run(command, check=True, capture_output=True, text=True)
     return float(result.stdout.strip().splitlines()[-1])
 
@@ -149,8 +156,6 @@ def main() -> None:
     if args.render_child is not None:
         render_child(args.render_child, args.workers)
         return
-
-    from balint_cme.certificates.keys import create_key
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     certify_times: list[float] = []
