@@ -7,7 +7,9 @@ Run by hand (`.venv/bin/python benchmarks/bench_certify.py`); never part of the 
   drawing, sealing, writing, syncing, confirming, the manifest), wall time of the process;
 - renderer: the same 1,000 certificates (same series, names, numbers, key) built in a child
   process, then only `render_batch` timed writing the 1,000 sealed files into a folder (the
-  same two workers), i.e. the drawing and writing that certify cannot avoid.
+  same two workers), i.e. the drawing and writing that certify cannot avoid. Measured two
+  ways: as a library caller gets it by default (each file written atomically and fsynced),
+  and with no sync at all (`sync=False`: the bare cost of drawing and writing).
 
 The target (issue 13) is certify within 1.5x of the renderer. Each measure is the median of
 `--runs` runs; the load average is printed before and after, since the machine is shared.
@@ -112,7 +114,7 @@ def run_certify(directory: Path, workers: int) -> float:
     return elapsed
 
 
-def render_child(directory: Path, workers: int) -> None:
+def render_child(directory: Path, workers: int, sync: bool) -> None:
     """In a fresh process: build the certificates certify would, then time render_batch."""
     series = load_series(directory / "series.toml")
     reading = read_reports([(directory / "signin.csv", None)], series)
@@ -129,11 +131,17 @@ def render_child(directory: Path, workers: int) -> None:
         for index, award in enumerate(awards, start=1)
     ]
     started = time.perf_counter()
-    render_batch(certificates, directory / "render-out", workers=workers, key=KeyRing([key]))
+    render_batch(
+        certificates,
+        directory / ("render-out" if sync else "render-nosync"),
+        workers=workers,
+        key=KeyRing([key]),
+        sync=sync,
+    )
     print(f"{time.perf_counter() - started:.4f}")
 
 
-def run_renderer(directory: Path, workers: int) -> float:
+def run_renderer(directory: Path, workers: int, sync: bool) -> float:
     command = [
         sys.executable,
         __file__,
@@ -141,6 +149,7 @@ def run_renderer(directory: Path, workers: int) -> float:
         str(directory),
         "--workers",
         str(workers),
+        *([] if sync else ["--no-sync"]),
     ]
     result = subprocess.run(command, check=True, capture_output=True, text=True)
     return float(result.stdout.strip().splitlines()[-1])
@@ -152,32 +161,39 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--render-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--no-sync", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.render_child is not None:
-        render_child(args.render_child, args.workers)
+        render_child(args.render_child, args.workers, sync=not args.no_sync)
         return
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     certify_times: list[float] = []
     render_times: list[float] = []
+    bare_times: list[float] = []
     for run in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="bench-certify-") as name:
             directory = Path(name)
             write_inputs(directory, args.people)
             create_key(directory / "signing.key")
-            render_times.append(run_renderer(directory, args.workers))
+            render_times.append(run_renderer(directory, args.workers, sync=True))
+            bare_times.append(run_renderer(directory, args.workers, sync=False))
             certify_times.append(run_certify(directory, args.workers))
         print(
             f"run {run + 1}: certify {certify_times[-1]:.2f} s, "
-            f"renderer {render_times[-1]:.2f} s, ratio {certify_times[-1] / render_times[-1]:.2f}"
+            f"renderer {render_times[-1]:.2f} s (no sync {bare_times[-1]:.2f} s), "
+            f"ratio {certify_times[-1] / render_times[-1]:.2f} "
+            f"({certify_times[-1] / bare_times[-1]:.2f} to no sync)"
         )
     certify_median = statistics.median(certify_times)
     render_median = statistics.median(render_times)
+    bare_median = statistics.median(bare_times)
     print(
         f"{args.people} people, {args.workers} workers, median of {args.runs}: "
         f"certify {certify_median:.2f} s ({certify_median / args.people * 1000:.1f} ms/cert), "
         f"renderer alone {render_median:.2f} s ({render_median / args.people * 1000:.1f} ms/cert), "
-        f"ratio {certify_median / render_median:.2f} (target <= 1.5)"
+        f"ratio {certify_median / render_median:.2f} (target <= 1.5); renderer with no sync "
+        f"{bare_median:.2f} s, ratio {certify_median / bare_median:.2f}"
     )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
