@@ -10,6 +10,7 @@ ledger transactions and disk syncs of a run do not grow with the number of certi
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import date
@@ -119,9 +120,11 @@ def test_the_durable_steps_do_not_grow_with_the_batch(
             patch.setattr(os, "fsync", fsyncs)
             _run(tmp_path / str(people), people)
         counts.append((transactions, fsyncs.calls))
-    assert counts[0] == counts[1]
+    assert counts[0][0] == counts[1][0]
     transactions, _ = counts[1]
     assert transactions <= 4  # series, attendance, every reservation, every confirmation
+    if sys.platform.startswith("linux"):  # elsewhere each file is fsynced (sync_files)
+        assert counts[0][1] == counts[1][1]
 
 
 def test_a_batch_is_synced_to_disk_before_the_ledger_confirms_it(
