@@ -366,3 +366,37 @@ def test_reserve_many_reserves_every_number_or_none(recorded: tuple[Ledger, Seri
     assert ledger.pending() == ()
     answers = ledger.reserve_many([_request(series, "p02"), _request(series, "p01")], actor=ACTOR)
     assert [a.certificate.number for a in answers] == ["BC-2021-000001", "BC-2021-000002"]
+
+
+@pytest.mark.parametrize("step", ["sync_files", "sync_folder"])
+def test_a_sync_that_fails_publishes_nothing_and_confirms_nothing(
+    step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(certify_module, step, broken)
+    with pytest.raises(CertificateError, match="Input/output error"):
+        _run(tmp_path, 3)
+    assert not (tmp_path / "out").exists()  # made by this run, so removed with its files
+    with Ledger.open(tmp_path / "ledger.sqlite3", create=False) as ledger:
+        assert ledger.certificates(state="issued") == ()
+        assert len(ledger.pending()) == 3  # reserved: the next run completes them
+    monkeypatch.undo()
+    monkeypatch.setenv("BALINT_CME_CACHE_DIR", str(ROOT / ".venv" / "balint-cme-cache"))
+    series, sheet = tmp_path / "in" / "series.toml", tmp_path / "in" / "sign-in.csv"
+    key = create_key(tmp_path / "second.key", key_id="again")
+    with Ledger.open(tmp_path / "ledger.sqlite3", create=False) as ledger:
+        result = certify(
+            series,
+            [(sheet, None)],
+            tmp_path / "out",
+            key=key,
+            ledger=ledger,
+            issued_on=ISSUED_ON,
+            actor=ACTOR,
+            workers=1,
+        )
+        assert [c.outcome for c in result.issued] == ["resumed"] * 3
+        assert ledger.pending() == ()
+        assert ledger.check_files(tmp_path / "out") == ()

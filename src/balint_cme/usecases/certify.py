@@ -23,7 +23,7 @@ from balint_cme.certificates.batch import RenderedFile, render_batch
 from balint_cme.certificates.content import Certificate, seal_certificate
 from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
-from balint_cme.errors import LedgerError, VerificationError
+from balint_cme.errors import CertificateError, LedgerError, VerificationError
 from balint_cme.io.reports import AttendanceReading, ReportSpec, read_reports
 from balint_cme.io.series_file import read_series_file
 from balint_cme.ledger import (
@@ -130,7 +130,10 @@ def draw_certificates(
         fonts_checked=True,
         sync=False,
     )
-    sync_files(sorted({file.path for file in rendered}), staging)
+    try:
+        sync_files(sorted({file.path for file in rendered}), staging)
+    except OSError as err:
+        raise CertificateError(f"cannot write certificates to {staging.parent}: {err}") from err
     return rendered
 
 
@@ -337,7 +340,10 @@ def certify(
         # pending reservations that the next run completes.
         published = publish(rendered, out_dir, staging)
         try:
-            sync_folder(out_dir)  # the names moved in are on disk before the ledger says so
+            try:
+                sync_folder(out_dir)  # the names moved in are on disk before the ledger says so
+            except OSError as err:
+                raise CertificateError(f"cannot write certificates to {out_dir}: {err}") from err
             if confirmations or redrawn:
                 ledger.confirm_many(confirmations, actor=actor, redrawn=redrawn)
         except LedgerError as err:
