@@ -1,5 +1,5 @@
-"""Shared pieces of the hardening tests: an isolated workspace, generated rosters and sign-in
-sheets, and snapshots of what a command left behind (files and ledger)."""
+"""Shared pieces of the end-to-end command tests: an isolated workspace, generated rosters and
+sign-in sheets, and snapshots of what a command left behind (files and ledger)."""
 
 from __future__ import annotations
 

@@ -21,8 +21,8 @@ from balint_cme.errors import CertificateError
 from balint_cme.model import CreditPolicy
 from balint_cme.testing import series_with_attendance
 from tests.certificate_helpers import ISSUED_ON, TEST_KEY
+from tests.command.test_cli import REPORTS, SERIES, workspace  # noqa: F401 - fixture
 from tests.conftest import attend
-from tests.integration.test_cli import REPORTS, SERIES, workspace  # noqa: F401 - fixture
 
 # -- item 13: one function decides the kind ---------------------------------------------------
 

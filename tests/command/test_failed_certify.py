@@ -13,7 +13,7 @@ import pytest
 from balint_cme.certificates import batch
 from balint_cme.ledger import Ledger
 from balint_cme.storage import write_atomically
-from tests.integration.hardening_support import (
+from tests.command_helpers import (
     REPORTS_2020,
     SERIES_2020,
     assert_one_line_error,

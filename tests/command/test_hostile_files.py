@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ROOT
-from tests.integration.hardening_support import (
+from tests.command_helpers import (
     REPORTS_2020,
     SERIES_2020,
     assert_one_line_error,
@@ -22,6 +21,7 @@ from tests.integration.hardening_support import (
     run,
     tree,
 )
+from tests.conftest import ROOT
 from tests.strategies import mutate_bytes
 
 FIXTURES = ROOT / "tests" / "fixtures" / "reports"

@@ -33,7 +33,7 @@ from balint_cme.certificates.verification import (
 )
 from balint_cme.io.pars import PARS_FIELDS
 from balint_cme.ledger import Ledger
-from tests.integration.hardening_support import (
+from tests.command_helpers import (
     REPORTS_2020,
     SERIES_2020,
     assert_one_line_error,

@@ -24,7 +24,7 @@ from balint_cme.io.pars import ParsLearner, ParsReport, format_pars_tsv, load_pa
 from balint_cme.io.series_file import load_series
 from balint_cme.storage import neutralise_cell
 from balint_cme.text import strip_invisible, visible
-from tests.integration.hardening_support import (
+from tests.command_helpers import (
     REPORTS_2020,
     SERIES_2020,
     isolate,

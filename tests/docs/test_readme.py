@@ -60,7 +60,7 @@ def test_readme_commands_run_as_written(tmp_path: Path) -> None:
     assert len(commands) >= 20
     for line, expected in commands:
         if expected is None:
-            continue  # a server: tests/integration/test_verify_browser.py runs it
+            continue  # a server: tests/verify/test_browser.py runs it
         result = subprocess.run(
             ["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
         )

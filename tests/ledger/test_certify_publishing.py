@@ -13,8 +13,8 @@ from balint_cme.certificates.keys import create_key
 from balint_cme.errors import LedgerError
 from balint_cme.ledger import Ledger
 from balint_cme.workflow import certify
+from tests.command_helpers import tree, write_roster
 from tests.conftest import ROOT
-from tests.integration.hardening_support import tree, write_roster
 
 PEOPLE = 12
 

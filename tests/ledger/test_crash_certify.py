@@ -25,8 +25,8 @@ import pytest
 
 from balint_cme.certificates.keys import create_key
 from balint_cme.ledger import Ledger
+from tests.command_helpers import write_roster
 from tests.conftest import ROOT
-from tests.integration.hardening_support import write_roster
 
 PEOPLE = 60
 STAGING = ".balint-cme-partial-"

@@ -18,7 +18,7 @@ import pytest
 from balint_cme import LedgerError
 from balint_cme.ledger import Ledger
 from balint_cme.storage import write_atomically
-from tests.integration.ledger_driver import build_series
+from tests.ledger.ledger_driver import build_series
 
 DRIVER = Path(__file__).with_name("ledger_driver.py")
 PEOPLE = 40

@@ -27,8 +27,8 @@ from balint_cme.io.series_file import parse_series
 from balint_cme.ledger import Ledger, opening, schema
 from balint_cme.ledger.chain import GENESIS_HASH, event_hash, event_json
 from balint_cme.ledger.schema import TABLES
+from tests.command_helpers import isolate, run, write_roster
 from tests.conftest import EXAMPLES
-from tests.integration.hardening_support import isolate, run, write_roster
 
 _ANCHOR_LINE = re.compile(r"^ledger anchor: (\d+:[0-9a-f]{64})$", re.MULTILINE)
 

@@ -49,8 +49,8 @@ from balint_cme.io.series_file import MAX_SERIES_FILE_BYTES, load_series
 from balint_cme.ledger import Ledger
 from balint_cme.workflow import certify, read_pdf_bytes
 from tests.certificate_helpers import OTHER_KEY, TEST_KEY, certificate_for
+from tests.command_helpers import REPORTS_2020, SERIES_2020
 from tests.conftest import ROOT
-from tests.integration.hardening_support import REPORTS_2020, SERIES_2020
 from tests.strategies import mutate_bytes
 
 _SCRATCH = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])

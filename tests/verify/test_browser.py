@@ -29,7 +29,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from balint_cme.certificates.keys import SigningKey
 from tests.conftest import ROOT
-from tests.integration.web_support import Issued, issue_2020
+from tests.verify.web_support import Issued, issue_2020
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

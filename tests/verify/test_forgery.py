@@ -45,7 +45,7 @@ from balint_cme.io.series_file import load_series
 from balint_cme.ledger import Ledger
 from balint_cme.workflow import verify_certificate_pdf
 from tests.certificate_helpers import OTHER_KEY, award_for, page_text
-from tests.integration.hardening_support import REPORTS_2020, SERIES_2020, run
+from tests.command_helpers import REPORTS_2020, SERIES_2020, run
 
 
 @dataclass(frozen=True)

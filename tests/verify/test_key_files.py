@@ -19,7 +19,7 @@ from balint_cme.certificates.keys import (
     rotate_key,
 )
 from balint_cme.errors import VerificationError
-from tests.integration.hardening_support import isolate, run, write_roster
+from tests.command_helpers import isolate, run, write_roster
 
 
 @pytest.fixture

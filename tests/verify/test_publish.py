@@ -16,7 +16,7 @@ from balint_cme.cli import main
 from balint_cme.ledger import Ledger
 from balint_cme.web.answers import answer_document, look_up
 from balint_cme.web.publish import SITE_FORMAT, answer_file_name, pdf_file_name, publish_site
-from tests.integration.web_support import PRIVATE, Issued, issue_2020
+from tests.verify.web_support import PRIVATE, Issued, issue_2020
 
 
 def read_answer(site: Path, folder: str, name: str, label: str, secret: str) -> dict[str, Any]:

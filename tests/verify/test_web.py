@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from balint_cme.web.app import SECURITY_HEADERS, TokenBucket, create_app
 from balint_cme.web.counts import default_counts_path, read_counts
-from tests.integration.web_support import PRIVATE, Issued, issue_2020
+from tests.verify.web_support import PRIVATE, Issued, issue_2020
 
 SCHEMA = json.loads(
     (resources.files("balint_cme.web") / "verify-answer.v1.schema.json").read_text("utf-8")
