@@ -44,6 +44,15 @@ def series_2023() -> Series:
     return load_series(EXAMPLES / "ssvms-balint-2023.toml")
 
 
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private ledger and key (mode 0600) under `tmp_path`, so no test touches the user's real
+    ones; the command reads them from the environment (see `tests.command_helpers.isolate`)."""
+    from tests.command_helpers import isolate  # it imports this module's paths
+
+    return isolate(tmp_path, monkeypatch)
+
+
 def attend(
     series: Series, participant_id: str, session: int, start_minute: float, end_minute: float
 ) -> AttendanceRecord:

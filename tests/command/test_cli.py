@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from balint_cme.certificates.keys import create_key
 from balint_cme.cli import build_parser, main
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES
 
 SERIES = str(EXAMPLES / "ssvms-balint-2020.toml")
 REPORTS = [str(EXAMPLES / "reports" / f"zoom-session-{n}.csv") for n in range(1, 6)]
@@ -50,16 +49,6 @@ def _certify(
     assert code == 0, err
     manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return manifest
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private ledger and key, so no test touches the user's real ones."""
-    monkeypatch.setenv("BALINT_CME_LEDGER", str(tmp_path / "ledger.sqlite3"))
-    monkeypatch.setenv("BALINT_CME_KEY_FILE", str(tmp_path / "keys" / "signing.key"))
-    monkeypatch.setenv("BALINT_CME_CACHE_DIR", str(ROOT / ".venv" / "balint-cme-cache"))
-    create_key(tmp_path / "keys" / "signing.key", key_id="test")
-    return tmp_path
 
 
 # -- check, schema, schedule --------------------------------------------------------------------

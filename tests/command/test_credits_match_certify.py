@@ -21,7 +21,7 @@ from balint_cme.errors import CertificateError
 from balint_cme.model import CreditPolicy
 from balint_cme.testing import series_with_attendance
 from tests.certificate_helpers import ISSUED_ON, TEST_KEY
-from tests.command.test_cli import REPORTS, SERIES, workspace  # noqa: F401 - fixture
+from tests.command.test_cli import REPORTS, SERIES
 from tests.conftest import attend
 
 # -- item 13: one function decides the kind ---------------------------------------------------
@@ -64,7 +64,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     ["participation_certificates = false", "minimum_minutes = 70", "all_or_nothing_ratio = 1"],
 )
 def test_credits_json_and_certify_agree_on_every_person(
-    workspace: Path,  # noqa: F811 - the fixture
+    workspace: Path,
     capsys: pytest.CaptureFixture[str],
     policy: str,
 ) -> None:
@@ -123,7 +123,7 @@ def test_participation_certificate_lists_the_sessions_attended(series_2020: Seri
 
 
 def test_certify_lists_unmatched_rows_like_credits_and_in_the_manifest(
-    workspace: Path,  # noqa: F811 - the fixture
+    workspace: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, _ = _run(capsys, "credits", SERIES, "--attendance", *REPORTS, "--json")
@@ -143,7 +143,7 @@ def test_certify_lists_unmatched_rows_like_credits_and_in_the_manifest(
 
 
 def test_quiet_certify_still_warns_about_unmatched_rows(
-    workspace: Path,  # noqa: F811 - the fixture
+    workspace: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, err = _run(

@@ -45,7 +45,7 @@ def certify_argv(out: Path, *extra: str | Path, series: Path = SERIES_2020) -> l
 
 
 @pytest.fixture
-def issued(workspace: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+def issued_folder(workspace: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     """A first, successful run into workspace/issued: the state a failure must not change."""
     code, _, err = run(capsys, *certify_argv(workspace / "issued"))
     assert code == 0, err
@@ -133,21 +133,21 @@ def _argv_with(out: Path, extra: list[str | Path]) -> list[str | Path]:
 
 @pytest.mark.parametrize("failure", sorted(FAILURES))
 def test_failed_certify_changes_nothing(
-    failure: str, workspace: Path, issued: Path, capsys: pytest.CaptureFixture[str]
+    failure: str, workspace: Path, issued_folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     extra, named = FAILURES[failure](workspace)
     ledger = workspace / "ledger.sqlite3"
     before_ledger = ledger_state(ledger)
-    before_issued = tree(issued)
+    before_issued = tree(issued_folder)
     before_workspace = sorted(p.name for p in workspace.iterdir())
 
-    for out in (workspace / "new-folder", issued):  # a folder it makes, a folder it finds
+    for out in (workspace / "new-folder", issued_folder):  # a folder it makes, a folder it finds
         code, out_text, err = run(capsys, *_argv_with(out, extra))
         assert code == 1
         assert out_text == ""
         assert_one_line_error(err, naming=named)
         assert not (workspace / "new-folder").exists()
-        assert tree(issued) == before_issued  # no file added, changed or half-written
+        assert tree(issued_folder) == before_issued  # no file added, changed or half-written
         assert sorted(p.name for p in workspace.iterdir()) == before_workspace
         assert ledger_state(ledger) == before_ledger  # no new row, event or certificate
 
@@ -170,7 +170,7 @@ class _DiskFull:
 def test_a_batch_that_fails_while_drawing_leaves_no_certificate_behind(
     existing: bool,
     workspace: Path,
-    issued: Path,
+    issued_folder: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -181,8 +181,8 @@ def test_a_batch_that_fails_while_drawing_leaves_no_certificate_behind(
         SERIES_2020.read_text(encoding="utf-8").replace("2020 Balint Group", "Balint Group 2020"),
         encoding="utf-8",
     )
-    out = issued if existing else workspace / "new-folder"
-    before = tree(issued)
+    out = issued_folder if existing else workspace / "new-folder"
+    before = tree(issued_folder)
     state = ledger_state(ledger)
     assert state is not None
     issued_before = {c for c in state.certificates if c[2] == "issued"}
@@ -191,7 +191,7 @@ def test_a_batch_that_fails_while_drawing_leaves_no_certificate_behind(
     code, _, err = run(capsys, *certify_argv(out, "--workers", "1", series=series))
     assert code == 1
     assert_one_line_error(err, naming="No space left on device")
-    assert tree(issued) == before
+    assert tree(issued_folder) == before
     assert existing or not out.exists()
     state = ledger_state(ledger)
     assert state is not None

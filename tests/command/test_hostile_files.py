@@ -160,7 +160,7 @@ def test_deep_huge_or_misencoded_series_files_are_one_line(
 
 
 @pytest.fixture
-def certified(workspace: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+def certified_workspace(workspace: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     code, _, err = run(
         capsys,
         "certify",
@@ -180,17 +180,17 @@ def certified(workspace: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_certify_with_a_broken_report_or_series_changes_nothing(
-    certified: Path, capsys: pytest.CaptureFixture[str], data: st.DataObject
+    certified_workspace: Path, capsys: pytest.CaptureFixture[str], data: st.DataObject
 ) -> None:
-    ledger = certified / "ledger.sqlite3"
-    before = (ledger_state(ledger), tree(certified / "issued"))
+    ledger = certified_workspace / "ledger.sqlite3"
+    before = (ledger_state(ledger), tree(certified_workspace / "issued"))
     broken_series = data.draw(st.booleans(), label="break the series file")
-    target = certified / ("broken.toml" if broken_series else "broken.csv")
+    target = certified_workspace / ("broken.toml" if broken_series else "broken.csv")
     original = SERIES_2020 if broken_series else REPORTS_2020[0]
     target.write_bytes(data.draw(st.binary(max_size=2000), label="bytes") or b"\x00")
     series = target if broken_series else SERIES_2020
     reports = REPORTS_2020 if broken_series else [target, *REPORTS_2020[1:]]
-    out = certified / "new-out"
+    out = certified_workspace / "new-out"
     _answered(
         capsys,
         target,
@@ -204,7 +204,7 @@ def test_certify_with_a_broken_report_or_series_changes_nothing(
     )
     assert original.exists()
     assert not out.exists()
-    assert (ledger_state(ledger), tree(certified / "issued")) == before
+    assert (ledger_state(ledger), tree(certified_workspace / "issued")) == before
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,17 +37,11 @@ from tests.command_helpers import (
     REPORTS_2020,
     SERIES_2020,
     assert_one_line_error,
-    isolate,
     roster_series_toml,
     run,
     sign_in_csv,
     write_roster,
 )
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
 
 
 def certify(

@@ -27,7 +27,6 @@ from balint_cme.text import strip_invisible, visible
 from tests.command_helpers import (
     REPORTS_2020,
     SERIES_2020,
-    isolate,
     roster_series_toml,
     run,
     write_roster,
@@ -46,11 +45,6 @@ _RAW = re.compile(
 def assert_inert(text: str) -> None:
     found = _RAW.search(text)
     assert found is None, f"raw {found[0]!r} printed in {text!r}"
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
 
 
 def _report_with_names(workspace: Path, *names: str) -> Path:

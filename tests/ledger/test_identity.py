@@ -59,15 +59,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from balint_cme.certificates.keys import create_key
-
-    monkeypatch.setenv("BALINT_CME_LEDGER", str(tmp_path / "ledger.sqlite3"))
-    monkeypatch.setenv("BALINT_CME_KEY_FILE", str(tmp_path / "keys" / "signing.key"))
-    monkeypatch.setenv("BALINT_CME_CACHE_DIR", str(ROOT / ".venv" / "balint-cme-cache"))
-    create_key(tmp_path / "keys" / "signing.key", key_id="test")
-    (tmp_path / "other.toml").write_text(OTHER, encoding="utf-8")
-    return tmp_path
+def two_societies(workspace: Path) -> Path:
+    """A private workspace holding the second society's series file as other.toml."""
+    (workspace / "other.toml").write_text(OTHER, encoding="utf-8")
+    return workspace
 
 
 def certify(capsys: pytest.CaptureFixture[str], series: Path, out: Path) -> tuple[int, str]:
@@ -94,9 +89,9 @@ def both_certified(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
 
 
 def test_a_reused_roster_id_is_another_person(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+    two_societies: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    both_certified(capsys, workspace)
+    both_certified(capsys, two_societies)
     # p01 is Ana Ruiz in one file and Zoë Ångström in the other: naming p01 is ambiguous.
     code, _, err = run(capsys, "transcript", "--person", "p01")
     assert code == 1
@@ -116,9 +111,9 @@ def test_a_reused_roster_id_is_another_person(
 
 
 def test_the_same_physician_in_two_series_is_one_person(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+    two_societies: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    both_certified(capsys, workspace)
+    both_certified(capsys, two_societies)
     for query in ("zoe.angstrom@example.net", "ssvms-balint-2020:p02", "fmms-balint-2020:p01"):
         code, out, err = run(capsys, "attendance", "--person", query)
         assert code == 0, err
@@ -130,20 +125,24 @@ def test_the_same_physician_in_two_series_is_one_person(
     assert code == 0
     assert "(ssvms-balint-2020)" in out
     assert "(fmms-balint-2020)" in out
-    with Ledger.open(workspace / "ledger.sqlite3", create=False) as ledger:
+    with Ledger.open(two_societies / "ledger.sqlite3", create=False) as ledger:
         (zoe,) = ledger.find_people("Zoe.Angstrom@Example.NET")
         assert dict(zoe.roster_ids) == {"ssvms-balint-2020": "p02", "fmms-balint-2020": "p01"}
         assert ledger.check_chain().is_intact
 
 
 def test_consent_releases_only_the_person_who_gave_it(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+    two_societies: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    both_certified(capsys, workspace)
+    both_certified(capsys, two_societies)
     code, out, _ = run(capsys, "consent", "--person", "ssvms-balint-2020:p01")  # Ana
     assert code == 0
     code, out, _ = run(
-        capsys, "pars", str(workspace / "other.toml"), "--out", str(workspace / "pars-b.txt")
+        capsys,
+        "pars",
+        str(two_societies / "other.toml"),
+        "--out",
+        str(two_societies / "pars-b.txt"),
     )
     assert code == 0
     assert "wrote 0 learner row(s)" in out
@@ -155,28 +154,28 @@ def test_consent_releases_only_the_person_who_gave_it(
         capsys,
         "pars",
         str(SERIES_2020),
-        str(workspace / "other.toml"),
+        str(two_societies / "other.toml"),
         "--out",
-        str(workspace / "pars.txt"),
+        str(two_societies / "pars.txt"),
     )
     assert code == 3  # a consenting learner was left out (missing data)
     # Considered as consenting in both series: exported from the example roster, which gives
     # her what PARS needs, and listed as missing it in the other file ...
     assert "wrote 1 learner row(s)" in out
-    assert "\tZoë\tÅngström\t" in (workspace / "pars.txt").read_text(encoding="utf-8")
+    assert "\tZoë\tÅngström\t" in (two_societies / "pars.txt").read_text(encoding="utf-8")
     assert "Zoë Ångström (p01, fmms-balint-2020): missing" in out
     # ... while José, on both rosters too, gave no consent.
     assert "not exported: p05 in fmms-balint-2020: no consent on record" in out
 
 
 def test_consent_by_an_ambiguous_roster_id_is_refused(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+    two_societies: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    both_certified(capsys, workspace)
+    both_certified(capsys, two_societies)
     code, _, err = run(capsys, "consent", "--person", "p01")
     assert code == 1
     assert "names 2 people" in err
-    with Ledger.open(workspace / "ledger.sqlite3", create=False) as ledger:
+    with Ledger.open(two_societies / "ledger.sqlite3", create=False) as ledger:
         assert ledger.consenting() == {}
 
 
@@ -192,38 +191,38 @@ def _state(path: Path) -> tuple[object, ...]:
 
 
 def test_a_roster_id_reused_for_someone_else_in_the_same_series_is_refused_before_writing(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+    two_societies: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert certify(capsys, SERIES_2020, workspace / "a") == (0, "")
-    before = _state(workspace / "ledger.sqlite3")
-    changed = workspace / "changed.toml"
+    assert certify(capsys, SERIES_2020, two_societies / "a") == (0, "")
+    before = _state(two_societies / "ledger.sqlite3")
+    changed = two_societies / "changed.toml"
     changed.write_text(
         SERIES_2020.read_text(encoding="utf-8")
         .replace('name = "Ana Ruiz"', 'name = "Bo Li"')
         .replace('email = "ana.ruiz@example.org"', 'email = "bo.li@example.org"'),
         encoding="utf-8",
     )
-    code, err = certify(capsys, changed, workspace / "b")
+    code, err = certify(capsys, changed, two_societies / "b")
     assert code == 1
     assert err.count("\n") == 1
     assert "ssvms-balint-2020:p01 (Bo Li, bo.li@example.org) is not ledger person" in err
     assert "(Ana Ruiz, ana.ruiz@example.org)" in err
     assert "give the new person a roster id of their own" in err
-    assert not (workspace / "b").exists()
-    assert _state(workspace / "ledger.sqlite3") == before
+    assert not (two_societies / "b").exists()
+    assert _state(two_societies / "ledger.sqlite3") == before
 
 
 def test_a_corrected_name_is_the_same_person(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+    two_societies: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert certify(capsys, SERIES_2020, workspace / "a") == (0, "")
-    corrected = workspace / "corrected.toml"
+    assert certify(capsys, SERIES_2020, two_societies / "a") == (0, "")
+    corrected = two_societies / "corrected.toml"
     corrected.write_text(
         SERIES_2020.read_text(encoding="utf-8").replace("Ana Ruiz", "Ana Ruiz Ortega"),
         encoding="utf-8",
     )
-    assert certify(capsys, corrected, workspace / "a") == (0, "")
-    with Ledger.open(workspace / "ledger.sqlite3", create=False) as ledger:
+    assert certify(capsys, corrected, two_societies / "a") == (0, "")
+    with Ledger.open(two_societies / "ledger.sqlite3", create=False) as ledger:
         (ana,) = ledger.find_people("ana.ruiz@example.org")
         assert ana.name == "Ana Ruiz Ortega"
         assert ana.roster_ids == (("ssvms-balint-2020", "p01"),)

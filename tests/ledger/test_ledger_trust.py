@@ -34,7 +34,7 @@ _ANCHOR_LINE = re.compile(r"^ledger anchor: (\d+:[0-9a-f]{64})$", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
-def issued(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def issued_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace where certify issued three certificates into out/ (made once per module)."""
     template = tmp_path_factory.mktemp("issued")
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -46,19 +46,13 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty workspace: a key, no ledger yet."""
-    return isolate(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def workspace(fresh: Path, issued: Path) -> Path:
+def issued_copy(workspace: Path, issued_template: Path) -> Path:
     """A copy of `issued` (ledger, key, inputs, certificates) that a test may spoil."""
     for name in ("keys", "in", "out"):
-        shutil.copytree(issued / name, fresh / name, dirs_exist_ok=True)
-    for path in issued.glob("ledger.sqlite3*"):
-        shutil.copy2(path, fresh / path.name)
-    return fresh
+        shutil.copytree(issued_template / name, workspace / name, dirs_exist_ok=True)
+    for path in issued_template.glob("ledger.sqlite3*"):
+        shutil.copy2(path, workspace / path.name)
+    return workspace
 
 
 def _issued(workspace: Path) -> list[dict[str, object]]:
@@ -82,10 +76,10 @@ def _sql(ledger: Path, statement: str, *values: object) -> None:
 
 
 def test_verify_never_says_valid_after_one_update_un_revokes_a_certificate(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+    issued_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = workspace / "out"
-    first = _issued(workspace)[0]
+    out = issued_copy / "out"
+    first = _issued(issued_copy)[0]
     pdf = out / str(first["file"])
     assert run(capsys, "revoke", str(first["number"]), "--reason", "issued in error")[0] == 0
     code, stdout, _ = run(capsys, "verify", pdf)
@@ -93,7 +87,7 @@ def test_verify_never_says_valid_after_one_update_un_revokes_a_certificate(
 
     # The attacker's one statement: the certificate looks issued again.
     _sql(
-        workspace / "ledger.sqlite3",
+        issued_copy / "ledger.sqlite3",
         "UPDATE certificates SET state = 'issued', revoked_at = NULL, revoked_reason = NULL, "
         "revoked_by = NULL WHERE number = ?",
         first["number"],
@@ -166,12 +160,12 @@ def _tampers(number: str, other: str) -> dict[str, list[tuple[str, tuple[object,
     ],
 )
 def test_certificate_status_refuses_to_answer_from_a_tampered_row(
-    workspace: Path, capsys: pytest.CaptureFixture[str], tamper: str
+    issued_copy: Path, capsys: pytest.CaptureFixture[str], tamper: str
 ) -> None:
-    listed = _issued(workspace)
+    listed = _issued(issued_copy)
     number, other = str(listed[0]["number"]), str(listed[1]["number"])
     assert run(capsys, "revoke", number, "--reason", "issued in error")[0] == 0
-    ledger_file = workspace / "ledger.sqlite3"
+    ledger_file = issued_copy / "ledger.sqlite3"
     with Ledger.open(ledger_file, create=False) as ledger:  # the positive control
         assert ledger.certificate_status(number).state == "revoked"
         assert ledger.certificate_status(other).state == "valid"
@@ -186,10 +180,10 @@ def test_certificate_status_refuses_to_answer_from_a_tampered_row(
 
 @pytest.mark.parametrize("column", TABLES["certificates"].columns)
 def test_any_edit_of_any_column_of_a_certificate_row_is_caught(
-    workspace: Path, capsys: pytest.CaptureFixture[str], column: str
+    issued_copy: Path, capsys: pytest.CaptureFixture[str], column: str
 ) -> None:
-    number = str(_issued(workspace)[0]["number"])
-    ledger_file = workspace / "ledger.sqlite3"
+    number = str(_issued(issued_copy)[0]["number"])
+    ledger_file = issued_copy / "ledger.sqlite3"
     connection = sqlite3.connect(ledger_file)
     try:
         value = connection.execute(
@@ -222,9 +216,8 @@ def _anchor(stderr: str) -> str:
 
 
 def test_every_command_that_changes_the_ledger_prints_its_anchor(
-    fresh: Path, capsys: pytest.CaptureFixture[str]
+    workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    workspace = fresh
     series, sheet = write_roster(workspace / "in", ["Ana Ruiz", "Ben Okafor"])
     out = workspace / "out"
     commands: list[list[str | Path]] = [
@@ -272,9 +265,8 @@ def _rewrite_history(ledger_file: Path, seq: int) -> None:
 
 
 def test_an_anchor_holds_after_legitimate_growth_and_fails_after_a_rewrite(
-    fresh: Path, capsys: pytest.CaptureFixture[str]
+    workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    workspace = fresh
     series, sheet = write_roster(workspace / "in", ["Ana Ruiz", "Ben Okafor"])
     code, _, err = run(capsys, "certify", series, "--attendance", sheet, "--out", workspace / "o")
     assert code == 0
@@ -307,9 +299,8 @@ def test_an_anchor_holds_after_legitimate_growth_and_fails_after_a_rewrite(
 
 
 def test_a_malformed_anchor_is_a_usage_error(
-    fresh: Path, capsys: pytest.CaptureFixture[str]
+    workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    workspace = fresh
     Ledger.open(workspace / "ledger.sqlite3").close()
     with pytest.raises(SystemExit) as caught:
         run(capsys, "ledger", "check", "--anchor", "12:not-a-hash")
@@ -340,9 +331,8 @@ def test_a_ledger_or_its_journal_readable_by_others_is_refused_with_the_fix(
 
 
 def test_a_ledger_readable_by_others_is_refused_by_the_command_in_one_line(
-    fresh: Path, capsys: pytest.CaptureFixture[str]
+    workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    workspace = fresh
     Ledger.open(workspace / "ledger.sqlite3").close()
     os.chmod(workspace / "ledger.sqlite3", 0o640)
     for argv in (["ledger", "check"], ["attendance", "--person", "p0001"]):
@@ -377,33 +367,33 @@ def test_a_ledger_owned_by_another_user_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_status_check_reads_only_the_numbers_rows(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+    issued_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Rows of other certificates do not matter to one certificate's answer (but they do to
     `ledger check`): the check is about the rows verify relies on."""
-    listed = _issued(workspace)
+    listed = _issued(issued_copy)
     number, other = str(listed[0]["number"]), str(listed[1]["number"])
     _sql(
-        workspace / "ledger.sqlite3",
+        issued_copy / "ledger.sqlite3",
         "UPDATE certificates SET credits = '9.75' WHERE number = ?",
         other,
     )
-    with Ledger.open(workspace / "ledger.sqlite3", create=False) as ledger:
+    with Ledger.open(issued_copy / "ledger.sqlite3", create=False) as ledger:
         assert ledger.certificate_status(number).state == "valid"
         assert not ledger.check_chain().is_intact
         with pytest.raises(LedgerTamperedError):
             ledger.certificate_status(other)
     assert (
-        hashlib.sha256((workspace / "out" / str(listed[0]["file"])).read_bytes()).hexdigest()
+        hashlib.sha256((issued_copy / "out" / str(listed[0]["file"])).read_bytes()).hexdigest()
         == (listed[0]["sha256"])
     )
 
 
 def test_a_purged_certificate_is_proven_purged_and_an_un_purge_is_caught(
-    workspace: Path,
+    issued_copy: Path,
 ) -> None:
-    number = str(_issued(workspace)[0]["number"])
-    ledger_file = workspace / "ledger.sqlite3"
+    number = str(_issued(issued_copy)[0]["number"])
+    ledger_file = issued_copy / "ledger.sqlite3"
     with Ledger.open(ledger_file, create=False) as ledger:
         ledger.purge_series(
             "ssvms-balint-2020", reason="retention over", actor="t", today=date(2030, 1, 1)
@@ -420,10 +410,10 @@ def test_a_purged_certificate_is_proven_purged_and_an_un_purge_is_caught(
 
 @pytest.mark.parametrize("tamper", ["added", "edited", "deleted"])
 def test_a_page_digest_added_edited_or_deleted_outside_is_caught(
-    workspace: Path, tamper: str
+    issued_copy: Path, tamper: str
 ) -> None:
-    number = str(_issued(workspace)[0]["number"])
-    ledger_file = workspace / "ledger.sqlite3"
+    number = str(_issued(issued_copy)[0]["number"])
+    ledger_file = issued_copy / "ledger.sqlite3"
     with Ledger.open(ledger_file, create=False) as ledger:  # the positive control
         status = ledger.certificate_status(number)
         assert status.state == "valid"

@@ -399,7 +399,7 @@ def test_deeply_nested_embedded_claims_are_reported_not_raised(depth: int) -> No
 
 
 @pytest.fixture(scope="module")
-def issued_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def certified_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A ledger after a real certify run of the 2020 example (six certificates)."""
     folder = tmp_path_factory.mktemp("ledger")
     with pytest.MonkeyPatch.context() as patch:
@@ -440,8 +440,8 @@ def _json_cells(path: Path) -> list[tuple[str, str, int]]:
     return cells
 
 
-def test_the_ledger_holds_json_in_the_expected_columns(issued_ledger: Path) -> None:
-    found = {(table, column) for table, column, _ in _json_cells(issued_ledger)}
+def test_the_ledger_holds_json_in_the_expected_columns(certified_ledger: Path) -> None:
+    found = {(table, column) for table, column, _ in _json_cells(certified_ledger)}
     assert {("audit", "details"), ("audit", "changes"), ("certificates", "claims")} <= found
 
 
@@ -466,14 +466,14 @@ def _use(path: Path) -> BalintCmeError | None:
 
 @pytest.mark.parametrize("depth", [3, 100_000])
 def test_hand_made_json_in_any_ledger_column_raises_only_our_errors(
-    issued_ledger: Path, depth: int
+    certified_ledger: Path, depth: int
 ) -> None:
-    cells = _json_cells(issued_ledger)
+    cells = _json_cells(certified_ledger)
     assert cells
     with tempfile.TemporaryDirectory() as folder:
         for table, column, rowid in cells:
             copy = Path(folder) / f"{table}-{column}.sqlite3"
-            shutil.copy(issued_ledger, copy)
+            shutil.copy(certified_ledger, copy)
             connection = sqlite3.connect(copy)
             connection.execute(
                 f"UPDATE {table} SET {column} = ? WHERE rowid = ?",

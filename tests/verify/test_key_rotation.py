@@ -20,14 +20,8 @@ from tests.command_helpers import (
     REPORTS_2020,
     SERIES_2020,
     assert_one_line_error,
-    isolate,
     run,
 )
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
 
 
 def _certify(capsys: pytest.CaptureFixture[str], series: Path, out: Path) -> tuple[int, str]:

@@ -32,7 +32,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Issued:
 
 
 @pytest.fixture
-def fresh(tmp_path: Path) -> Issued:
+def revocable(tmp_path: Path) -> Issued:
     """A ledger of its own, for tests that revoke or re-issue."""
     return issue_2020(tmp_path)
 
@@ -127,11 +127,11 @@ def test_a_certificate_number_is_not_a_way_in(client: TestClient, issued: Issued
     assert api(client, issued.number_of("p01")) == {"api_version": "1", "status": "unknown"}
 
 
-def test_revoked_shows_the_reason_and_the_date(fresh: Issued) -> None:
-    with client_for(fresh) as client:
-        code = fresh.code_of("p02")
+def test_revoked_shows_the_reason_and_the_date(revocable: Issued) -> None:
+    with client_for(revocable) as client:
+        code = revocable.code_of("p02")
         assert api(client, code)["status"] == "valid"
-        fresh.revoke("p02", "issued to the wrong person")
+        revocable.revoke("p02", "issued to the wrong person")
         document = api(client, code)
         assert document["status"] == "revoked"
         assert document["revoked"]["reason"] == "issued to the wrong person"
@@ -142,10 +142,10 @@ def test_revoked_shows_the_reason_and_the_date(fresh: Issued) -> None:
         assert "issued to the wrong person" in page
 
 
-def test_superseded_shows_the_version_and_the_current_one(fresh: Issued) -> None:
-    old_code = fresh.code_of("p02")
-    fresh.certify(name_of_p02="Zoë Ångström-Lind")
-    with client_for(fresh) as client:
+def test_superseded_shows_the_version_and_the_current_one(revocable: Issued) -> None:
+    old_code = revocable.code_of("p02")
+    revocable.certify(name_of_p02="Zoë Ångström-Lind")
+    with client_for(revocable) as client:
         document = api(client, old_code)
         assert document["status"] == "superseded"
         assert document["superseded"]["current_version"] == 2
@@ -154,8 +154,8 @@ def test_superseded_shows_the_version_and_the_current_one(fresh: Issued) -> None
         page = client.get(f"/v/{old_code}").text
         assert "Superseded by version 2" in page
         assert "Zoë Ångström-Lind" in page
-        assert api(client, fresh.code_of("p02"))["status"] == "valid"
-        fresh.revoke("p02")
+        assert api(client, revocable.code_of("p02"))["status"] == "valid"
+        revocable.revoke("p02")
         assert api(client, old_code)["status"] == "revoked"
 
 
@@ -180,14 +180,14 @@ def test_no_private_field_is_ever_shown(client: TestClient, issued: Issued) -> N
         assert "p01" not in re.sub(r"<[^>]+>", "", shown)  # not even the roster id
 
 
-def test_every_answer_validates_against_the_published_schema(fresh: Issued) -> None:
-    with client_for(fresh) as client:
-        old_code = fresh.code_of("p02")
-        fresh.certify(name_of_p02="Zoë Ångström-Lind")
-        for code in (*(i.verification_code for i in fresh.result.issued), old_code, "nonsense"):
+def test_every_answer_validates_against_the_published_schema(revocable: Issued) -> None:
+    with client_for(revocable) as client:
+        old_code = revocable.code_of("p02")
+        revocable.certify(name_of_p02="Zoë Ångström-Lind")
+        for code in (*(i.verification_code for i in revocable.result.issued), old_code, "nonsense"):
             api(client, code)
-        fresh.revoke("p01")
-        api(client, fresh.code_of("p01"))
+        revocable.revoke("p01")
+        api(client, revocable.code_of("p01"))
         schema = client.get("/api/v1/schema.json")
         assert schema.json() == SCHEMA
 
@@ -216,10 +216,10 @@ def test_uploading_an_edited_pdf_is_not_valid_and_shows_no_claims(
     assert status_of(junk.text) == "unknown"
 
 
-def test_uploading_a_revoked_certificate_says_revoked(fresh: Issued) -> None:
-    fresh.revoke("p01", "attendance report was for another meeting")
-    with client_for(fresh) as client:
-        data = fresh.pdf_of("p01").read_bytes()
+def test_uploading_a_revoked_certificate_says_revoked(revocable: Issued) -> None:
+    revocable.revoke("p01", "attendance report was for another meeting")
+    with client_for(revocable) as client:
+        data = revocable.pdf_of("p01").read_bytes()
         page = client.post("/verify/pdf", files={"pdf": ("c.pdf", data, "application/pdf")}).text
         assert status_of(page) == "revoked"
         assert "attendance report was for another meeting" in page
@@ -306,26 +306,28 @@ def test_each_lookup_logs_a_hash_of_the_code_never_the_code_or_name(
         assert "Ruiz" not in line
 
 
-def test_verifications_are_counted_per_certificate_not_per_person(fresh: Issued) -> None:
-    with client_for(fresh) as client:
+def test_verifications_are_counted_per_certificate_not_per_person(revocable: Issued) -> None:
+    with client_for(revocable) as client:
         for _ in range(3):
-            client.get(f"/v/{fresh.code_of('p01')}")
+            client.get(f"/v/{revocable.code_of('p01')}")
         client.get("/api/v1/verify/unknown.AAAA-AAAA-AAAA-AAAA-AAAA-AAAA")
-        data = fresh.pdf_of("p01").read_bytes()
+        data = revocable.pdf_of("p01").read_bytes()
         client.post("/verify/pdf", files={"pdf": ("c.pdf", data, "application/pdf")})
     # Leaving the client's context stops the app, which writes the buffered counts.
-    counts = read_counts(default_counts_path(fresh.ledger_path))
-    assert [(c.number, c.lookups, c.uploads) for c in counts] == [(fresh.number_of("p01"), 3, 1)]
+    counts = read_counts(default_counts_path(revocable.ledger_path))
+    assert [(c.number, c.lookups, c.uploads) for c in counts] == [
+        (revocable.number_of("p01"), 3, 1)
+    ]
     assert set(type(counts[0]).model_fields) == {"number", "day", "lookups", "uploads"}
 
 
-def test_the_app_never_writes_the_ledger(fresh: Issued) -> None:
-    before = fresh.ledger_path.read_bytes()
-    with client_for(fresh) as client:
-        client.get(f"/v/{fresh.code_of('p01')}")
-        data = fresh.pdf_of("p01").read_bytes()
+def test_the_app_never_writes_the_ledger(revocable: Issued) -> None:
+    before = revocable.ledger_path.read_bytes()
+    with client_for(revocable) as client:
+        client.get(f"/v/{revocable.code_of('p01')}")
+        data = revocable.pdf_of("p01").read_bytes()
         client.post("/verify/pdf", files={"pdf": ("c.pdf", data, "application/pdf")})
-    assert fresh.ledger_path.read_bytes() == before
+    assert revocable.ledger_path.read_bytes() == before
 
 
 def test_the_app_can_be_mounted_under_a_path(issued: Issued) -> None:
