@@ -2,7 +2,7 @@
 
 Pure data with the invariants on the records themselves. This module opens no files, reads no
 clock and imports nothing from the edges (certificates, io, ledger, cli) nor dateutil.
-There is deliberately no field for case content, patients or recordings (DOMAIN.md §1).
+There is deliberately no field for case content, patients or recordings (docs/rules.md §1).
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ _QUARTER_VALUES = tuple((QUARTER * q).quantize(Decimal("0.01")) for q in range(4
 
 
 def quarter_hours(seconds: int, *, ties: Literal["down", "up"] = "down") -> Decimal:
-    """Hours for `seconds` rounded to the nearest 0.25 (DOMAIN.md §2), ties as `ties` says.
+    """Hours for `seconds` rounded to the nearest 0.25 (docs/rules.md §2), ties as `ties` says.
 
     Integer arithmetic only: 900 s is a quarter hour, 450 s the exact midpoint, so 52.5 minutes
     is a tie and becomes 0.75 under the default rule. Never Python's round() (banker's).
@@ -267,7 +267,7 @@ def _normalised_credentials(credentials: tuple[str, ...]) -> frozenset[str]:
 
 
 class CreditPolicy(DomainModel):
-    """The credit rules as data (DOMAIN.md §2, "policy knobs"); the engine holds no numbers."""
+    """The credit rules as data (docs/rules.md §2, "policy knobs"); the engine holds no numbers."""
 
     tie_rule: Literal["down", "up"] = "down"
     """Which way an exact 7.5-minute midpoint rounds; "down" never over-awards."""
@@ -300,7 +300,7 @@ class CreditPolicy(DomainModel):
 
 
 class Provider(DomainModel):
-    """Who provides the activity, and who accredits the provider (DOMAIN.md §3)."""
+    """Who provides the activity, and who accredits the provider (docs/rules.md §3)."""
 
     accredited: Text
     """The accredited provider, e.g. "Fresno Madera Medical Society"."""
@@ -375,7 +375,7 @@ moving another session never changes it) or, where no session is cancelled or mo
 
 
 class Facilitator(DomainModel):
-    """A group leader. Leaders get no learner credit for a session they lead (DOMAIN.md §2)."""
+    """A group leader. Leaders get no learner credit for a session they lead (docs/rules.md §2)."""
 
     name: Text
     credentials: Text
@@ -550,7 +550,7 @@ def _check_credit_type(value: str) -> str:
 
 
 class CreditDesignation(DomainModel):
-    """What the provider designated in advance (DOMAIN.md §2)."""
+    """What the provider designated in advance (docs/rules.md §2)."""
 
     type: Annotated[Text, AfterValidator(_check_credit_type)] = AMA_CREDIT
     """The AMA credit name in any accepted spelling, stored as AMA_CREDIT; certificates print

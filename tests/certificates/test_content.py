@@ -1,4 +1,4 @@
-"""Certificate content: who gets one, what it says, the exact statements (DOMAIN.md §3)."""
+"""Certificate content: who gets one, what it says, the exact statements (docs/rules.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The credit engine: DOMAIN.md §2 worked examples, reasons, caps, claims, transcripts."""
+"""The credit engine: docs/rules.md §2 worked examples, reasons, caps, claims, transcripts."""
 
 from __future__ import annotations
 

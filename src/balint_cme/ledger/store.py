@@ -78,7 +78,7 @@ LEDGER_FILE_ENV = places.LEDGER_FILE_ENV
 """Environment variable naming the ledger file, overriding default_ledger_path()."""
 
 DEFAULT_RETENTION_YEARS = 6
-"""ACCME: attendance records are kept 6 years; DOMAIN.md §4 counts from the last session."""
+"""ACCME: attendance records are kept 6 years; docs/rules.md §4 counts from the last session."""
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
