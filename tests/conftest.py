@@ -75,36 +75,8 @@ def local(series: Series, text: str) -> datetime:
 D = Decimal
 
 
-# End-to-end modules that drive the real command, ledger and renderer for every test: they run
-# in `make test` and CI, and `scripts/check --fast` (which deselects "slow") leaves them out so
-# the quick loop stays under a minute on two cores. Their subjects keep fast unit and
-# integration tests of their own.
-_END_TO_END_MODULES = frozenset(
-    {
-        "test_cli.py",
-        "test_certify_runs.py",
-        "test_evidence_limits.py",
-        "test_fonts.py",
-        "test_failed_certify.py",
-        "test_hostile_files.py",
-        "test_key_rotation.py",
-        "test_input_files_fuzz.py",
-        "test_misuse.py",
-        "test_identity.py",
-        "test_json_outputs.py",
-        "test_key_files.py",
-        "test_ledger_concurrency.py",
-        "test_ledger_trust.py",
-        "test_credits_match_certify.py",
-        "test_pdfa.py",
-        "test_shaping.py",
-        "test_web.py",
-    }
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of the end-to-end modules "slow" (see _END_TO_END_MODULES)."""
-    for item in items:
-        if item.path.name in _END_TO_END_MODULES:
-            item.add_marker(pytest.mark.slow)
+# Slow tests: `scripts/check --fast` deselects the "slow" marker so the quick loop stays under a
+# minute on two cores; `make test` and CI run everything. A module whose every test drives the
+# real command, ledger or renderer end to end says so itself, after its imports:
+#     pytestmark = pytest.mark.slow
+# (so the mark moves with the file); a single slow test carries @pytest.mark.slow.

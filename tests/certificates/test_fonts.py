@@ -26,6 +26,10 @@ from balint_cme.certificates.pdf import check_renderable, render_pdf
 from balint_cme.errors import CertificateError, UnrenderableTextError
 from tests.certificate_helpers import certificate_for, flat, page_text, renamed
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 CJK_NAME = "山田 太郎"
 
 

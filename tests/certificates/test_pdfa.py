@@ -36,6 +36,10 @@ from balint_cme.certificates.verification import (
 )
 from tests.certificate_helpers import TEST_KEY, certificate_for, renamed
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 NS = {
     "rdf": RDF,

@@ -32,6 +32,10 @@ from balint_cme.certificates.verification import verify_pdf
 from balint_cme.errors import UnrenderableTextError
 from tests.certificate_helpers import TEST_KEY, certificate_for, flat, page_text, renamed
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 SCRIPTS = {script.script: script for script in COMPLEX_SCRIPTS}
 HEBREW_FONT = Path(fontpkg_heebo.ROOT) / "files" / "Heebo[wght].ttf"
 

@@ -25,6 +25,10 @@ from balint_cme.io.reports import read_reports
 from balint_cme.io.series_file import load_series
 from tests.conftest import EXAMPLES, ROOT
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 SERIES = EXAMPLES / "ssvms-balint-2020.toml"
 REPORTS = [str(EXAMPLES / "reports" / f"zoom-session-{n}.csv") for n in range(1, 6)]
 

@@ -17,6 +17,10 @@ from pypdf import PdfReader
 from balint_cme.cli import build_parser, main
 from tests.conftest import EXAMPLES
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 SERIES = str(EXAMPLES / "ssvms-balint-2020.toml")
 REPORTS = [str(EXAMPLES / "reports" / f"zoom-session-{n}.csv") for n in range(1, 6)]
 

@@ -24,6 +24,10 @@ from tests.certificate_helpers import ISSUED_ON, TEST_KEY
 from tests.command.test_cli import REPORTS, SERIES
 from tests.conftest import attend
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 # -- item 13: one function decides the kind ---------------------------------------------------
 
 

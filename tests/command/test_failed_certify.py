@@ -23,6 +23,10 @@ from tests.command_helpers import (
     tree,
 )
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

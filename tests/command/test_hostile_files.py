@@ -24,6 +24,10 @@ from tests.command_helpers import (
 from tests.conftest import ROOT
 from tests.strategies import mutate_bytes
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 FIXTURES = ROOT / "tests" / "fixtures" / "reports"
 FIXTURE_SERIES = FIXTURES / "series-reports.toml"
 FIXTURE_REPORTS = sorted(p for p in FIXTURES.glob("*") if p.suffix in {".csv", ".json"})

@@ -14,6 +14,10 @@ import pytest
 from balint_cme.cli import main
 from tests.conftest import EXAMPLES, ROOT
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 SERIES = str(EXAMPLES / "ssvms-balint-2020.toml")
 REPORTS = [str(EXAMPLES / "reports" / f"zoom-session-{n}.csv") for n in range(1, 6)]
 

@@ -43,6 +43,10 @@ from tests.command_helpers import (
     write_roster,
 )
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 
 def certify(
     capsys: pytest.CaptureFixture[str], series: Path, report: Path, out: Path, *extra: str | Path

@@ -24,6 +24,10 @@ from balint_cme.ledger import Ledger
 from balint_cme.model import Participant, Series
 from tests.conftest import EXAMPLES
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SERIES_2020 = EXAMPLES / "ssvms-balint-2020.toml"
 REPORTS = [str(EXAMPLES / "reports" / f"zoom-session-{n}.csv") for n in range(1, 6)]

@@ -11,6 +11,10 @@ import pytest
 
 from balint_cme.ledger import Ledger
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 DRIVER = Path(__file__).with_name("ledger_driver.py")
 
 

@@ -30,6 +30,10 @@ from balint_cme.ledger.schema import TABLES
 from tests.command_helpers import isolate, run, write_roster
 from tests.conftest import EXAMPLES
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 _ANCHOR_LINE = re.compile(r"^ledger anchor: (\d+:[0-9a-f]{64})$", re.MULTILINE)
 
 

@@ -27,6 +27,10 @@ from balint_cme.ledger import Ledger
 from balint_cme.workflow import certify
 from tests.conftest import EXAMPLES, ROOT, attend
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 D = Decimal
 ZONE = ZoneInfo("America/Los_Angeles")
 

@@ -53,6 +53,10 @@ from tests.command_helpers import REPORTS_2020, SERIES_2020
 from tests.conftest import ROOT
 from tests.strategies import mutate_bytes
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 _SCRATCH = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

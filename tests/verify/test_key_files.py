@@ -21,6 +21,10 @@ from balint_cme.certificates.keys import (
 from balint_cme.errors import VerificationError
 from tests.command_helpers import isolate, run, write_roster
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def certified(

@@ -23,6 +23,10 @@ from tests.command_helpers import (
     run,
 )
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 
 def _certify(capsys: pytest.CaptureFixture[str], series: Path, out: Path) -> tuple[int, str]:
     code, _, err = run(

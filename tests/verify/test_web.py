@@ -21,6 +21,10 @@ from balint_cme.web.app import SECURITY_HEADERS, TokenBucket, create_app
 from balint_cme.web.counts import default_counts_path, read_counts
 from tests.verify.web_support import PRIVATE, Issued, issue_2020
 
+# End to end (the real command, ledger or renderer in every test): `scripts/check --fast`
+# leaves this module out; `make test` and CI run it.
+pytestmark = pytest.mark.slow
+
 SCHEMA = json.loads(
     (resources.files("balint_cme.web") / "verify-answer.v1.schema.json").read_text("utf-8")
 )
