@@ -61,7 +61,8 @@ class Issued:
 
 
 @pytest.fixture(scope="module")
-def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
+def genuine_batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
+    """The 2020 example certified in one batch: the genuine files every forgery starts from."""
     root = tmp_path_factory.mktemp("forgery")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BALINT_CME_LEDGER", str(root / "ledger.sqlite3"))
@@ -134,9 +135,9 @@ def _page_contents(writer: PdfWriter) -> StreamObject:
 
 
 def test_overlay_white_boxes_with_another_name_and_credit_is_altered(
-    issued: Issued, capsys: pytest.CaptureFixture[str]
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, genuine = _zoe(issued)
+    _, genuine = _zoe(genuine_batch)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(genuine)))
     page = writer.pages[0]
     font = DictionaryObject(
@@ -160,16 +161,16 @@ def test_overlay_white_boxes_with_another_name_and_credit_is_altered(
     # The forgery works on screen: the page shows the forged name and credit.
     assert "Mallory Forger" in page_text(forged)
     assert "9.75" in page_text(forged)
-    _assert_rejected(capsys, issued, forged)
+    _assert_rejected(capsys, genuine_batch, forged)
 
 
 # -- (b) re-drawn as another person's 5.0-credit certificate, genuine page as a speck ----------
 
 
 def test_redrawn_for_another_person_with_the_genuine_page_as_a_speck_is_altered(
-    issued: Issued, capsys: pytest.CaptureFixture[str]
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    entry, genuine = _zoe(issued)
+    entry, genuine = _zoe(genuine_batch)
     series = load_series(SERIES_2020)
     # The forger's own key: the library's renderer, another person's full credit.
     other = build_certificate(
@@ -190,16 +191,16 @@ def test_redrawn_for_another_person_with_the_genuine_page_as_a_speck_is_altered(
     assert "Mallory Forger" in page_text(forged)
     assert "Zoë Ångström" in page_text(forged)  # the speck still carries the genuine text
     assert "5.0 AMA PRA" in page_text(forged)
-    _assert_rejected(capsys, issued, forged)
+    _assert_rejected(capsys, genuine_batch, forged)
 
 
 # -- (c) a genuine number re-used for other claims, sealed with the real key -------------------
 
 
 def test_number_reused_for_other_claims_with_the_key_is_altered_against_the_ledger(
-    issued: Issued, capsys: pytest.CaptureFixture[str]
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    entry, _ = _zoe(issued)
+    entry, _ = _zoe(genuine_batch)
     series = load_series(SERIES_2020)
     thief = build_certificate(
         series,
@@ -207,21 +208,21 @@ def test_number_reused_for_other_claims_with_the_key_is_altered_against_the_ledg
         number=entry["number"],
         version=entry["version"],
         issued_on=date(2021, 1, 20),
-        key=issued.key,
+        key=genuine_batch.key,
         verify_url_template=None,
     )
-    forged = render_pdf(thief, key=issued.key)
+    forged = render_pdf(thief, key=genuine_batch.key)
     # With the key alone it cannot be told apart: the ledger is the second witness.
-    assert verify_pdf(forged, issued.key).is_valid
-    code, out = _verify_cli(capsys, issued, forged, ledger=True)
+    assert verify_pdf(forged, genuine_batch.key).is_valid
+    code, out = _verify_cli(capsys, genuine_batch, forged, ledger=True)
     assert code == 1
     assert out.startswith("altered: not the certificate issued under number")
-    with Ledger.open(issued.ledger, create=False) as opened:
-        result = verify_certificate_pdf(forged, keys=issued.key, ledger=opened)
+    with Ledger.open(genuine_batch.ledger, create=False) as opened:
+        result = verify_certificate_pdf(forged, keys=genuine_batch.key, ledger=opened)
     assert result.status == VerificationStatus.ALTERED
     assert "name" in result.altered
     # Without the ledger, the answer says revocation (and the ledger record) was not checked.
-    code, out = _verify_cli(capsys, issued, forged, ledger=False)
+    code, out = _verify_cli(capsys, genuine_batch, forged, ledger=False)
     assert code == 4
     assert "revocation not checked" in out
 
@@ -242,9 +243,9 @@ def _resealed(genuine: bytes, writer: PdfWriter, key: SigningKey) -> bytes:
 
 
 def test_page_redrawn_and_resealed_with_the_stolen_key_is_altered_against_the_ledger(
-    issued: Issued, capsys: pytest.CaptureFixture[str]
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, genuine = _zoe(issued)
+    _, genuine = _zoe(genuine_batch)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(genuine)))
     stream = _page_contents(writer)
     # Same claims, another page: every colour of the drawing turned red.
@@ -253,18 +254,18 @@ def test_page_redrawn_and_resealed_with_the_stolen_key_is_altered_against_the_le
     stream.set_data(
         b"\n".join(b"1 0 0 rg" if line.endswith(b" rg") else line for line in drawn.split(b"\n"))
     )
-    forged = _resealed(genuine, writer, issued.key)
+    forged = _resealed(genuine, writer, genuine_batch.key)
     assert _page_contents_of(forged) != _page_contents_of(genuine)
     # The key alone cannot tell: the page seal holds for the genuine claims and code.
-    offline = verify_pdf(forged, issued.key)
+    offline = verify_pdf(forged, genuine_batch.key)
     assert offline.is_valid
     assert offline.page_sealed
     # The ledger recorded the page issued under this number: this one is not it.
-    code, out = _verify_cli(capsys, issued, forged, ledger=True)
+    code, out = _verify_cli(capsys, genuine_batch, forged, ledger=True)
     assert code == 1, out
     assert out.startswith("altered: the page differs from the one issued under this number")
-    with Ledger.open(issued.ledger, create=False) as opened:
-        result = verify_certificate_pdf(forged, keys=issued.key, ledger=opened)
+    with Ledger.open(genuine_batch.ledger, create=False) as opened:
+        result = verify_certificate_pdf(forged, keys=genuine_batch.key, ledger=opened)
     assert result.status == VerificationStatus.ALTERED
     assert "the page differs from the one issued" in result.problems[0]
 
@@ -274,9 +275,9 @@ def test_page_redrawn_and_resealed_with_the_stolen_key_is_altered_against_the_le
 
 @pytest.mark.parametrize("change", ["annotation", "second page"])
 def test_incremental_update_is_altered(
-    issued: Issued, capsys: pytest.CaptureFixture[str], change: str
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str], change: str
 ) -> None:
-    _, genuine = _zoe(issued)
+    _, genuine = _zoe(genuine_batch)
     writer = PdfWriter(io.BytesIO(genuine), incremental=True)
     if change == "annotation":
         note = FreeText(
@@ -287,26 +288,26 @@ def test_incremental_update_is_altered(
         writer.add_blank_page()
     forged = _written(writer)
     assert forged.startswith(genuine)  # the genuine bytes, with an update appended
-    _assert_rejected(capsys, issued, forged)
+    _assert_rejected(capsys, genuine_batch, forged)
 
 
 def test_annotation_added_by_a_full_rewrite_is_altered(
-    issued: Issued, capsys: pytest.CaptureFixture[str]
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, genuine = _zoe(issued)
+    _, genuine = _zoe(genuine_batch)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(genuine)))
     note = FreeText(text="Credits corrected to 9.75", rect=(150, 200, 650, 240))
     writer.add_annotation(page_number=0, annotation=note)
-    _assert_rejected(capsys, issued, _written(writer))
+    _assert_rejected(capsys, genuine_batch, _written(writer))
 
 
 # -- (e) a swapped font program -------------------------------------------------------------
 
 
 def test_changed_glyph_in_the_embedded_font_is_altered(
-    issued: Issued, capsys: pytest.CaptureFixture[str]
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, genuine = _zoe(issued)
+    _, genuine = _zoe(genuine_batch)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(genuine)))
     resources: Any = writer.pages[0]["/Resources"]
     fonts = resources["/Font"]
@@ -320,16 +321,16 @@ def test_changed_glyph_in_the_embedded_font_is_altered(
     program.set_data(bytes(data))
     forged = _written(writer)
     assert page_text(forged) == page_text(genuine)  # same text; another shape on screen
-    _assert_rejected(capsys, issued, forged)
+    _assert_rejected(capsys, genuine_batch, forged)
 
 
 # -- (f) one byte of the page content ----------------------------------------------------------
 
 
 def test_one_byte_changed_in_the_content_stream_is_altered(
-    issued: Issued, capsys: pytest.CaptureFixture[str]
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, genuine = _zoe(issued)
+    _, genuine = _zoe(genuine_batch)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(genuine)))
     stream = _page_contents(writer)
     operators = bytearray(stream.get_data())
@@ -341,7 +342,7 @@ def test_one_byte_changed_in_the_content_stream_is_altered(
         a != b for a, b in zip(_page_contents_of(forged), _page_contents_of(genuine), strict=True)
     ]
     assert sum(changed) == 1
-    _assert_rejected(capsys, issued, forged)
+    _assert_rejected(capsys, genuine_batch, forged)
 
 
 def _page_contents_of(pdf: bytes) -> bytes:
@@ -354,27 +355,27 @@ def _page_contents_of(pdf: bytes) -> bytes:
 
 
 def test_genuine_file_is_valid_and_exit_0_with_the_ledger_4_without(
-    issued: Issued, capsys: pytest.CaptureFixture[str]
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, genuine = _zoe(issued)
-    code, out = _verify_cli(capsys, issued, genuine, ledger=True)
+    _, genuine = _zoe(genuine_batch)
+    code, out = _verify_cli(capsys, genuine_batch, genuine, ledger=True)
     assert (code, out.splitlines()[0]) == (0, "valid")
-    code, out = _verify_cli(capsys, issued, genuine, ledger=False)
+    code, out = _verify_cli(capsys, genuine_batch, genuine, ledger=False)
     assert code == 4
     assert "revocation not checked" in out
-    for path in issued.files.values():
-        assert verify_pdf(path.read_bytes(), issued.key).page_sealed
+    for path in genuine_batch.files.values():
+        assert verify_pdf(path.read_bytes(), genuine_batch.key).page_sealed
 
 
 def test_a_copy_re_saved_by_another_program_stays_valid_with_a_note(
-    issued: Issued, capsys: pytest.CaptureFixture[str]
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Re-saving rewrites the file (other offsets, other bytes) but displays the same objects:
     # the page seal still proves it. The ledger notes that the bytes differ from the issued file.
-    _, genuine = _zoe(issued)
+    _, genuine = _zoe(genuine_batch)
     resaved = _written(PdfWriter(clone_from=PdfReader(io.BytesIO(genuine))))
     assert resaved != genuine
-    code, out = _verify_cli(capsys, issued, resaved, ledger=True)
+    code, out = _verify_cli(capsys, genuine_batch, resaved, ledger=True)
     assert code == 0, out
     assert "differ from the file recorded at issue" in out
     # The page (the object graph it displays) is the one the ledger recorded at issue.
@@ -382,9 +383,9 @@ def test_a_copy_re_saved_by_another_program_stays_valid_with_a_note(
 
 
 def test_claims_record_copied_into_an_unrelated_pdf_is_altered(
-    issued: Issued, capsys: pytest.CaptureFixture[str]
+    genuine_batch: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, genuine = _zoe(issued)
+    _, genuine = _zoe(genuine_batch)
     info = PdfReader(io.BytesIO(genuine)).metadata
     assert info is not None
     writer = PdfWriter()
@@ -392,7 +393,7 @@ def test_claims_record_copied_into_an_unrelated_pdf_is_altered(
     writer.add_metadata({str(k): str(v) for k, v in info.items()})
     forged = _written(writer)
     assert METADATA_KEY.encode() in forged
-    _assert_rejected(capsys, issued, forged)
+    _assert_rejected(capsys, genuine_batch, forged)
 
 
 # -- bounded work: hostile structures are refused before any heavy work ----------------------
@@ -452,12 +453,12 @@ def _hostile(kind: str, record: bytes) -> bytes:
         "JavaScript on opening",
     ],
 )
-def test_hostile_structures_are_refused_before_heavy_work(issued: Issued, kind: str) -> None:
-    _, genuine = _zoe(issued)
+def test_hostile_structures_are_refused_before_heavy_work(genuine_batch: Issued, kind: str) -> None:
+    _, genuine = _zoe(genuine_batch)
     info = PdfReader(io.BytesIO(genuine)).metadata
     assert info is not None
     record = str(info[METADATA_KEY]).encode("ascii")
-    result = verify_pdf(_hostile(kind, record), issued.key)
+    result = verify_pdf(_hostile(kind, record), genuine_batch.key)
     assert result.status == VerificationStatus.ALTERED, result.problems
     assert result.problems[0].startswith("not the file as issued: ")
 
@@ -467,10 +468,10 @@ def test_hostile_structures_are_refused_before_heavy_work(issued: Issued, kind: 
 
 @given(data=st.data())
 def test_any_byte_changed_in_a_drawn_stream_is_never_valid(
-    issued: Issued, data: st.DataObject
+    genuine_batch: Issued, data: st.DataObject
 ) -> None:
     # Same length, so every offset stays right: the page content or the font program changes.
-    _, genuine = _zoe(issued)
+    _, genuine = _zoe(genuine_batch)
     page: Any = PdfReader(io.BytesIO(genuine)).pages[0]
     contents = page["/Contents"].get_object()  # as stored (compressed), not decoded
     program = next(iter(page["/Resources"]["/Font"].values())).get_object()
@@ -481,4 +482,4 @@ def test_any_byte_changed_in_a_drawn_stream_is_never_valid(
     flip = data.draw(st.integers(1, 255), label="xor")
     mutated = bytearray(genuine)
     mutated[at] ^= flip
-    assert not verify_pdf(bytes(mutated), issued.key).is_valid
+    assert not verify_pdf(bytes(mutated), genuine_batch.key).is_valid
