@@ -10,6 +10,7 @@ here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from balint_cme.errors import DataFileError
@@ -29,14 +30,15 @@ READERS: tuple[ReportReader, ...] = (
 
 
 def detect_reader(
-    text: str, path: Path | str, readers: tuple[ReportReader, ...] = READERS
+    text: str, path: Path | str, readers: Sequence[ReportReader] | None = None
 ) -> tuple[ReportReader, ReportHead]:
-    """The one reader whose header starts `text`, and that start.
+    """The one reader (of `readers`, default READERS) whose header starts `text`, and that start.
 
     Raises:
         DataFileError: an empty file, an over-long first line, a start no reader claims, or
             one several readers claim.
     """
+    readers = READERS if readers is None else readers
     head = ReportHead(text, path)
     claimed = [reader for reader in readers if reader.is_header(head)]
     if len(claimed) == 1:
@@ -57,7 +59,7 @@ def detect_reader(
     )
 
 
-def _either(readers: tuple[ReportReader, ...] | list[ReportReader], word: str) -> str:
+def _either(readers: Sequence[ReportReader], word: str) -> str:
     """The readers' descriptions as a list in prose: "A, B, C or D"."""
     names = [reader.description for reader in readers]
     if len(names) == 1:
