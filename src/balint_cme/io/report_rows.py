@@ -1,6 +1,6 @@
 """The reader contract: what every meeting-report reader produces, and the interface it offers.
 
-A reader (zoom.py, teams.py, signin_csv.py) turns a report's text into a ParsedReport: its
+A reader (zoom.py, zoom_api.py, teams.py, signin_csv.py) turns a report's text into a ParsedReport: its
 ReportRows, kept once each by a RowCollector, with what the file says about the meeting. The
 ReportReader protocol is what format detection (report_formats.py) asks of a reader: whether
 a report's start is its header, and the parsed report. Readers import this module and
@@ -34,7 +34,7 @@ class ReportRow(NamedTuple):
     """
 
     line: int
-    """1-based line in the file (for JSON: the participant's 1-based position, see zoom.py)."""
+    """1-based line in the file (for JSON: the participant's 1-based position, see zoom_api.py)."""
     name: str
     """The display name (for a Zoom rename, the current name)."""
     original_name: str | None = None
