@@ -1,9 +1,9 @@
 """The reader contract: what every meeting-report reader produces, and the interface it offers.
 
-A reader (zoom.py, zoom_api.py, teams.py, signin_csv.py) turns a report's text into a ParsedReport: its
-ReportRows, kept once each by a RowCollector, with what the file says about the meeting. The
-ReportReader protocol is what format detection (report_formats.py) asks of a reader: whether
-a report's start is its header, and the parsed report. Readers import this module and
+A reader (zoom.py, zoom_api.py, teams.py, signin_csv.py) turns a report's text into a
+ParsedReport: its ReportRows, kept once each by a RowCollector, with what the file says about
+the meeting. The ReportReader protocol is what format detection (report_formats.py) asks of a
+reader: whether a report's start is its header, and the parsed report. Readers import this module and
 report_text.py; the rest of the package imports the readers, so there is no cycle.
 """
 
