@@ -44,7 +44,6 @@ from balint_cme.certificates.verification import (
 )
 from balint_cme.commitment import plan_follow_ups
 from balint_cme.completion import SHELLS, completion_script
-from balint_cme.credit import build_transcript
 from balint_cme.demo import run_demo
 from balint_cme.errors import BalintCmeError, DataFileError
 from balint_cme.io.ics import format_ics
@@ -73,6 +72,7 @@ from balint_cme.outputs import (
 )
 from balint_cme.storage import write_atomically
 from balint_cme.text import visible
+from balint_cme.transcript import build_transcript
 from balint_cme.workflow import (
     CertifyResult,
     assess,
@@ -272,11 +272,7 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     if series.schedule_note:
         _out(f"  note: {series.schedule_note}")
     if args.ics and calendar is not None:
-        try:
-            write_atomically(Path(args.ics), calendar)
-        except OSError as err:
-            reason = f"cannot write the calendar: {err.strerror or err}"
-            raise DataFileError(args.ics, reason) from err
+        write_atomically(Path(args.ics), calendar)
         _out(f"wrote {args.ics} ({len(series.dated_sessions)} event(s))")
     return 0
 

@@ -13,6 +13,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from balint_cme.errors import OutputWriteError
 from balint_cme.text import strip_invisible
 
 __all__ = ["neutralise_cell", "safe_slug", "write_atomically"]
@@ -32,9 +33,16 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
 
     The bytes go to a temporary file in the same directory, are flushed to disk, and the file
     is renamed over `path` (atomic on POSIX and Windows).
+
+    Raises:
+        OutputWriteError: the folder is missing or read-only, the disk is full, or a folder is
+            in the way (also an OSError); nothing is left behind.
     """
     path = Path(path)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise OutputWriteError(path, f"cannot write here: {err.strerror or err}") from err
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -42,9 +50,11 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             os.fsync(handle.fileno())
         os.chmod(temporary, mode)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(err, OSError):
+            raise OutputWriteError(path, f"cannot write the file: {err.strerror or err}") from err
         raise
 
 

@@ -45,7 +45,7 @@ from balint_cme.certificates.verification import (
     verify_code,
     verify_pdf,
 )
-from balint_cme.credit import CreditAward, CreditOnRecord, award_series, certificate_decision
+from balint_cme.credit import CreditAward, award_series, certificate_decision
 from balint_cme.display import display_width, pad
 from balint_cme.errors import (
     CertificateError,
@@ -66,6 +66,7 @@ from balint_cme.ledger import CertificateRecord, Confirmation, Ledger, PersonRec
 from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
 from balint_cme.text import visible
+from balint_cme.transcript import CreditOnRecord
 
 __all__ = [
     "CertifyResult",

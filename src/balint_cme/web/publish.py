@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from balint_cme.certificates.keys import KeyRing
-from balint_cme.errors import BalintCmeError, DataFileError
+from balint_cme.errors import BalintCmeError, OutputWriteError
 from balint_cme.ledger import Ledger
 from balint_cme.model import DomainModel
 from balint_cme.web.answers import answer_document, answer_for_record
@@ -143,10 +143,10 @@ def publish_site(ledger: Ledger, keys: KeyRing, out: Path) -> PublishResult:
     """Write (or update) the static verification site for every certificate in `ledger`.
 
     Raises:
-        DataFileError: `out` is a file, or the site cannot be written.
+        OutputWriteError: `out` is a file, or the site cannot be written.
     """
     if out.exists() and not out.is_dir():
-        raise DataFileError(out, "is not a folder; --out names the folder for the site")
+        raise OutputWriteError(out, "is not a folder; --out names the folder for the site")
     files = dict(_site_files(ledger, keys))
     written = unchanged = 0
     try:
@@ -154,7 +154,7 @@ def publish_site(ledger: Ledger, keys: KeyRing, out: Path) -> PublishResult:
         _recover(out)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     except OSError as err:
-        raise DataFileError(out, f"cannot write the site: {err.strerror or err}") from err
+        raise OutputWriteError(out, f"cannot write the site: {err.strerror or err}") from err
     try:
         for relative, data in sorted(files.items()):
             target = staging / relative
@@ -182,7 +182,7 @@ def publish_site(ledger: Ledger, keys: KeyRing, out: Path) -> PublishResult:
         shutil.rmtree(staging, ignore_errors=True)
         with contextlib.suppress(OSError):
             _recover(out)
-        raise DataFileError(out, f"cannot write the site: {err.strerror or err}") from err
+        raise OutputWriteError(out, f"cannot write the site: {err.strerror or err}") from err
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
