@@ -272,7 +272,7 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     if series.schedule_note:
         _out(f"  note: {series.schedule_note}")
     if args.ics and calendar is not None:
-        write_atomically(Path(args.ics), calendar)
+        write_atomically(Path(args.ics), calendar, what="the calendar")
         _out(f"wrote {args.ics} ({len(series.dated_sessions)} event(s))")
     return 0
 

@@ -28,11 +28,12 @@ _WINDOWS_RESERVED = {
 }
 
 
-def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+def write_atomically(path: Path, data: bytes, *, mode: int = 0o644, what: str = "the file") -> None:
     """Write `data` to `path` so that readers see the old file or the whole new one, never half.
 
     The bytes go to a temporary file in the same directory, are flushed to disk, and the file
-    is renamed over `path` (atomic on POSIX and Windows).
+    is renamed over `path` (atomic on POSIX and Windows). `what` names the file in the error
+    ("the calendar": "PATH: cannot write the calendar: No such file or directory").
 
     Raises:
         OutputWriteError: the folder is missing or read-only, the disk is full, or a folder is
@@ -42,7 +43,7 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
-        raise OutputWriteError(path, f"cannot write here: {err.strerror or err}") from err
+        raise OutputWriteError(path, f"cannot write {what}: {err.strerror or err}") from err
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -54,7 +55,7 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         if isinstance(err, OSError):
-            raise OutputWriteError(path, f"cannot write the file: {err.strerror or err}") from err
+            raise OutputWriteError(path, f"cannot write {what}: {err.strerror or err}") from err
         raise
 
 

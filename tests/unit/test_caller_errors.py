@@ -147,5 +147,5 @@ def test_the_command_prints_one_line_for_an_unwritable_output(tmp_path: Path) ->
     )
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        f"balint-cme: error: {target}: cannot write here: No such file or directory"
+        f"balint-cme: error: {target}: cannot write the calendar: No such file or directory"
     ]

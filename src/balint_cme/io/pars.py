@@ -459,4 +459,4 @@ def save_pars_export(path: Path, report: ParsReport, columns: ParsColumns) -> No
         data = format_pars_tsv(report, columns).encode("utf-8")
     else:
         raise DataFileError(path, "a PARS export is .xlsx, .txt or .tsv")
-    write_atomically(path, data, mode=0o600)
+    write_atomically(path, data, mode=0o600, what="the export")
