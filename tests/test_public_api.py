@@ -10,7 +10,16 @@ import pytest
 
 import balint_cme
 
-HEAVY = ("reportlab", "pypdf", "sqlite3", "openpyxl", "segno", "fontTools", "uharfbuzz", "starlette")
+HEAVY = (
+    "reportlab",
+    "pypdf",
+    "sqlite3",
+    "openpyxl",
+    "segno",
+    "fontTools",
+    "uharfbuzz",
+    "starlette",
+)
 
 
 def _loaded_after(code: str) -> list[str]:
@@ -31,18 +40,18 @@ def _loaded_after(code: str) -> list[str]:
 def test_all_names_are_importable_and_nothing_public_is_missing() -> None:
     exported = set(balint_cme.__all__)
     assert all(hasattr(balint_cme, name) for name in exported)
-    eager = {
+    resolved = {
         name
         for name, value in vars(balint_cme).items()
         if not name.startswith("_") and not isinstance(value, types.ModuleType)
     }
-    lazy = set(balint_cme._EDGES)
-    assert eager | lazy == exported - {"__version__"}
+    assert resolved == exported - {"__version__"}  # every name, now resolved, and no other
+    assert set(balint_cme._EXPORTS) == exported - {"__version__"}
     assert set(dir(balint_cme)) >= exported
 
 
-def test_every_lazy_name_resolves_to_the_object_in_its_module() -> None:
-    for name, target in balint_cme._EDGES.items():
+def test_every_name_resolves_to_the_object_in_its_module() -> None:
+    for name, target in balint_cme._EXPORTS.items():
         module_name, _, attribute = target.partition(":")
         module = __import__(module_name, fromlist=[attribute])
         assert getattr(balint_cme, name) is getattr(module, attribute), name
@@ -56,11 +65,19 @@ def test_internal_names_are_not_exported() -> None:
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'render_everything'"):
-        _ = balint_cme.render_everything  # type: ignore[attr-defined]
+        _ = balint_cme.render_everything
 
 
 def test_importing_the_package_loads_no_edge_and_no_heavy_library() -> None:
     assert _loaded_after("import balint_cme") == []
+    # Not even pydantic: the command's --version and --help import this file first.
+    assert _loaded_after("import balint_cme, sys; assert 'pydantic' not in sys.modules") == []
+
+
+def test_the_one_call_certify_is_the_use_case_function() -> None:
+    module_name, _, attribute = balint_cme._EDGES["certify"].partition(":")
+    assert balint_cme.certify.__name__ == attribute == "certify"
+    assert balint_cme.certify.__module__ == module_name
 
 
 def test_the_star_import_of_the_core_still_loads_no_heavy_library() -> None:

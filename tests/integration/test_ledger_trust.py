@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from balint_cme.cli import VERIFY_COULD_NOT_CHECK, main
+from balint_cme.cli import main
+from balint_cme.commands.verify import VERIFY_COULD_NOT_CHECK
 from balint_cme.errors import DataFileError, LedgerTamperedError
 from balint_cme.io.series_file import parse_series
 from balint_cme.ledger import Ledger, opening, schema
