@@ -31,12 +31,12 @@ if _typing.TYPE_CHECKING:  # what __getattr__ resolves, spelled out for type che
         verify_code,
         verify_pdf,
     )
+    from balint_cme.claims import validate_claim
     from balint_cme.credit import (
         CreditAward,
         SessionCredit,
         award_credit,
         award_series,
-        validate_claim,
     )
     from balint_cme.enrollment import enroll
     from balint_cme.errors import (
@@ -130,7 +130,7 @@ _CORE: dict[str, str] = {
     "plan_session_dates": "balint_cme.schedule:plan_session_dates",
     "plan_sessions": "balint_cme.schedule:plan_sessions",
     "planned_sessions": "balint_cme.schedule:planned_sessions",
-    "validate_claim": "balint_cme.credit:validate_claim",
+    "validate_claim": "balint_cme.claims:validate_claim",
 }
 
 _EDGES: dict[str, str] = {

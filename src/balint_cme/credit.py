@@ -1,4 +1,4 @@
-"""The credit engine: what each person earned, why, and claim checks.
+"""The credit engine: what each person earned, and why.
 
 Applies the rules of DOMAIN.md §2 as the series' CreditPolicy says: Decimal credit in 0.25
 steps, nearest quarter hour with ties down by default, capped per session and per series; only
@@ -8,21 +8,17 @@ files, no clock, no edges.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import date
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Literal, NamedTuple
 
 from pydantic import Field
 
 from balint_cme.attendance import AttendanceRegister, attended_seconds, paused_garbage_collector
-from balint_cme.credit_rounding import QUARTER, quarter_hours
+from balint_cme.credit_rounding import quarter_hours
 from balint_cme.errors import (
-    ClaimError,
-    InvalidArgumentError,
     UndatedSessionError,
-    UnknownParticipantError,
     UnknownSessionError,
 )
 from balint_cme.model import (
@@ -45,8 +41,6 @@ __all__ = [
     "award_credit",
     "award_series",
     "certificate_decision",
-    "credit_amount",
-    "validate_claim",
 ]
 
 ZERO = Decimal("0.00")
@@ -396,56 +390,3 @@ def award_series(
         return tuple(
             _award(series, windows, register, p.id, p, chosen) for p in series.participants
         )
-
-
-def credit_amount(value: object, *, what: str, at_most: Decimal | None = None) -> Decimal:
-    """`value` ("4.75", 4.75, 5, Decimal) as a Decimal credit amount with two places.
-
-    Raises:
-        InvalidArgumentError: `value` is not a finite, non-negative multiple of 0.25 (or is
-            above `at_most`); the message starts with `what` (also a ValueError).
-    """
-    amount: Decimal | None = None
-    if isinstance(value, Decimal | str | int | float) and not isinstance(value, bool):
-        with contextlib.suppress(InvalidOperation):  # also "1E+999999": too large to divide
-            parsed = Decimal(str(value).strip())
-            if parsed.is_finite() and parsed >= 0 and parsed % QUARTER == 0:
-                amount = (parsed + 0).quantize(Decimal("0.01"))  # + 0: no "-0.00"
-    if amount is None:
-        raise InvalidArgumentError(f"{what} must be a non-negative multiple of 0.25, not {value!r}")
-    if at_most is not None and amount > at_most:
-        raise InvalidArgumentError(f"{what} must be at most {at_most}, not {value!r}")
-    return amount
-
-
-def validate_claim(
-    series: Series,
-    register: AttendanceRegister,
-    participant_id: str,
-    claimed: Decimal | str | int,
-    *,
-    policy: CreditPolicy | None = None,
-) -> CreditAward:
-    """Check that `participant_id` may claim `claimed` credits for `series`; return the award.
-
-    Raises:
-        ClaimError: the claim exceeds the supported credit; the message names the person, the
-            claimed and supported credit and the sessions that fall short.
-        UnknownParticipantError: the person is not on the roster.
-        InvalidArgumentError: `claimed` is not a non-negative multiple of 0.25 (also a
-            ValueError).
-    """
-    amount = credit_amount(claimed, what="a claim")
-    if series.participant(participant_id) is None:
-        raise UnknownParticipantError(participant_id, series_id=series.id)
-    award = award_credit(series, register, participant_id, policy=policy)
-    if amount > award.points:
-        raise ClaimError(
-            participant_id=participant_id,
-            name=award.name,
-            series_id=series.id,
-            claimed=amount,
-            supported=award.points,
-            short_sessions=award.shortfalls,
-        )
-    return award

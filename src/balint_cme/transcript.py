@@ -12,7 +12,8 @@ from datetime import date
 from decimal import Decimal
 
 from balint_cme.attendance import AttendanceRegister
-from balint_cme.credit import ZERO, SessionCredit, award_credit, credit_amount
+from balint_cme.claims import credit_amount
+from balint_cme.credit import ZERO, SessionCredit, award_credit
 from balint_cme.errors import InvalidArgumentError, UnknownParticipantError
 from balint_cme.model import CreditPoints, DomainModel, Series, Text
 
