@@ -21,9 +21,11 @@ from balint_cme import (
     BalintCmeError,
     ClaimError,
     DataFileError,
+    EnrollmentError,
     OutputWriteError,
     Participant,
     Series,
+    award_credit,
     build_transcript,
     enroll,
     validate_claim,
@@ -148,3 +150,33 @@ def test_the_command_prints_one_line_for_an_unwritable_output(tmp_path: Path) ->
     assert result.stderr.splitlines() == [
         f"balint-cme: error: {target}: cannot write the calendar: No such file or directory"
     ]
+
+
+@given(
+    at=st.datetimes(
+        min_value=datetime(2019, 1, 1),
+        max_value=datetime(2022, 1, 1),
+        timezones=st.none() | st.timezones(),
+    ),
+    registration=st.sampled_from(["open", "closed"]),
+    late=st.booleans(),
+    credentials=st.sampled_from(["MD", "NP", "MD candidate", "DO, PhD"]),
+)
+def test_enroll_raises_only_our_errors_at_any_time(
+    series_2020: Series, at: datetime, registration: str, late: bool, credentials: str
+) -> None:
+    person = Participant(id="p99", name="Mira Okafor", credentials=credentials)
+    chosen = series_2020.evolve(registration=registration, allow_late_joining=late)
+    try:
+        enrolled = enroll(chosen, person, at=at)
+    except (InvalidArgumentError, EnrollmentError):
+        return
+    assert enrolled.participant("p99") == person
+
+
+@given(participant_id=st.text(max_size=20))
+def test_award_credit_for_anyone_is_an_award_never_an_exception(
+    series_2020: Series, participant_id: str
+) -> None:
+    award = award_credit(series_2020, _full_attendance(series_2020), participant_id)
+    assert award.points <= series_2020.credit.series_maximum
