@@ -156,7 +156,7 @@ def test_the_command_prints_one_line_for_an_unwritable_output(tmp_path: Path) ->
     at=st.datetimes(
         min_value=datetime(2019, 1, 1),
         max_value=datetime(2022, 1, 1),
-        timezones=st.none() | st.timezones(),
+        timezones=st.one_of(st.none(), st.timezones()),
     ),
     registration=st.sampled_from(["open", "closed"]),
     late=st.booleans(),
