@@ -65,7 +65,7 @@ def test_internal_names_are_not_exported() -> None:
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'render_everything'"):
-        _ = balint_cme.render_everything
+        _ = balint_cme.render_everything  # type: ignore[attr-defined]
 
 
 def test_importing_the_package_loads_no_edge_and_no_heavy_library() -> None:

@@ -160,7 +160,7 @@ _EDGES: dict[str, str] = {
 _EXPORTS = {**_CORE, **_EDGES}
 
 
-def __getattr__(name: str) -> object:
+def _resolve(name: str) -> object:
     """Resolve a public name from `_EXPORTS` on first use (PEP 562), then keep it here."""
     target = _EXPORTS.get(name)
     if target is None:
@@ -169,6 +169,12 @@ def __getattr__(name: str) -> object:
     value = getattr(_importlib.import_module(module_name), attribute)
     globals()[name] = value  # later lookups skip __getattr__
     return value
+
+
+if not _typing.TYPE_CHECKING:
+    # Hidden from type checkers: they see the names through the imports above, and a
+    # misspelt name stays an error for them instead of typing as `object`.
+    __getattr__ = _resolve
 
 
 def __dir__() -> list[str]:
