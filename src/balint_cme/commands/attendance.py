@@ -1,7 +1,7 @@
 """`balint-cme attendance`: a person's verified participation across series.
 
-Its arguments (add_arguments) sit beside its handler (run); cli.py loads this module only
-when the subcommand runs or its --help is asked for.
+Its arguments (add_arguments) sit beside its handler (run); commands/parser.py imports this
+module only when the subcommand runs or its --help is asked for.
 """
 
 from __future__ import annotations

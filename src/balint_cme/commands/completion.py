@@ -1,7 +1,7 @@
 """`balint-cme completion`: a shell completion script, made from the parser itself.
 
-Its arguments (add_arguments) sit beside its handler (run); cli.py loads this module only
-when the subcommand runs or its --help is asked for.
+Its arguments (add_arguments) sit beside its handler (run); commands/parser.py imports this
+module only when the subcommand runs or its --help is asked for.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """`balint-cme ledger check | purge | verifications`: the audit trail, retention, lookups.
 
 Its arguments (add_arguments) sit beside its handlers (run_check, run_purge,
-run_verifications); cli.py loads this module only when the subcommand runs or its --help is
-asked for.
+run_verifications); commands/parser.py imports this module only when the subcommand runs or
+its --help is asked for.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`balint-cme serve`: the public verification web app (needs the web extra).
 
-Its arguments (add_arguments) sit beside its handler (run); cli.py loads this module only
-when the subcommand runs or its --help is asked for.
+Its arguments (add_arguments) sit beside its handler (run); commands/parser.py imports this
+module only when the subcommand runs or its --help is asked for.
 """
 
 from __future__ import annotations
