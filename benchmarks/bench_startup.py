@@ -33,9 +33,9 @@ def measure(argv: list[str], folder: Path) -> tuple[float, float]:
 
 
 def main() -> None:
-    command = sys.argv[1] if len(sys.argv) > 1 else shutil.which("balint-cme")
-    if command is None:
-        command = str(Path(sys.executable).parent / "balint-cme")
+    given = sys.argv[1] if len(sys.argv) > 1 else None
+    default = str(Path(sys.executable).parent / "balint-cme")
+    command = str(Path(given).resolve()) if given else shutil.which("balint-cme") or default
     with tempfile.TemporaryDirectory() as folder:  # no settings file or ledger nearby
         for args in (["--version"], ["--help"], ["certify", "--help"]):
             wall, cpu = measure([command, *args], Path(folder))
