@@ -11,11 +11,13 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from balint_cme.text import strip_invisible
 
-__all__ = ["neutralise_cell", "safe_slug", "write_atomically"]
+__all__ = ["atomic_output", "neutralise_cell", "safe_slug", "write_atomically"]
 
 _WINDOWS_RESERVED = {
     "CON",
@@ -27,25 +29,42 @@ _WINDOWS_RESERVED = {
 }
 
 
-def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write `data` to `path` so that readers see the old file or the whole new one, never half.
+@contextlib.contextmanager
+def atomic_output(path: Path, *, mode: int = 0o644, overwrite: bool = True) -> Iterator[BinaryIO]:
+    """A binary file handle whose contents appear at `path` only when the block completes.
 
-    The bytes go to a temporary file in the same directory, are flushed to disk, and the file
-    is renamed over `path` (atomic on POSIX and Windows).
+    The project's one atomic-write primitive: the bytes go to a temporary file in the same
+    directory, are flushed and fsynced, the file gets `mode`, and it is renamed over `path`
+    (atomic on POSIX and Windows), so readers see the old file or the whole new one, never
+    half. With `overwrite=False` it is linked into place instead, which fails with
+    FileExistsError if `path` exists (a key file is never overwritten). On any failure the
+    temporary file is removed and `path` is left as it was.
     """
     path = Path(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    renamed = False
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+        if overwrite:
+            os.replace(temporary, path)
+            renamed = True
+        else:
+            os.link(temporary, path)
+    finally:
+        if not renamed:  # failed, or linked: the temporary name goes
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one, never half
+    (atomic_output)."""
+    with atomic_output(path, mode=mode) as handle:
+        handle.write(data)
 
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")

@@ -1,35 +1,20 @@
-"""Verification codes and certificate PDFs: the claims' canonical form, HMAC-SHA256 seals,
-and checking them offline.
+"""Certificate PDFs checked offline: the claims and seal a file carries, and its page seal.
 
-A certificate's claims (who, what, when, how much, which number) are serialised canonically
-and sealed with the provider's key: a printed code over all claims, a tag per claim (so a
-check can say which claim was changed) and a key check value (so it can tell another key from
-an alteration). The claims and seal travel in the PDF's metadata; a page seal (page_seal.py)
-binds everything the PDF can display to them, so `verify_pdf()` proves offline that the page
-is the one drawn for the sealed claims. Comparisons use `hmac.compare_digest`.
+The claims and seal travel in the PDF's metadata (their canonical form and HMAC seals are in
+seal.py, which reads no PDF); a page seal (page_seal.py) binds everything the PDF can display
+to them, so `verify_pdf()` proves offline that the page is the one drawn for the sealed
+claims, and `seal_page()` writes that seal into a freshly drawn file. This module reads PDFs
+(through page_seal.py and pypdf); the pure names are re-exported here for callers that check
+codes and PDFs alike. Comparisons use `hmac.compare_digest`.
 """
 
 from __future__ import annotations
 
-import base64
-import hmac
 import json
-import re
-import unicodedata
 from collections.abc import Iterable
-from datetime import date
-from enum import StrEnum
-from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from balint_cme.certificates.formatting import (
-    credit_phrase,
-    format_amount,
-    format_date,
-    format_dates,
-    format_hours,
-)
 from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.page_seal import (
     MAX_PDF_BYTES,
@@ -40,8 +25,27 @@ from balint_cme.certificates.page_seal import (
     inspect_certificate_pdf,
     is_page_seal,
 )
+from balint_cme.certificates.seal import (
+    CLAIM_NAMES,
+    CLAIMS_FORMAT,
+    METADATA_KEY,
+    CertificateClaims,
+    Seal,
+    VerificationResult,
+    VerificationStatus,
+    canonical_claims,
+    canonical_code,
+    check_claims,
+    key_check,
+    key_ring,
+    macs_equal,
+    metadata_record,
+    normalize_code,
+    seal_claims,
+    verify_code,
+)
+from balint_cme.certificates.wording import printed_claims
 from balint_cme.errors import CertificateError
-from balint_cme.model import CreditPoints, DomainModel, Text
 
 __all__ = [
     "CLAIMS_FORMAT",
@@ -63,289 +67,6 @@ __all__ = [
     "verify_code",
     "verify_pdf",
 ]
-
-CLAIMS_FORMAT = "balint-cme/certificate-claims/1"
-METADATA_KEY = "/BalintCmeCertificate"
-"""The PDF document-information entry that holds the claims and seal as JSON."""
-
-_CODE_MAC_BYTES = 15  # 120 bits: 24 base32 characters, printed in six groups of four
-_TAG_BYTES = 10
-_KEY_CHECK_BYTES = 5
-_CODE = re.compile(r"([a-z0-9][a-z0-9_-]{0,31})\.([A-Z2-7]{24})")
-
-
-class CertificateClaims(DomainModel):
-    """What a certificate asserts, the part a verification code binds."""
-
-    number: Text
-    version: int
-    kind: Literal["credit", "participation"]
-    name: Text
-    credentials: str
-    series_id: Text
-    series_title: Text
-    session_dates: tuple[date, ...]
-    credits: CreditPoints | None
-    """AMA PRA credit awarded (certificates of credit only)."""
-    hours: CreditPoints | None
-    """Hours of participation (certificates of participation only)."""
-    credit_type: Text
-    designated_maximum: CreditPoints
-    issued_on: date
-    provider: Text
-    joint_providers: tuple[Text, ...]
-    accreditor: Text
-
-
-CLAIM_NAMES: tuple[str, ...] = tuple(CertificateClaims.model_fields)
-"""Every claim, in the order results report them."""
-
-
-class Seal(DomainModel):
-    """The HMAC material of one certificate. Holds no secret."""
-
-    key_id: str
-    code: str
-    """The printed verification code: "<key id>.XXXX-XXXX-XXXX-XXXX-XXXX-XXXX"."""
-    key_check: str
-    """A MAC of a constant: tells "signed with another key" from "altered"."""
-    claim_tags: tuple[tuple[str, str], ...]
-    """(claim name, tag) for every claim: tells which claim was altered."""
-
-
-class VerificationStatus(StrEnum):
-    """What a check found. Only VALID means "this is the certificate issued"."""
-
-    VALID = "valid"
-    ALTERED = "altered"
-    """Sealed claims, page or file differ from what was issued (`problems` says what)."""
-    WRONG_KEY = "wrong-key"
-    """Sealed with a key that is not among the keys given."""
-    UNKNOWN = "unknown"
-    """Not a balint-cme certificate, or a number the ledger does not list."""
-    SUPERSEDED = "superseded"
-    REVOKED = "revoked"
-    COULD_NOT_CHECK = "could-not-check"
-    """Genuine claims whose page cannot be proven here (a certificate issued before page
-    seals, checked without the ledger that recorded its file)."""
-
-
-class VerificationResult(DomainModel):
-    """The outcome of a check: the status, the claims as found, and what differs."""
-
-    status: VerificationStatus
-    claims: CertificateClaims | None = None
-    """The claims that were checked (as found, possibly altered)."""
-    code: str | None = None
-    key_id: str | None = None
-    altered: tuple[str, ...] = ()
-    """Names of the claims found altered, when that can be told."""
-    problems: tuple[str, ...] = ()
-    """What differs or why it could not be checked, one sentence each."""
-    notes: tuple[str, ...] = ()
-    """Things a verifier should know that do not change the status."""
-    page_sealed: bool = False
-    """Whether the page seal proved the displayed page (offline)."""
-    revocation_checked: bool = False
-    """Whether a ledger was consulted (revoked and superseded versions then show)."""
-    page_digest: str | None = None
-    """Hex digest of everything the PDF can display (see page_seal.py)."""
-
-    @property
-    def is_valid(self) -> bool:
-        """Whether the certificate is genuine and unaltered."""
-        return self.status == VerificationStatus.VALID
-
-    @property
-    def differences(self) -> tuple[str, ...]:
-        """Human-readable differences (the problems found)."""
-        return self.problems
-
-    @property
-    def headline(self) -> str:
-        """The first line `verify` prints: "valid", or the status and what differs."""
-        return "valid" if self.is_valid else self.message
-
-    @property
-    def message(self) -> str:
-        """One line for a person."""
-        if self.status == VerificationStatus.VALID:
-            assert self.claims is not None
-            return f"valid: certificate {self.claims.number} for {self.claims.name}"
-        details = "; ".join(self.problems or ("no details",))
-        if self.status in (VerificationStatus.SUPERSEDED, VerificationStatus.REVOKED):
-            return details  # the ledger's own words: "superseded by version 2", "revoked: ..."
-        return f"{self.status}: {details}"
-
-
-def _nfc(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, list):
-        return [_nfc(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _nfc(item) for key, item in value.items()}
-    return value
-
-
-def _claims_json(claims: CertificateClaims) -> dict[str, Any]:
-    return dict(_nfc(claims.model_dump(mode="json")))
-
-
-def _dumps(value: object) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def canonical_claims(claims: CertificateClaims) -> bytes:
-    """The exact bytes a code signs: sorted-key compact JSON, UTF-8, strings in NFC."""
-    return _dumps({"format": CLAIMS_FORMAT, "claims": _claims_json(claims)})
-
-
-def _b32(raw: bytes) -> str:
-    return base64.b32encode(raw).decode("ascii").rstrip("=")
-
-
-def _code_mac(claims: CertificateClaims, key: SigningKey) -> str:
-    message = b"balint-cme code\x00" + key.key_id.encode() + b"\x00" + canonical_claims(claims)
-    return _b32(key.mac(message)[:_CODE_MAC_BYTES])
-
-
-def _format_code(key_id: str, mac: str) -> str:
-    return f"{key_id}." + "-".join(mac[i : i + 4] for i in range(0, len(mac), 4))
-
-
-def _claim_tag(key: SigningKey, number: str, claim: str, value: object) -> str:
-    # The number's own tag binds only the number; every other tag binds the number too, so a
-    # tag cannot be carried over from another certificate.
-    bound = [claim, value] if claim == "number" else [claim, _nfc(number), value]
-    message = b"balint-cme claim\x00" + key.key_id.encode() + b"\x00" + _dumps(bound)
-    return _b32(key.mac(message)[:_TAG_BYTES])
-
-
-def _key_check(key: SigningKey) -> str:
-    return key.mac(b"balint-cme key check")[:_KEY_CHECK_BYTES].hex()
-
-
-def seal_claims(claims: CertificateClaims, key: SigningKey) -> Seal:
-    """Seal `claims` under `key`: the printed code, a tag per claim and a key check value."""
-    values = _claims_json(claims)
-    return Seal(
-        key_id=key.key_id,
-        code=_format_code(key.key_id, _code_mac(claims, key)),
-        key_check=_key_check(key),
-        claim_tags=tuple(
-            (name, _claim_tag(key, claims.number, name, values[name])) for name in CLAIM_NAMES
-        ),
-    )
-
-
-def normalize_code(code: str) -> tuple[str, str] | None:
-    """(key id, 24-character MAC) from a code as a person might type it, or None if malformed.
-
-    Case, spaces and dashes are ignored, and 0/1/8 are read as O/I/B (not in base32).
-    """
-    text = code.strip()
-    if "." not in text:
-        return None
-    key_id, mac = text.rsplit(".", 1)
-    mac = re.sub(r"[\s-]", "", mac).upper().translate(str.maketrans("018", "OIB"))
-    match = _CODE.fullmatch(f"{key_id.strip().lower()}.{mac}")
-    return (match.group(1), match.group(2)) if match else None
-
-
-def canonical_code(code: str) -> str | None:
-    """The code as printed ("key.ABCD-EFGH-..."), from however a person typed it; None if malformed."""
-    parts = normalize_code(code)
-    return None if parts is None else _format_code(*parts)
-
-
-def _ring(keys: KeyRing | SigningKey | Iterable[SigningKey]) -> KeyRing:
-    if isinstance(keys, KeyRing):
-        return keys
-    if isinstance(keys, SigningKey):
-        return KeyRing([keys])
-    return KeyRing(keys)
-
-
-def verify_code(
-    code: str, claims: CertificateClaims, keys: KeyRing | SigningKey | Iterable[SigningKey]
-) -> VerificationResult:
-    """Check a printed code against claims (e.g. typed in from a certificate, or from a ledger).
-
-    "wrong-key" means the code names a key id that is not among `keys`; a code made with
-    another key under the same id, or for other claims, is "altered" (a code alone cannot say
-    which claim differs: use verify_pdf for that).
-    """
-    parsed = normalize_code(code)
-    if parsed is None:
-        return VerificationResult(
-            status=VerificationStatus.UNKNOWN, claims=claims, problems=("not a verification code",)
-        )
-    key_id, mac = parsed
-    key = _ring(keys).get(key_id)
-    if key is None:
-        return VerificationResult(
-            status=VerificationStatus.WRONG_KEY,
-            claims=claims,
-            key_id=key_id,
-            problems=(f"signed with key {key_id!r}, which is not among the keys given",),
-        )
-    expected = _code_mac(claims, key)
-    if not _equal(expected, mac):
-        return VerificationResult(
-            status=VerificationStatus.ALTERED,
-            claims=claims,
-            key_id=key_id,
-            problems=("the code does not match these claims",),
-        )
-    return VerificationResult(
-        status=VerificationStatus.VALID,
-        claims=claims,
-        code=_format_code(key_id, mac),
-        key_id=key_id,
-    )
-
-
-def _equal(expected: str, given: str) -> bool:
-    """Constant-time comparison of two MAC strings."""
-    return hmac.compare_digest(expected.encode("ascii"), given.encode("ascii", "replace"))
-
-
-def metadata_record(claims: CertificateClaims, seal: Seal) -> str:
-    """The JSON stored in the PDF under METADATA_KEY (ASCII, so any PDF reader keeps it intact)."""
-    record = {
-        "format": CLAIMS_FORMAT,
-        "claims": _claims_json(claims),
-        "seal": seal.model_dump(mode="json"),
-    }
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
-def printed_claims(claims: CertificateClaims, code: str) -> dict[str, str]:
-    """For each claim shown on the page, the exact text the page shows for it."""
-    shown = {
-        "number": claims.number,
-        "name": claims.name,
-        "series_title": claims.series_title,
-        "session_dates": format_dates(claims.session_dates),
-        "issued_on": format_date(claims.issued_on),
-        "provider": claims.provider,
-        "designated_maximum": (
-            f"{format_amount(claims.designated_maximum)} "
-            f"{credit_phrase(claims.credit_type, plural=None)}"
-        ),
-        "code": code,
-    }
-    if claims.credentials:
-        shown["credentials"] = claims.credentials
-    if claims.credits is not None:
-        shown["credits"] = (
-            f"{format_amount(claims.credits)} "
-            f"{credit_phrase(claims.credit_type, plural=claims.credits != 1)}"
-        )
-    if claims.hours is not None:
-        shown["hours"] = format_hours(claims.hours)
-    return shown
 
 
 def _unknown(problem: str) -> VerificationResult:
@@ -390,7 +111,7 @@ def verify_pdf(
             problems=("the embedded claims are damaged or incomplete",),
             page_digest=digest,
         )
-    key = _ring(keys).get(seal.key_id)
+    key = key_ring(keys).get(seal.key_id)
     if key is None:
         return VerificationResult(
             status=VerificationStatus.WRONG_KEY,
@@ -399,7 +120,7 @@ def verify_pdf(
             problems=(f"sealed with key {seal.key_id!r}, which is not among the keys given",),
             page_digest=digest,
         )
-    if not _equal(_key_check(key), seal.key_check):
+    if not macs_equal(key_check(key), seal.key_check):
         return VerificationResult(
             status=VerificationStatus.WRONG_KEY,
             claims=claims,
@@ -407,7 +128,7 @@ def verify_pdf(
             problems=(f"sealed with a different key that also has the id {seal.key_id!r}",),
             page_digest=digest,
         )
-    result = _check_claims(claims, seal, key)
+    result = check_claims(claims, seal, key)
     if result.status != VerificationStatus.VALID:
         return result.evolve(page_digest=digest)
     page_seal = str(inspected.info.get(PAGE_SEAL_KEY, ""))
@@ -422,7 +143,7 @@ def verify_pdf(
             ),
         )
     expected = compute_page_seal(key, seal.code, canonical_claims(claims), inspected.digest)
-    if not _equal(expected, page_seal):
+    if not macs_equal(expected, page_seal):
         return result.evolve(
             status=VerificationStatus.ALTERED,
             page_digest=digest,
@@ -432,40 +153,6 @@ def verify_pdf(
             ),
         )
     return result.evolve(page_sealed=True, page_digest=digest)
-
-
-def _check_claims(claims: CertificateClaims, seal: Seal, key: SigningKey) -> VerificationResult:
-    values = _claims_json(claims)
-    tags = dict(seal.claim_tags)
-    altered: list[str] = []
-    problems: list[str] = []
-
-    def tag_matches(name: str) -> bool:
-        return _equal(_claim_tag(key, claims.number, name, values[name]), tags.get(name, ""))
-
-    if not tag_matches("number"):
-        altered.append("number")
-        problems.append("the certificate number was changed; other claims cannot be told apart")
-    else:
-        for name in CLAIM_NAMES:
-            if name != "number" and not tag_matches(name):
-                altered.append(name)
-                problems.append(f"claim {name!r} was changed")
-    parsed = normalize_code(seal.code)
-    if parsed is None or parsed[0] != key.key_id or not _equal(_code_mac(claims, key), parsed[1]):
-        problems.append("the verification code does not match the claims")
-    if problems:
-        return VerificationResult(
-            status=VerificationStatus.ALTERED,
-            claims=claims,
-            code=seal.code,
-            key_id=key.key_id,
-            altered=tuple(altered),
-            problems=tuple(problems),
-        )
-    return VerificationResult(
-        status=VerificationStatus.VALID, claims=claims, code=seal.code, key_id=key.key_id
-    )
 
 
 def seal_page(
@@ -484,8 +171,8 @@ def seal_page(
         CertificateError: the key that sealed the claims is not given, or the file is not a
             certificate drawn by render_pdf (the structure checks fail).
     """
-    key = _ring(keys).get(seal.key_id)
-    if key is None or not _equal(_key_check(key), seal.key_check):
+    key = key_ring(keys).get(seal.key_id)
+    if key is None or not macs_equal(key_check(key), seal.key_check):
         raise CertificateError(
             f"certificate {claims.number}: the key {seal.key_id!r} that sealed its claims is "
             "not given, so its page cannot be sealed"
