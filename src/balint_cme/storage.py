@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from typing import BinaryIO
 
 from balint_cme.text import strip_invisible
 
-__all__ = ["atomic_output", "neutralise_cell", "safe_slug", "write_atomically"]
+__all__ = ["atomic_directory", "atomic_output", "neutralise_cell", "safe_slug", "write_atomically"]
 
 _WINDOWS_RESERVED = {
     "CON",
@@ -65,6 +66,47 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     (atomic_output)."""
     with atomic_output(path, mode=mode) as handle:
         handle.write(data)
+
+
+def _recover_directory(path: Path) -> None:
+    """Put back a folder left aside by an atomic_directory killed between its two renames."""
+    if path.exists():
+        return
+    for old in sorted(path.parent.glob(f".{path.name}.old-*")):
+        os.replace(old, path)
+        return
+
+
+@contextlib.contextmanager
+def atomic_directory(path: Path) -> Iterator[Path]:
+    """A new, empty folder whose contents replace the folder `path` when the block completes.
+
+    The folder counterpart of atomic_output: the block fills a staging folder beside `path`;
+    then `path` is renamed aside, the staging folder renamed into place (mode 0755) and the
+    old folder removed, so readers see the old folder or the whole new one. A run killed
+    between the two renames is repaired by the next call (the old folder is put back). On any
+    failure the staging folder is removed and `path` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _recover_directory(path)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.new-", dir=path.parent))
+    try:
+        yield staging
+        os.chmod(staging, 0o755)
+        aside = path.parent / f".{path.name}.old-{os.getpid()}"
+        if path.exists():
+            os.replace(path, aside)
+        os.replace(staging, path)
+        shutil.rmtree(aside, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            _recover_directory(path)
+        raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")

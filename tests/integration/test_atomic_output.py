@@ -1,6 +1,7 @@
 """storage.atomic_output, the one atomic-write primitive: readers see the old file or the
 whole new one; a failure leaves the old file and no temporary file; a key file is never
-overwritten. write_atomically, key files and the merged certificate PDF all go through it."""
+overwritten. write_atomically, key files and the merged certificate PDF all go through it.
+Its folder counterpart, atomic_directory (the static verification site), likewise."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from balint_cme.certificates import batch, keys
-from balint_cme.storage import atomic_output, write_atomically
+from balint_cme.storage import atomic_directory, atomic_output, write_atomically
+from balint_cme.web import publish
 
 
 class _Interrupted(Exception):
@@ -82,3 +84,51 @@ def test_the_writers_share_the_primitive() -> None:
     assert batch.atomic_output is atomic_output
     assert keys.atomic_output is atomic_output
     assert not hasattr(batch, "_atomic_output")
+    assert publish.atomic_directory is atomic_directory
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+def test_a_folder_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    with atomic_directory(site) as staging:
+        (staging / "a.txt").write_bytes(b"one")
+        (staging / "c").mkdir()
+        (staging / "c" / "b.txt").write_bytes(b"two")
+    assert _tree(site) == {"a.txt": b"one", "c/b.txt": b"two"}
+
+    def interrupted() -> None:
+        with atomic_directory(site) as staging:
+            (staging / "a.txt").write_bytes(b"half of the new site")
+            raise _Interrupted
+
+    with pytest.raises(_Interrupted):
+        interrupted()
+    assert _tree(site) == {"a.txt": b"one", "c/b.txt": b"two"}
+    assert _listing(tmp_path) == ["site"]
+    with atomic_directory(site) as staging:
+        (staging / "new.txt").write_bytes(b"new")
+    assert _tree(site) == {"new.txt": b"new"}
+    assert _listing(tmp_path) == ["site"]
+
+
+def test_a_folder_left_aside_by_a_killed_run_is_put_back(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    aside = tmp_path / ".site.old-99999"  # killed between the two renames: no "site"
+    aside.mkdir()
+    (aside / "index.html").write_bytes(b"the published site")
+
+    def interrupted() -> None:
+        with atomic_directory(site):
+            raise _Interrupted
+
+    with pytest.raises(_Interrupted):
+        interrupted()
+    assert _tree(site) == {"index.html": b"the published site"}
+    assert _listing(tmp_path) == ["site"]

@@ -5,6 +5,8 @@ and drawn top to bottom; when they do not fit, the whole page shrinks (down to t
 minimum scale) rather than run off the paper. Then the signatures, the footer and the QR code.
 The words come from wording.py; the text goes through canvas text objects, never Paragraph
 markup, so "<b>" or "&" in a name prints as typed.
+
+About 420 lines: one class, the page's design, kept whole so the design reads top to bottom.
 """
 
 from __future__ import annotations
