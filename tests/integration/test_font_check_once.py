@@ -57,6 +57,15 @@ def test_a_batch_checks_each_certificate_once(
     assert checks == _expected(certificates)
 
 
+def test_a_batch_checked_by_its_caller_is_not_checked_again(
+    series_2020: Series, tmp_path: Path, checks: Counter[tuple[str, str]]
+) -> None:
+    certificates = _certificates(series_2020)
+    render_batch(certificates, tmp_path, workers=1, key=TEST_KEY, check_fonts=False)
+    assert checks == Counter()
+    assert len(list(tmp_path.glob("*.pdf"))) == 3
+
+
 def test_one_pdf_and_many_pages_check_each_certificate_once(
     series_2020: Series, checks: Counter[tuple[str, str]]
 ) -> None:
