@@ -3,9 +3,11 @@
 Certificates are taken from any iterable (a generator keeps even the input out of memory),
 cut into chunks and rendered by a pool of worker processes with a bounded number of chunks
 in flight, so memory does not grow with the batch. Separate files are named from the
-certificate number through `safe_slug` (never from a person's name) and written atomically by
-the workers. A merged PDF is stitched together from the workers' multi-page chunks as they
-arrive, streaming to a temporary file that is renamed into place only when complete.
+certificate number through `safe_slug` (never from a person's name), drawn by the workers
+and sealed and written atomically by this process (the key never leaves it). A merged PDF is
+stitched together from the workers' multi-page chunks as they arrive (concatenation.py),
+streaming to a temporary file that is renamed into place only when complete
+(storage.atomic_output). Fonts are checked once per certificate, here, before the workers.
 """
 
 from __future__ import annotations

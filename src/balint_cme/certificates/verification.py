@@ -68,6 +68,12 @@ __all__ = [
     "verify_pdf",
 ]
 
+# The checks' building blocks, under the names this module has always used for them.
+_check_claims = check_claims
+_key_check = key_check
+_ring = key_ring
+_equal = macs_equal
+
 
 def _unknown(problem: str) -> VerificationResult:
     return VerificationResult(status=VerificationStatus.UNKNOWN, problems=(problem,))
@@ -111,7 +117,7 @@ def verify_pdf(
             problems=("the embedded claims are damaged or incomplete",),
             page_digest=digest,
         )
-    key = key_ring(keys).get(seal.key_id)
+    key = _ring(keys).get(seal.key_id)
     if key is None:
         return VerificationResult(
             status=VerificationStatus.WRONG_KEY,
@@ -120,7 +126,7 @@ def verify_pdf(
             problems=(f"sealed with key {seal.key_id!r}, which is not among the keys given",),
             page_digest=digest,
         )
-    if not macs_equal(key_check(key), seal.key_check):
+    if not _equal(_key_check(key), seal.key_check):
         return VerificationResult(
             status=VerificationStatus.WRONG_KEY,
             claims=claims,
@@ -128,7 +134,7 @@ def verify_pdf(
             problems=(f"sealed with a different key that also has the id {seal.key_id!r}",),
             page_digest=digest,
         )
-    result = check_claims(claims, seal, key)
+    result = _check_claims(claims, seal, key)
     if result.status != VerificationStatus.VALID:
         return result.evolve(page_digest=digest)
     page_seal = str(inspected.info.get(PAGE_SEAL_KEY, ""))
@@ -143,7 +149,7 @@ def verify_pdf(
             ),
         )
     expected = compute_page_seal(key, seal.code, canonical_claims(claims), inspected.digest)
-    if not macs_equal(expected, page_seal):
+    if not _equal(expected, page_seal):
         return result.evolve(
             status=VerificationStatus.ALTERED,
             page_digest=digest,
@@ -171,8 +177,8 @@ def seal_page(
         CertificateError: the key that sealed the claims is not given, or the file is not a
             certificate drawn by render_pdf (the structure checks fail).
     """
-    key = key_ring(keys).get(seal.key_id)
-    if key is None or not macs_equal(key_check(key), seal.key_check):
+    key = _ring(keys).get(seal.key_id)
+    if key is None or not _equal(_key_check(key), seal.key_check):
         raise CertificateError(
             f"certificate {claims.number}: the key {seal.key_id!r} that sealed its claims is "
             "not given, so its page cannot be sealed"
