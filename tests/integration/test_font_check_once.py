@@ -61,7 +61,7 @@ def test_a_batch_checked_by_its_caller_is_not_checked_again(
     series_2020: Series, tmp_path: Path, checks: Counter[tuple[str, str]]
 ) -> None:
     certificates = _certificates(series_2020)
-    render_batch(certificates, tmp_path, workers=1, key=TEST_KEY, check_fonts=False)
+    render_batch(certificates, tmp_path, workers=1, key=TEST_KEY, fonts_checked=True)
     assert checks == Counter()
     assert len(list(tmp_path.glob("*.pdf"))) == 3
 

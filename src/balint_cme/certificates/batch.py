@@ -173,7 +173,7 @@ def render_batch(
     chunk_size: int = 25,
     progress: ProgressCallback | None = None,
     key: SigningKey | KeyRing | None = None,
-    check_fonts: bool = True,
+    fonts_checked: bool = False,
 ) -> list[RenderedFile]:
     """Render `certificates` into `out_dir`: one PDF each, or one merged PDF for printing.
 
@@ -184,12 +184,10 @@ def render_batch(
     File names come from certificate numbers (`certificate_file_name`); two numbers that slug
     alike get a short hash so nothing is overwritten. Every file is written atomically. With
     `workers` > 1 the rendering runs in that many processes. `progress(n)` is called as each
-    chunk of n certificates finishes.
-
-    Each certificate's characters are checked against the fonts once, in this process, before
-    it goes to a worker (the workers only draw). `check_fonts=False` is for a caller that has
-    already run check_renderable on these very certificates with this layout: nothing then
-    checks them again (a character without a glyph would not be detected).
+    chunk of n certificates finishes. `fonts_checked`: the caller has already run
+    check_renderable on every certificate (certify checks before numbering), so it is not run
+    again. Otherwise each certificate is checked once, in this process, before it goes to a
+    worker (the workers only draw).
 
     Raises:
         CertificateError: a certificate number repeats (same version), a certificate cannot be
@@ -201,7 +199,7 @@ def render_batch(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise CertificateError(f"cannot create output folder {out_dir}: {err.strerror}") from err
-    checked = _precheck(certificates, layout, check_fonts=check_fonts)
+    checked = _precheck(certificates, None if fonts_checked else layout)
     if merged:
         name = safe_slug(merged_name.removesuffix(".pdf"), fallback="certificates") + ".pdf"
         return _render_merged(checked, out_dir / name, layout, workers, chunk_size, progress)
@@ -209,7 +207,7 @@ def render_batch(
 
 
 def _precheck(
-    certificates: Iterable[Certificate], layout: CertificateLayout, *, check_fonts: bool
+    certificates: Iterable[Certificate], layout: CertificateLayout | None
 ) -> Iterator[Certificate]:
     seen: set[tuple[str, int]] = set()
     for certificate in certificates:
@@ -221,7 +219,7 @@ def _precheck(
             )
         seen.add(identity)
         # In the parent, so an unrenderable name fails with its own error type and names.
-        if check_fonts:
+        if layout is not None:
             check_renderable(certificate, layout)
         yield certificate
 
