@@ -1,11 +1,11 @@
-"""Certificate claims and their HMAC-SHA256 seals: the canonical form, sealing, codes, checks.
+"""Certificate claims and their HMAC-SHA256 seals: the canonical form, sealing and codes.
 
 A certificate's claims (who, what, when, how much, which number) are serialised canonically
 and sealed with the provider's key: a printed code over all claims, a tag per claim (so a
 check can say which claim was changed) and a key check value (so it can tell another key from
-an alteration). Pure: no PDF library, no files. The content builder seals with it, and the
-PDF verifier (verification.py) checks what it finds in a file against it. Comparisons use
-`hmac.compare_digest`.
+an alteration). Pure: no PDF library, no files. The content builder seals with it, and
+verification.py checks codes and PDFs with the same MACs (`code_mac`, `claim_tag`,
+`key_check`, compared with `macs_equal`, i.e. `hmac.compare_digest`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date
-from enum import StrEnum
 from typing import Any, Literal
 
 from balint_cme.certificates.keys import KeyRing, SigningKey
@@ -29,20 +28,18 @@ __all__ = [
     "METADATA_KEY",
     "CertificateClaims",
     "Seal",
-    "VerificationResult",
-    "VerificationStatus",
     "canonical_claims",
     "canonical_code",
-    "check_claims",
     "claim_tag",
+    "claims_json",
     "code_mac",
+    "format_code",
     "key_check",
     "key_ring",
     "macs_equal",
     "metadata_record",
     "normalize_code",
     "seal_claims",
-    "verify_code",
 ]
 
 CLAIMS_FORMAT = "balint-cme/certificate-claims/1"
@@ -94,71 +91,6 @@ class Seal(DomainModel):
     """(claim name, tag) for every claim: tells which claim was altered."""
 
 
-class VerificationStatus(StrEnum):
-    """What a check found. Only VALID means "this is the certificate issued"."""
-
-    VALID = "valid"
-    ALTERED = "altered"
-    """Sealed claims, page or file differ from what was issued (`problems` says what)."""
-    WRONG_KEY = "wrong-key"
-    """Sealed with a key that is not among the keys given."""
-    UNKNOWN = "unknown"
-    """Not a balint-cme certificate, or a number the ledger does not list."""
-    SUPERSEDED = "superseded"
-    REVOKED = "revoked"
-    COULD_NOT_CHECK = "could-not-check"
-    """Genuine claims whose page cannot be proven here (a certificate issued before page
-    seals, checked without the ledger that recorded its file)."""
-
-
-class VerificationResult(DomainModel):
-    """The outcome of a check: the status, the claims as found, and what differs."""
-
-    status: VerificationStatus
-    claims: CertificateClaims | None = None
-    """The claims that were checked (as found, possibly altered)."""
-    code: str | None = None
-    key_id: str | None = None
-    altered: tuple[str, ...] = ()
-    """Names of the claims found altered, when that can be told."""
-    problems: tuple[str, ...] = ()
-    """What differs or why it could not be checked, one sentence each."""
-    notes: tuple[str, ...] = ()
-    """Things a verifier should know that do not change the status."""
-    page_sealed: bool = False
-    """Whether the page seal proved the displayed page (offline)."""
-    revocation_checked: bool = False
-    """Whether a ledger was consulted (revoked and superseded versions then show)."""
-    page_digest: str | None = None
-    """Hex digest of everything the PDF can display (see page_seal.py)."""
-
-    @property
-    def is_valid(self) -> bool:
-        """Whether the certificate is genuine and unaltered."""
-        return self.status == VerificationStatus.VALID
-
-    @property
-    def differences(self) -> tuple[str, ...]:
-        """Human-readable differences (the problems found)."""
-        return self.problems
-
-    @property
-    def headline(self) -> str:
-        """The first line `verify` prints: "valid", or the status and what differs."""
-        return "valid" if self.is_valid else self.message
-
-    @property
-    def message(self) -> str:
-        """One line for a person."""
-        if self.status == VerificationStatus.VALID:
-            assert self.claims is not None
-            return f"valid: certificate {self.claims.number} for {self.claims.name}"
-        details = "; ".join(self.problems or ("no details",))
-        if self.status in (VerificationStatus.SUPERSEDED, VerificationStatus.REVOKED):
-            return details  # the ledger's own words: "superseded by version 2", "revoked: ..."
-        return f"{self.status}: {details}"
-
-
 def _nfc(value: Any) -> Any:
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
@@ -169,7 +101,7 @@ def _nfc(value: Any) -> Any:
     return value
 
 
-def _claims_json(claims: CertificateClaims) -> dict[str, Any]:
+def claims_json(claims: CertificateClaims) -> dict[str, Any]:
     return dict(_nfc(claims.model_dump(mode="json")))
 
 
@@ -179,7 +111,7 @@ def _dumps(value: object) -> bytes:
 
 def canonical_claims(claims: CertificateClaims) -> bytes:
     """The exact bytes a code signs: sorted-key compact JSON, UTF-8, strings in NFC."""
-    return _dumps({"format": CLAIMS_FORMAT, "claims": _claims_json(claims)})
+    return _dumps({"format": CLAIMS_FORMAT, "claims": claims_json(claims)})
 
 
 def _b32(raw: bytes) -> str:
@@ -191,7 +123,7 @@ def code_mac(claims: CertificateClaims, key: SigningKey) -> str:
     return _b32(key.mac(message)[:_CODE_MAC_BYTES])
 
 
-def _format_code(key_id: str, mac: str) -> str:
+def format_code(key_id: str, mac: str) -> str:
     return f"{key_id}." + "-".join(mac[i : i + 4] for i in range(0, len(mac), 4))
 
 
@@ -209,10 +141,10 @@ def key_check(key: SigningKey) -> str:
 
 def seal_claims(claims: CertificateClaims, key: SigningKey) -> Seal:
     """Seal `claims` under `key`: the printed code, a tag per claim and a key check value."""
-    values = _claims_json(claims)
+    values = claims_json(claims)
     return Seal(
         key_id=key.key_id,
-        code=_format_code(key.key_id, code_mac(claims, key)),
+        code=format_code(key.key_id, code_mac(claims, key)),
         key_check=key_check(key),
         claim_tags=tuple(
             (name, claim_tag(key, claims.number, name, values[name])) for name in CLAIM_NAMES
@@ -237,7 +169,7 @@ def normalize_code(code: str) -> tuple[str, str] | None:
 def canonical_code(code: str) -> str | None:
     """The code as printed ("key.ABCD-EFGH-..."), from however a person typed it; None if malformed."""
     parts = normalize_code(code)
-    return None if parts is None else _format_code(*parts)
+    return None if parts is None else format_code(*parts)
 
 
 def key_ring(keys: KeyRing | SigningKey | Iterable[SigningKey]) -> KeyRing:
@@ -246,45 +178,6 @@ def key_ring(keys: KeyRing | SigningKey | Iterable[SigningKey]) -> KeyRing:
     if isinstance(keys, SigningKey):
         return KeyRing([keys])
     return KeyRing(keys)
-
-
-def verify_code(
-    code: str, claims: CertificateClaims, keys: KeyRing | SigningKey | Iterable[SigningKey]
-) -> VerificationResult:
-    """Check a printed code against claims (e.g. typed in from a certificate, or from a ledger).
-
-    "wrong-key" means the code names a key id that is not among `keys`; a code made with
-    another key under the same id, or for other claims, is "altered" (a code alone cannot say
-    which claim differs: use verify_pdf for that).
-    """
-    parsed = normalize_code(code)
-    if parsed is None:
-        return VerificationResult(
-            status=VerificationStatus.UNKNOWN, claims=claims, problems=("not a verification code",)
-        )
-    key_id, mac = parsed
-    key = key_ring(keys).get(key_id)
-    if key is None:
-        return VerificationResult(
-            status=VerificationStatus.WRONG_KEY,
-            claims=claims,
-            key_id=key_id,
-            problems=(f"signed with key {key_id!r}, which is not among the keys given",),
-        )
-    expected = code_mac(claims, key)
-    if not macs_equal(expected, mac):
-        return VerificationResult(
-            status=VerificationStatus.ALTERED,
-            claims=claims,
-            key_id=key_id,
-            problems=("the code does not match these claims",),
-        )
-    return VerificationResult(
-        status=VerificationStatus.VALID,
-        claims=claims,
-        code=_format_code(key_id, mac),
-        key_id=key_id,
-    )
 
 
 def macs_equal(expected: str, given: str) -> bool:
@@ -296,45 +189,7 @@ def metadata_record(claims: CertificateClaims, seal: Seal) -> str:
     """The JSON stored in the PDF under METADATA_KEY (ASCII, so any PDF reader keeps it intact)."""
     record = {
         "format": CLAIMS_FORMAT,
-        "claims": _claims_json(claims),
+        "claims": claims_json(claims),
         "seal": seal.model_dump(mode="json"),
     }
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
-def check_claims(claims: CertificateClaims, seal: Seal, key: SigningKey) -> VerificationResult:
-    values = _claims_json(claims)
-    tags = dict(seal.claim_tags)
-    altered: list[str] = []
-    problems: list[str] = []
-
-    def tag_matches(name: str) -> bool:
-        return macs_equal(claim_tag(key, claims.number, name, values[name]), tags.get(name, ""))
-
-    if not tag_matches("number"):
-        altered.append("number")
-        problems.append("the certificate number was changed; other claims cannot be told apart")
-    else:
-        for name in CLAIM_NAMES:
-            if name != "number" and not tag_matches(name):
-                altered.append(name)
-                problems.append(f"claim {name!r} was changed")
-    parsed = normalize_code(seal.code)
-    if (
-        parsed is None
-        or parsed[0] != key.key_id
-        or not macs_equal(code_mac(claims, key), parsed[1])
-    ):
-        problems.append("the verification code does not match the claims")
-    if problems:
-        return VerificationResult(
-            status=VerificationStatus.ALTERED,
-            claims=claims,
-            code=seal.code,
-            key_id=key.key_id,
-            altered=tuple(altered),
-            problems=tuple(problems),
-        )
-    return VerificationResult(
-        status=VerificationStatus.VALID, claims=claims, code=seal.code, key_id=key.key_id
-    )

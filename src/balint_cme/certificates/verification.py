@@ -1,17 +1,23 @@
-"""Certificate PDFs checked offline: the claims and seal a file carries, and its page seal.
+"""Checking certificates: a printed code against claims, and a certificate PDF offline.
 
-The claims and seal travel in the PDF's metadata (their canonical form and HMAC seals are in
-seal.py, which reads no PDF); a page seal (page_seal.py) binds everything the PDF can display
-to them, so `verify_pdf()` proves offline that the page is the one drawn for the sealed
-claims, and `seal_page()` writes that seal into a freshly drawn file. This module reads PDFs
-(through page_seal.py and pypdf); the pure names are re-exported here for callers that check
-codes and PDFs alike. Comparisons use `hmac.compare_digest`.
+The claims' canonical form and their HMAC-SHA256 seals (a printed code over all claims, a tag
+per claim, a key check value) are in seal.py, which reads no PDF; this module checks them and
+reads PDFs. The claims and seal travel in the PDF's metadata; a page seal (page_seal.py)
+binds everything the PDF can display to them, so `verify_pdf()` proves offline that the page
+is the one drawn for the sealed claims, and `seal_page()` writes that seal into a freshly
+drawn file. The names of seal.py (and `printed_claims`, from wording.py) are re-exported
+here. Comparisons use `hmac.compare_digest`.
+
+Decision: VerificationResult and verify_code live here, with the PDF checks, not in the pure
+seal module: a result may describe what a PDF carries (its page seal, its signature), and
+the content builder, which must load no PDF library, never needs a result.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from enum import StrEnum
 
 from pydantic import ValidationError
 
@@ -31,21 +37,22 @@ from balint_cme.certificates.seal import (
     METADATA_KEY,
     CertificateClaims,
     Seal,
-    VerificationResult,
-    VerificationStatus,
     canonical_claims,
     canonical_code,
-    check_claims,
+    claim_tag,
+    claims_json,
+    code_mac,
+    format_code,
     key_check,
     key_ring,
     macs_equal,
     metadata_record,
     normalize_code,
     seal_claims,
-    verify_code,
 )
 from balint_cme.certificates.wording import printed_claims
 from balint_cme.errors import CertificateError
+from balint_cme.model import DomainModel
 
 __all__ = [
     "CLAIMS_FORMAT",
@@ -68,11 +75,118 @@ __all__ = [
     "verify_pdf",
 ]
 
-# The checks' building blocks, under the names this module has always used for them.
-_check_claims = check_claims
+# The seal's building blocks, under the names this module's checks have always used.
+_claims_json = claims_json
+_claim_tag = claim_tag
+_code_mac = code_mac
+_format_code = format_code
 _key_check = key_check
 _ring = key_ring
 _equal = macs_equal
+
+
+class VerificationStatus(StrEnum):
+    """What a check found. Only VALID means "this is the certificate issued"."""
+
+    VALID = "valid"
+    ALTERED = "altered"
+    """Sealed claims, page or file differ from what was issued (`problems` says what)."""
+    WRONG_KEY = "wrong-key"
+    """Sealed with a key that is not among the keys given."""
+    UNKNOWN = "unknown"
+    """Not a balint-cme certificate, or a number the ledger does not list."""
+    SUPERSEDED = "superseded"
+    REVOKED = "revoked"
+    COULD_NOT_CHECK = "could-not-check"
+    """Genuine claims whose page cannot be proven here (a certificate issued before page
+    seals, checked without the ledger that recorded its file)."""
+
+
+class VerificationResult(DomainModel):
+    """The outcome of a check: the status, the claims as found, and what differs."""
+
+    status: VerificationStatus
+    claims: CertificateClaims | None = None
+    """The claims that were checked (as found, possibly altered)."""
+    code: str | None = None
+    key_id: str | None = None
+    altered: tuple[str, ...] = ()
+    """Names of the claims found altered, when that can be told."""
+    problems: tuple[str, ...] = ()
+    """What differs or why it could not be checked, one sentence each."""
+    notes: tuple[str, ...] = ()
+    """Things a verifier should know that do not change the status."""
+    page_sealed: bool = False
+    """Whether the page seal proved the displayed page (offline)."""
+    revocation_checked: bool = False
+    """Whether a ledger was consulted (revoked and superseded versions then show)."""
+    page_digest: str | None = None
+    """Hex digest of everything the PDF can display (see page_seal.py)."""
+
+    @property
+    def is_valid(self) -> bool:
+        """Whether the certificate is genuine and unaltered."""
+        return self.status == VerificationStatus.VALID
+
+    @property
+    def differences(self) -> tuple[str, ...]:
+        """Human-readable differences (the problems found)."""
+        return self.problems
+
+    @property
+    def headline(self) -> str:
+        """The first line `verify` prints: "valid", or the status and what differs."""
+        return "valid" if self.is_valid else self.message
+
+    @property
+    def message(self) -> str:
+        """One line for a person."""
+        if self.status == VerificationStatus.VALID:
+            assert self.claims is not None
+            return f"valid: certificate {self.claims.number} for {self.claims.name}"
+        details = "; ".join(self.problems or ("no details",))
+        if self.status in (VerificationStatus.SUPERSEDED, VerificationStatus.REVOKED):
+            return details  # the ledger's own words: "superseded by version 2", "revoked: ..."
+        return f"{self.status}: {details}"
+
+
+def verify_code(
+    code: str, claims: CertificateClaims, keys: KeyRing | SigningKey | Iterable[SigningKey]
+) -> VerificationResult:
+    """Check a printed code against claims (e.g. typed in from a certificate, or from a ledger).
+
+    "wrong-key" means the code names a key id that is not among `keys`; a code made with
+    another key under the same id, or for other claims, is "altered" (a code alone cannot say
+    which claim differs: use verify_pdf for that).
+    """
+    parsed = normalize_code(code)
+    if parsed is None:
+        return VerificationResult(
+            status=VerificationStatus.UNKNOWN, claims=claims, problems=("not a verification code",)
+        )
+    key_id, mac = parsed
+    key = _ring(keys).get(key_id)
+    if key is None:
+        return VerificationResult(
+            status=VerificationStatus.WRONG_KEY,
+            claims=claims,
+            key_id=key_id,
+            problems=(f"signed with key {key_id!r}, which is not among the keys given",),
+        )
+    expected = _code_mac(claims, key)
+    if not _equal(expected, mac):
+        return VerificationResult(
+            status=VerificationStatus.ALTERED,
+            claims=claims,
+            key_id=key_id,
+            problems=("the code does not match these claims",),
+        )
+    return VerificationResult(
+        status=VerificationStatus.VALID,
+        claims=claims,
+        code=_format_code(key_id, mac),
+        key_id=key_id,
+    )
 
 
 def _unknown(problem: str) -> VerificationResult:
@@ -159,6 +273,40 @@ def verify_pdf(
             ),
         )
     return result.evolve(page_sealed=True, page_digest=digest)
+
+
+def _check_claims(claims: CertificateClaims, seal: Seal, key: SigningKey) -> VerificationResult:
+    values = _claims_json(claims)
+    tags = dict(seal.claim_tags)
+    altered: list[str] = []
+    problems: list[str] = []
+
+    def tag_matches(name: str) -> bool:
+        return _equal(_claim_tag(key, claims.number, name, values[name]), tags.get(name, ""))
+
+    if not tag_matches("number"):
+        altered.append("number")
+        problems.append("the certificate number was changed; other claims cannot be told apart")
+    else:
+        for name in CLAIM_NAMES:
+            if name != "number" and not tag_matches(name):
+                altered.append(name)
+                problems.append(f"claim {name!r} was changed")
+    parsed = normalize_code(seal.code)
+    if parsed is None or parsed[0] != key.key_id or not _equal(_code_mac(claims, key), parsed[1]):
+        problems.append("the verification code does not match the claims")
+    if problems:
+        return VerificationResult(
+            status=VerificationStatus.ALTERED,
+            claims=claims,
+            code=seal.code,
+            key_id=key.key_id,
+            altered=tuple(altered),
+            problems=tuple(problems),
+        )
+    return VerificationResult(
+        status=VerificationStatus.VALID, claims=claims, code=seal.code, key_id=key.key_id
+    )
 
 
 def seal_page(

@@ -16,7 +16,11 @@ from typing import Any, Literal
 
 from balint_cme.certificates.formatting import format_amount, format_date, format_dates
 from balint_cme.certificates.keys import KeyRing
-from balint_cme.certificates.seal import CertificateClaims, canonical_code, verify_code
+from balint_cme.certificates.verification import (
+    CertificateClaims,
+    canonical_code,
+    verify_code,
+)
 from balint_cme.certificates.wording import credits_text, designated_maximum, participation_text
 from balint_cme.ledger import CertificateRecord, Ledger
 from balint_cme.model import DomainModel
