@@ -173,8 +173,8 @@ def designation_spans(statement: str, phrase: str) -> list[Span]:
 
 
 def signer_label(name: str, credentials: str) -> str:
-    """A facilitator under the signature line: "Name, credentials"."""
-    return name + (f", {credentials}" if credentials else "")
+    """A facilitator under the signature line: "Name, credentials", as a person is named."""
+    return person_line(name, credentials)
 
 
 def footer_rows(certificate: Certificate, label_colour: str) -> list[list[Span]]:
