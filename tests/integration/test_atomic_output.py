@@ -81,10 +81,10 @@ def test_without_overwrite_an_existing_file_is_kept(tmp_path: Path) -> None:
 
 def test_the_writers_share_the_primitive() -> None:
     # One routine: the merged PDF and key files use storage's, not copies of their own.
-    assert batch.atomic_output is atomic_output
-    assert keys.atomic_output is atomic_output
+    assert vars(batch)["atomic_output"] is atomic_output
+    assert vars(keys)["atomic_output"] is atomic_output
     assert not hasattr(batch, "_atomic_output")
-    assert publish.atomic_directory is atomic_directory
+    assert vars(publish)["atomic_directory"] is atomic_directory
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
