@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from balint_cme.errors import LedgerError, LedgerTamperedError
-from balint_cme.ledger import issuing
+from balint_cme.ledger import certificate_rows, issuing
 from balint_cme.ledger.chain import check_rows_of
 from balint_cme.ledger.identity import emails_of
 from balint_cme.ledger.records import (
@@ -187,19 +187,19 @@ def certificate(
     connection: sqlite3.Connection, key: str, version: int | None
 ) -> CertificateRecord | None:
     """One version of a certificate (the latest if `version` is None), or None."""
-    rows = issuing.versions_of(connection, key)
-    digests = issuing.page_digests_of(connection, key)
+    rows = certificate_rows.versions_of(connection, key)
+    digests = certificate_rows.page_digests_of(connection, key)
     if version is not None:
         rows = [r for r in rows if r["version"] == version]
     if not rows:
         return None
-    return issuing.certificate_from_row(rows[-1], digests.get(rows[-1]["version"], ()))
+    return certificate_rows.certificate_from_row(rows[-1], digests.get(rows[-1]["version"], ()))
 
 
 def certificate_by_code(connection: sqlite3.Connection, code: str) -> CertificateRecord | None:
     """The certificate version printed with verification `code` (as issued), or None."""
-    row = issuing.version_with_code(connection, code.strip())
-    return None if row is None else issuing.certificate_from_row(row)
+    row = certificate_rows.version_with_code(connection, code.strip())
+    return None if row is None else certificate_rows.certificate_from_row(row)
 
 
 def certificates(
@@ -225,7 +225,9 @@ def certificates(
         f"SELECT {', '.join(columns)} FROM certificates{where} ORDER BY number, version",
         values,
     ).fetchall()
-    return tuple(issuing.certificate_from_row(dict(zip(columns, row, strict=True))) for row in rows)
+    return tuple(
+        certificate_rows.certificate_from_row(dict(zip(columns, row, strict=True))) for row in rows
+    )
 
 
 # -- the audit log ---------------------------------------------------------------------------

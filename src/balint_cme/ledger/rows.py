@@ -19,7 +19,7 @@ from balint_cme.attendance import (
     merge_intervals,
 )
 from balint_cme.credit import SessionCredit
-from balint_cme.ledger import issuing
+from balint_cme.ledger.certificate_rows import certificate_from_row
 from balint_cme.ledger.chain import canonical_json
 from balint_cme.ledger.records import (
     ConsentRecord,
@@ -279,7 +279,7 @@ def participation(
     )
     columns = TABLES["certificates"].columns
     certificates = tuple(
-        issuing.certificate_from_row(dict(zip(columns, row, strict=True)))
+        certificate_from_row(dict(zip(columns, row, strict=True)))
         for row in connection.execute(
             f"SELECT {', '.join(columns)} FROM certificates "
             "WHERE series_id = ? AND participant_id = ? ORDER BY version",
