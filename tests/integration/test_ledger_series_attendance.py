@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -116,7 +117,8 @@ def test_series_attendance_returns_the_records_as_recorded(
         back = ledger.series_attendance(series_2020.id)
         assert list(back) == _in_order(records)
         for got, given_ in zip(back, _in_order(records), strict=True):
-            assert got.joined_at.tzinfo is not None and got.left_at.tzinfo is not None
+            assert got.joined_at.tzinfo is not None
+            assert got.left_at.tzinfo is not None
             assert got.joined_at.utcoffset() == given_.joined_at.utcoffset()
             assert got.evidence == given_.evidence
             if isinstance(given_.joined_at.tzinfo, ZoneInfo):  # the zone itself comes back
@@ -158,7 +160,7 @@ def test_recording_again_changes_nothing_and_a_session_left_out_is_removed(
         assert ledger.check_chain().is_intact
 
 
-def _selects(ledger: Ledger, action: object) -> list[str]:
+def _selects(ledger: Ledger, action: Callable[[], object]) -> list[str]:
     statements: list[str] = []
     connection: sqlite3.Connection = ledger._connection  # the one connection the ledger uses
     connection.set_trace_callback(statements.append)
