@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sqlite3
@@ -210,13 +211,15 @@ def _time_text(moment: datetime) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)  # many people join and leave at the same moments
 def _time_from(text: str) -> datetime:
     """The aware datetime _time_text() wrote: the same instant, wall time and zone (the
     wall time's fold is the one whose offset was written). Without the named zone on this
     machine (or if its rules changed), the same instant at the written offset."""
     iso, bracket, rest = text.partition("[")
     moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is None:
+    offset = moment.utcoffset()
+    if offset is None:
         raise ValueError(f"recorded time {text!r} has no offset")
     if not bracket:
         return moment
@@ -224,11 +227,12 @@ def _time_from(text: str) -> datetime:
         zone = ZoneInfo(rest.removesuffix("]"))
     except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
         return moment
-    wall = moment.replace(tzinfo=zone)
-    for fold in (0, 1):
-        candidate = wall.replace(fold=fold)
-        if candidate.utcoffset() == moment.utcoffset():
-            return candidate
+    wall = moment.replace(tzinfo=zone)  # fold 0
+    if wall.utcoffset() == offset:
+        return wall
+    wall = wall.replace(fold=1)  # the second of two equal wall times, or after a gap
+    if wall.utcoffset() == offset:
+        return wall
     return moment.astimezone(zone)
 
 
