@@ -489,7 +489,7 @@ def test_a_schema2_ledger_is_upgraded_and_its_certificates_have_no_page_digest(
         assert status.certificate.page_digests == ()
     connection = sqlite3.connect(path)
     try:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
         plan = connection.execute(
             "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM audit WHERE seq >= 1"
         ).fetchall()
