@@ -66,7 +66,7 @@ def test_every_citation_names_a_section_of_the_rules() -> None:
         text = path.read_text(encoding="utf-8", errors="replace")
         for number in CITATION.findall(text):
             cited.setdefault(number, set()).add(str(path.relative_to(ROOT)))
-    assert len(cited) >= 4, cited  # the code does cite the page
+    assert sum(len(paths) for paths in cited.values()) >= 5, cited  # the code cites the page
     missing = {number: sorted(paths) for number, paths in cited.items() if number not in sections}
     assert missing == {}
 
