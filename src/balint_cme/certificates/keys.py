@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import stat
-import tempfile
 import tomllib
 from collections.abc import Iterable, Iterator
 from hashlib import sha256
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from balint_cme import places
 from balint_cme.errors import DataFileError, VerificationError
+from balint_cme.storage import atomic_output
 
 __all__ = [
     "KEY_FILE_ENV",
@@ -210,17 +210,8 @@ def load_key(path: Path) -> SigningKey:
 
 def _write_new_file(path: Path, text: str) -> None:
     """Write `text` to a new file with mode 0600, atomically and never over an existing file."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
-        os.link(temporary, path)  # fails if `path` exists: a key is never overwritten
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+    with atomic_output(path, mode=0o600, overwrite=False) as handle:
+        handle.write(text.encode("utf-8"))
 
 
 def create_key(path: Path, *, key_id: str | None = None) -> SigningKey:

@@ -5,13 +5,12 @@ a person's certificate record backs (the one answer transcript and PARS share).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from decimal import Decimal
 
-from balint_cme.attendance import AttendanceRecord, AttendanceRegister
-from balint_cme.credit import CreditOnRecord
+from balint_cme.attendance import AttendanceRegister
 from balint_cme.ledger import Ledger
 from balint_cme.model import Series
+from balint_cme.transcript import CreditOnRecord
 
 __all__ = ["credit_on_record", "recorded_register"]
 
@@ -19,28 +18,12 @@ __all__ = ["credit_on_record", "recorded_register"]
 def recorded_register(
     ledger: Ledger, series: Series, participant_ids: Sequence[str] = ()
 ) -> AttendanceRegister:
-    """The attendance the ledger holds for `series` (for the given people, default: the roster)."""
-    wanted = list(participant_ids) or [p.id for p in series.participants]
-    records: list[AttendanceRecord] = []
-    for participant_id in wanted:
-        # SERIES:ROSTER_ID names exactly this roster entry, whoever else uses the roster id.
-        for participation in ledger.attendance_for(f"{series.id}:{participant_id}"):
-            if (
-                participation.series_id != series.id
-                or participation.participant_id != participant_id
-            ):
-                continue
-            records.extend(
-                AttendanceRecord(
-                    participant_id=participant_id,
-                    session=session.session,
-                    joined_at=datetime.fromisoformat(joined),
-                    left_at=datetime.fromisoformat(left),
-                )
-                for session in participation.sessions
-                for joined, left in session.intervals
-            )
-    return AttendanceRegister(records)
+    """The attendance the ledger holds for `series` (for the given people, default: the roster),
+    as it was recorded (times in their zones, with their evidence), read in one query."""
+    wanted = set(participant_ids) or {p.id for p in series.participants}
+    return AttendanceRegister(
+        record for record in ledger.series_attendance(series.id) if record.participant_id in wanted
+    )
 
 
 def credit_on_record(ledger: Ledger, series_id: str, participant_id: str) -> CreditOnRecord:
