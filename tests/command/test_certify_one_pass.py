@@ -41,7 +41,7 @@ from balint_cme.model import Series
 from balint_cme.usecases import certify as certify_module
 from balint_cme.usecases import certify_plan, publishing
 from balint_cme.usecases.certify import certify, plan_certify
-from tests.command_helpers import write_roster
+from tests.command_helpers import run, write_roster
 from tests.conftest import EXAMPLES, ROOT, attend
 
 ACTOR = "Test Coordinator"
@@ -400,3 +400,36 @@ def test_a_sync_that_fails_publishes_nothing_and_confirms_nothing(
         assert [c.outcome for c in result.issued] == ["resumed"] * 3
         assert ledger.pending() == ()
         assert ledger.check_files(tmp_path / "out") == ()
+
+
+def test_the_command_reads_the_series_and_checks_each_font_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`balint-cme certify` checks everything before the key and the ledger exist, and that
+    check is the plan certify uses: one read of the series file, one font check each."""
+    series, sheet = write_roster(tmp_path / "in", [f"Person {i}" for i in range(5)])
+    reads = _Counter(read_series_file)
+    font_checks = _Counter(pdf_module.check_renderable)
+    monkeypatch.setattr("balint_cme.commands.certify.read_series_file", reads)
+    monkeypatch.setattr(certify_module, "read_series_file", reads)
+    monkeypatch.setattr(certify_plan, "check_renderable", font_checks)
+    monkeypatch.setattr("balint_cme.certificates.batch.check_renderable", font_checks)
+    monkeypatch.setenv("BALINT_CME_LEDGER", str(tmp_path / "ledger.sqlite3"))
+    monkeypatch.setenv("BALINT_CME_KEY_FILE", str(tmp_path / "keys" / "signing.key"))
+    code, _, err = run(
+        capsys,
+        "certify",
+        series,
+        "--attendance",
+        sheet,
+        "--out",
+        tmp_path / "out",
+        "--issued-on",
+        "2021-01-20",
+        "--workers",
+        "1",
+        "--quiet",
+    )
+    assert code == 0, err
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == 5
+    assert (reads.calls, font_checks.calls) == (1, 5)

@@ -20,7 +20,7 @@ from balint_cme.certificates.layout import DEFAULT_LAYOUT
 from balint_cme.certificates.layout_file import load_layout
 from balint_cme.commands import access, console, options
 from balint_cme.io.reports import read_reports
-from balint_cme.io.series_file import load_series
+from balint_cme.io.series_file import read_series_file
 from balint_cme.outputs import (
     CertificateIssued,
     CertifyDocument,
@@ -28,7 +28,7 @@ from balint_cme.outputs import (
     dump,
 )
 from balint_cme.text import visible
-from balint_cme.usecases.certify import CertifyResult, certify, check_certify
+from balint_cme.usecases.certify import CertifyResult, certify, plan_certify
 from balint_cme.usecases.presentation import format_unmatched
 
 __all__ = ["add_arguments", "run"]
@@ -173,7 +173,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    series = load_series(args.series_file)
+    series, series_content = read_series_file(args.series_file)  # read once
     reports = options.checked_reports(series, args.attendance)
     # Every input check (series, reports, layout, a drawable certificate for every name) runs
     # before a first run creates the key or the ledger, so a run that fails leaves neither.
@@ -183,7 +183,9 @@ def run(args: argparse.Namespace) -> int:
     issued_on = args.issued_on or datetime.now(series.zone).date()
     existing = access.existing_ledger(args)
     try:
-        check_certify(
+        # The plan (content built, fonts checked, once) is certify's own: it reuses it while the
+        # ledger still holds the attendance the plan counted.
+        plan = plan_certify(
             series,
             reading,
             ledger=existing,
@@ -191,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
             layout=layout,
             verify_url_template=args.verify_url,
             skip_unrenderable=args.skip_unrenderable,
+            content=series_content,
         )
     finally:
         if existing is not None:
@@ -217,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
                 on_total=progress.start,
                 reading=reading,
                 skip_unrenderable=args.skip_unrenderable,
+                plan=plan,
             )
     finally:
         progress.close()
