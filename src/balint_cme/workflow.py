@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from balint_cme.attendance import AttendanceRecord, AttendanceRegister
 from balint_cme.certificates.batch import RenderedFile, render_batch
+from balint_cme.certificates.signing import SigningIdentity
 from balint_cme.certificates.content import (
     Certificate,
     build_certificate,
@@ -617,8 +618,11 @@ def certify(
     on_total: ProgressCallback | None = None,
     reading: AttendanceReading | None = None,
     skip_unrenderable: bool = False,
+    signer: SigningIdentity | None = None,
 ) -> CertifyResult:
     """Certificates for every eligible person, recorded in `ledger`, plus DIR/manifest.json.
+
+    With `signer` each certificate file is also signed (PAdES; certificates/signing.py).
 
     Every input is checked and every certificate is proved drawable before anything is
     written, so a bad report or an unprintable name changes nothing. The PDFs are drawn into
@@ -724,6 +728,7 @@ def certify(
             merged=merged,
             progress=progress,
             key=KeyRing(sealing_keys.values()),
+            signer=signer,
         )
         issued: list[IssuedCertificate] = []
         # Said where credit is certified, not only in the `credits` preview.
@@ -740,6 +745,8 @@ def certify(
                     not merged
                     and on_file is not None
                     and on_file.pdf_sha256 not in (None, file.sha256)
+                    # A signature differs on every run (its time); the page is what counts.
+                    and not (file.signed and file.page_digest in on_file.page_digests)
                 ):
                     warnings.append(
                         f"{relative}: certificate {certificate.number} v{certificate.version} was "
