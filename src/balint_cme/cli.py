@@ -36,7 +36,9 @@ from balint_cme.certificates.keys import (
     load_or_create_default_key,
     retired_key,
 )
+from balint_cme.certificates import signing as pdf_signing
 from balint_cme.certificates.layout import DEFAULT_LAYOUT
+from balint_cme.certificates.signature_check import SignatureInfo
 from balint_cme.certificates.verification import (
     CertificateClaims,
     VerificationResult,
@@ -401,13 +403,30 @@ def _signing_key(args: argparse.Namespace) -> tuple[SigningKey, Path, str | None
 
 def _key_ring(args: argparse.Namespace) -> KeyRing:
     if args.key_file:
-        return load_key_ring([Path(p) for p in args.key_file])
-    # The default key and every key beside it (rotated out, or a backup copy), each known by
-    # the key id inside the file; a file there that is not a key is passed over with a note.
-    ring, skipped = load_key_folder(default_key_path())
-    for note in skipped:
-        _err(f"balint-cme: note: {note}")
-    return ring
+        ring = load_key_ring([Path(p) for p in args.key_file])
+    else:
+        # The default key and every key beside it (rotated out, or a backup copy), each known
+        # by the key id inside the file; a file there that is not a key is passed over.
+        ring, skipped = load_key_folder(default_key_path())
+        for note in skipped:
+            _err(f"balint-cme: note: {note}")
+    # The society's PDF-signing certificates: verify trusts a signature by these alone.
+    society = pdf_signing.load_certificates(
+        pdf_signing.configured_cert_paths(getattr(args, "signing_cert", None))
+    )
+    return KeyRing(ring, signing_certificates=society)
+
+
+def _pdf_signer(args: argparse.Namespace) -> pdf_signing.SigningIdentity | None:
+    """certify's PDF-signing identity, or None (no key configured, or --no-sign)."""
+    key_path = None if args.no_sign else pdf_signing.configured_key_path(args.signing_key)
+    if key_path is None:
+        return None
+    certs = pdf_signing.configured_cert_paths(args.signing_cert)
+    timestamp_url = args.timestamp_url or os.environ.get(pdf_signing.TIMESTAMP_URL_ENV)
+    return pdf_signing.load_signing_identity(
+        key_path, certs[0] if certs else None, timestamp_url=timestamp_url
+    )
 
 
 class _Progress:
@@ -460,6 +479,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     finally:
         if existing is not None:
             existing.close()
+    signer = _pdf_signer(args)  # before the HMAC key or the ledger is created
     key, key_path, key_note = _signing_key(args)
     progress = _Progress(enabled=not (args.quiet or args.json), what="cert")
     try:
@@ -482,6 +502,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                 on_total=progress.start,
                 reading=reading,
                 skip_unrenderable=args.skip_unrenderable,
+                signer=signer,
             )
     finally:
         progress.close()
@@ -621,6 +642,11 @@ def _verify_json(result: VerificationResult | None, exit_code: int, error: str =
         "differences": list(result.problems) if result is not None else [error],
         "notes": list(result.notes) if result is not None else [],
         "page_digest": result.page_digest if result is not None else None,
+        "signature": (
+            result.signature.model_dump(mode="json")
+            if result is not None and result.signature is not None
+            else None
+        ),
     }
     return json.dumps(document, ensure_ascii=False, indent=2)
 
@@ -665,9 +691,46 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     _out(visible(result.headline))
     if result.claims is not None:
         _print_claims(result.claims)
+    if result.signature is not None:
+        _out(visible(_signature_line(result.signature)))
     for note in result.notes:
         _out(visible(f"  {note}"))
     return code
+
+
+def _signature_line(signature: SignatureInfo) -> str:
+    when = f", {signature.signed_at:%Y-%m-%d %H:%M} UTC" if signature.signed_at else ""
+    stamp = (
+        f"; timestamp {signature.timestamped_at:%Y-%m-%d %H:%M:%S} UTC by "
+        f"{signature.timestamp_authority}"
+        if signature.timestamped_at is not None
+        else ""
+    )
+    whose = "the society's certificate" if signature.society else "not checked as the society's"
+    return f"  PDF signature (PAdES {signature.level}): {signature.signer}{when} ({whose}){stamp}"
+
+
+def _cmd_keys_signing_cert(args: argparse.Namespace) -> int:
+    key_path = Path(args.key_out) if args.key_out else pdf_signing.default_signing_key_path()
+    cert_path = Path(args.cert_out) if args.cert_out else pdf_signing.default_signing_cert_path()
+    fingerprint = pdf_signing.create_signing_certificate(
+        key_path,
+        cert_path,
+        organization=args.organization,
+        email=args.email,
+        country=args.country,
+        years=args.years,
+    )
+    _out(f"created a self-signed PDF-signing certificate for {args.organization}")
+    _out(f"  key (owner-only, back it up):  {key_path}")
+    _out(f"  certificate (public):         {cert_path}")
+    _out(f"  SHA-256 fingerprint:          {fingerprint}")
+    _out(
+        "certify now signs every certificate with it. Adobe Reader shows such a signature as "
+        "'validity unknown' until the reader trusts this certificate; see the README for a "
+        "certificate readers trust."
+    )
+    return 0
 
 
 def _cmd_revoke(args: argparse.Namespace) -> int:
@@ -1286,6 +1349,30 @@ def build_parser() -> _Parser:
         "and the manifest list who was left out and the characters (their attendance is "
         "still recorded, so a later run with a font that covers it certifies them)",
     )
+    certify.add_argument(
+        "--signing-key",
+        metavar="FILE",
+        type=Path,
+        help="sign each PDF (PAdES) with the society's key: PEM or PKCS#12, owner-only; "
+        "passphrase from $BALINT_CME_SIGNING_PASSPHRASE (default: $BALINT_CME_SIGNING_KEY, "
+        "else keys/pdf-signing-key.pem if `keys signing-cert` made one)",
+    )
+    certify.add_argument(
+        "--signing-cert",
+        metavar="FILE",
+        type=Path,
+        help="the society's signing certificate and chain, PEM (default: in the PKCS#12 "
+        "file, else $BALINT_CME_SIGNING_CERT, else keys/pdf-signing-cert.pem)",
+    )
+    certify.add_argument(
+        "--timestamp-url",
+        metavar="URL",
+        help="an RFC 3161 timestamp authority: signatures become PAdES B-T "
+        "(default: $BALINT_CME_TIMESTAMP_URL; without one, B-B)",
+    )
+    certify.add_argument(
+        "--no-sign", action="store_true", help="do not sign the PDFs, even with a key configured"
+    )
     certify.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     certify.add_argument(
         "--json",
@@ -1515,6 +1602,46 @@ def build_parser() -> _Parser:
     _public_keys_option(publish)
     _ledger_option(publish)
 
+    keys = _add(
+        commands,
+        "keys",
+        _cmd_keys_signing_cert,
+        "the society's PDF-signing certificate: create a self-signed one",
+        'balint-cme keys signing-cert --organization "Fictional Medical Society"',
+    )
+    keys_commands = keys.add_subparsers(
+        title="keys commands", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    signing_cert = _add(
+        keys_commands,
+        "signing-cert",
+        _cmd_keys_signing_cert,
+        "create a key and a self-signed certificate to sign certificate PDFs with",
+        'balint-cme keys signing-cert --organization "Fictional Medical Society" --country US',
+    )
+    signing_cert.add_argument(
+        "--organization", required=True, metavar="NAME", help="the society, as readers show it"
+    )
+    signing_cert.add_argument("--email", metavar="ADDRESS", help="a contact address to include")
+    signing_cert.add_argument("--country", metavar="CC", help="two-letter country code")
+    signing_cert.add_argument(
+        "--years", type=int, default=10, metavar="N", help="years it is valid (default 10)"
+    )
+    signing_cert.add_argument(
+        "--key-out",
+        metavar="FILE",
+        type=Path,
+        help="where the key goes (default: signing_key in the settings file, else "
+        "$BALINT_CME_SIGNING_KEY, else keys/pdf-signing-key.pem)",
+    )
+    signing_cert.add_argument(
+        "--cert-out",
+        metavar="FILE",
+        type=Path,
+        help="where the certificate goes (default: signing_cert in the settings file, else "
+        "$BALINT_CME_SIGNING_CERT, else keys/pdf-signing-cert.pem)",
+    )
+
     paths = _add(
         commands,
         "paths",
@@ -1537,6 +1664,15 @@ def build_parser() -> _Parser:
 def _public_keys_option(parser: _Parser) -> None:
     """--key-file, repeatable: the keys a verifier checks with (verify, serve, publish)."""
     parser.set_defaults(key_files_repeat=True)  # a settings file's key_file becomes a list
+    parser.add_argument(
+        "--signing-cert",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        help="the society's PDF-signing certificate (repeat for older ones): a signature by "
+        "any other is not the society's (default: $BALINT_CME_SIGNING_CERT, else "
+        "keys/pdf-signing-cert.pem if it exists)",
+    )
     parser.add_argument(
         "--key-file",
         metavar="FILE",
@@ -1585,6 +1721,7 @@ def _apply_settings(args: argparse.Namespace) -> None:
     ):
         repeated = getattr(args, "key_files_repeat", False)  # set by _public_keys_option
         args.key_file = [settings.key_file] if repeated else settings.key_file
+    _apply_signing_settings(args, settings)
     if hasattr(args, "layout") and args.layout is None:
         args.layout = settings.layout
     if hasattr(args, "export_tz") and args.export_tz is None:
@@ -1592,6 +1729,25 @@ def _apply_settings(args: argparse.Namespace) -> None:
     if hasattr(args, "activity_id"):
         given = [f"{series}={pars_id}" for series, pars_id in settings.pars_activity_ids.items()]
         args.activity_id = [*given, *args.activity_id]  # later entries (the command line) win
+
+
+def _apply_signing_settings(args: argparse.Namespace, settings: Settings) -> None:
+    """signing_key, signing_cert and timestamp_url from the settings file, when neither the
+    command line nor the environment gives them."""
+    if hasattr(args, "signing_key") and args.signing_key is None:
+        if not os.environ.get(pdf_signing.SIGNING_KEY_ENV):
+            args.signing_key = settings.signing_key
+    if hasattr(args, "signing_cert") and not args.signing_cert:
+        if settings.signing_cert is not None and not os.environ.get(pdf_signing.SIGNING_CERT_ENV):
+            listed = isinstance(args.signing_cert, list) or getattr(args, "key_files_repeat", False)
+            args.signing_cert = [settings.signing_cert] if listed else settings.signing_cert
+    if hasattr(args, "timestamp_url") and args.timestamp_url is None:
+        if not os.environ.get(pdf_signing.TIMESTAMP_URL_ENV):
+            args.timestamp_url = settings.timestamp_url
+    if hasattr(args, "key_out") and args.key_out is None and settings.signing_key is not None:
+        args.key_out = settings.signing_key
+    if hasattr(args, "cert_out") and args.cert_out is None and settings.signing_cert is not None:
+        args.cert_out = settings.signing_cert
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,6 +45,8 @@ __all__ = [
     "PreparedSignature",
     "SignaturePlan",
     "SigningIdentity",
+    "configured_cert_paths",
+    "configured_key_path",
     "create_signing_certificate",
     "default_signing_cert_path",
     "default_signing_key_path",
@@ -277,9 +279,9 @@ class SigningIdentity:
         self._timestamper: Any = None
         self._loop = asyncio.new_event_loop()
         if timestamp_url:
-            from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+            from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 
-            self._timestamper = RequestsHTTPTimeStamper(timestamp_url, timeout=30)
+            self._timestamper = HTTPTimeStamper(timestamp_url, timeout=30)
         self._template = _Template.build(self)
         reserved = len(self._template.der)
         if self._timestamper is not None:
@@ -608,3 +610,27 @@ def create_signing_certificate(
         key_path.unlink(missing_ok=True)
         raise
     return hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Which files: option, else environment variable, else the default file if it exists
+
+
+def configured_key_path(given: Path | None) -> Path | None:
+    """The signing key to use: `given`, else $BALINT_CME_SIGNING_KEY, else the default
+    pdf-signing-key.pem if it exists (created by `keys signing-cert`); None: do not sign."""
+    if given is not None:
+        return Path(given)
+    path = default_signing_key_path()
+    return path if os.environ.get(SIGNING_KEY_ENV) or path.is_file() else None
+
+
+def configured_cert_paths(given: Sequence[Path] | Path | None) -> list[Path]:
+    """The society's signing certificates: `given`, else $BALINT_CME_SIGNING_CERT, else the
+    default pdf-signing-cert.pem if it exists; [] when none."""
+    if isinstance(given, Path | str):
+        return [Path(given)]
+    if given:
+        return [Path(path) for path in given]
+    path = default_signing_cert_path()
+    return [path] if os.environ.get(SIGNING_CERT_ENV) or path.is_file() else []
