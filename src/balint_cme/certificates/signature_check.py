@@ -16,6 +16,7 @@ self-signed certificate works, and the system's certificate authorities play no 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import logging
@@ -23,6 +24,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from pypdf import PdfReader
@@ -181,13 +183,14 @@ def signature_parts(reader: PdfReader) -> SignatureParts | None:
     field = field_ref.get_object()
     if (
         not isinstance(field, DictionaryObject)
-        or not set(map(str, field)) <= _FIELD_KEYS
         or field.get("/FT") != "/Sig"
         or field.get("/Subtype") != "/Widget"
     ):
         raise SignatureShapeError("the file carries a form field that is not its signature")
     if not _zero_area(_get(field, "/Rect")):
         raise SignatureShapeError("the signature has a visible widget on the page")
+    if not set(map(str, field)) <= _FIELD_KEYS:
+        raise SignatureShapeError("the signature field carries entries a certificate's never has")
     value = _get(field, "/V")
     if (
         not isinstance(value, DictionaryObject)
@@ -247,6 +250,17 @@ def _quiet_pyhanko() -> Iterator[None]:
                     logging.getLogger(name).setLevel(level)
 
 
+@functools.cache
+def _public_roots() -> tuple[Any, ...]:
+    """The Mozilla root certificates (certifi), for timestamp authorities only."""
+    import certifi
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
+    bundle = Path(certifi.where()).read_bytes()
+    return tuple(asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(bundle, multiple=True))
+
+
 def check_signature(data: bytes, society: tuple[bytes, ...]) -> SignatureCheck:
     """Validate the one signature of `data` with pyHanko (no network: nothing is fetched).
 
@@ -270,10 +284,11 @@ def check_signature(data: bytes, society: tuple[bytes, ...]) -> SignatureCheck:
         return SignatureCheck(None, "the file carries more than one signature")
     embedded = signatures[0]
     roots = [asn1_x509.Certificate.load(der) for der in society]
-    context = ValidationContext(
-        trust_roots=roots or None, allow_fetching=False, revocation_mode="soft-fail"
+    # Only the society's certificates are trusted for the signer (never the system's list).
+    context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+    timestamps = ValidationContext(
+        trust_roots=list(_public_roots()), allow_fetching=False, revocation_mode="soft-fail"
     )
-    timestamps = ValidationContext(allow_fetching=False, revocation_mode="soft-fail")
     try:
         with _quiet_pyhanko():
             status = validate_pdf_signature(

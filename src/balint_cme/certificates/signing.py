@@ -72,15 +72,15 @@ _TIMESTAMP_MARGIN = 4096
 
 
 def default_signing_key_path() -> Path:
-    """`$BALINT_CME_SIGNING_KEY`, else pdf-signing-key.pem in the key folder."""
+    """`$BALINT_CME_SIGNING_KEY`, else pdf-signing-key.pem beside the HMAC key file."""
     override = os.environ.get(SIGNING_KEY_ENV)
-    return Path(override).expanduser() if override else places.key_dir() / DEFAULT_KEY_NAME
+    return Path(override).expanduser() if override else places.key_file().parent / DEFAULT_KEY_NAME
 
 
 def default_signing_cert_path() -> Path:
-    """`$BALINT_CME_SIGNING_CERT`, else pdf-signing-cert.pem in the key folder."""
+    """`$BALINT_CME_SIGNING_CERT`, else pdf-signing-cert.pem beside the HMAC key file."""
     override = os.environ.get(SIGNING_CERT_ENV)
-    return Path(override).expanduser() if override else places.key_dir() / DEFAULT_CERT_NAME
+    return Path(override).expanduser() if override else places.key_file().parent / DEFAULT_CERT_NAME
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,7 +226,6 @@ class SigningIdentity:
 
     __slots__ = (
         "_key",
-        "_loop",
         "_signer",
         "_template",
         "_timestamper",
@@ -277,7 +276,6 @@ class SigningIdentity:
         )
         self.timestamp_url = timestamp_url
         self._timestamper: Any = None
-        self._loop = asyncio.new_event_loop()
         if timestamp_url:
             from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 
@@ -307,7 +305,7 @@ class SigningIdentity:
         self.plan = SignaturePlan(self.plan.certificate, self.plan.chain, reserved)
 
     def _run(self, coroutine: Any) -> Any:
-        return self._loop.run_until_complete(coroutine)
+        return asyncio.run(coroutine)
 
     def _timestamped_size(self) -> int:
         """The size of a container with a real timestamp token (one request, at load)."""
