@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from balint_cme import __version__, places
+from balint_cme.certificates import signing as pdf_signing
 from balint_cme.certificates.formatting import credit_phrase
 from balint_cme.certificates.keys import (
     KeyRing,
@@ -36,7 +37,6 @@ from balint_cme.certificates.keys import (
     load_or_create_default_key,
     retired_key,
 )
-from balint_cme.certificates import signing as pdf_signing
 from balint_cme.certificates.layout import DEFAULT_LAYOUT
 from balint_cme.certificates.signature_check import SignatureInfo
 from balint_cme.certificates.verification import (
@@ -1734,16 +1734,19 @@ def _apply_settings(args: argparse.Namespace) -> None:
 def _apply_signing_settings(args: argparse.Namespace, settings: Settings) -> None:
     """signing_key, signing_cert and timestamp_url from the settings file, when neither the
     command line nor the environment gives them."""
-    if hasattr(args, "signing_key") and args.signing_key is None:
-        if not os.environ.get(pdf_signing.SIGNING_KEY_ENV):
-            args.signing_key = settings.signing_key
-    if hasattr(args, "signing_cert") and not args.signing_cert:
-        if settings.signing_cert is not None and not os.environ.get(pdf_signing.SIGNING_CERT_ENV):
-            listed = isinstance(args.signing_cert, list) or getattr(args, "key_files_repeat", False)
-            args.signing_cert = [settings.signing_cert] if listed else settings.signing_cert
-    if hasattr(args, "timestamp_url") and args.timestamp_url is None:
-        if not os.environ.get(pdf_signing.TIMESTAMP_URL_ENV):
-            args.timestamp_url = settings.timestamp_url
+    environ = os.environ
+    if getattr(args, "signing_key", 0) is None and not environ.get(pdf_signing.SIGNING_KEY_ENV):
+        args.signing_key = settings.signing_key
+    if (
+        hasattr(args, "signing_cert")
+        and not args.signing_cert
+        and settings.signing_cert is not None
+        and not environ.get(pdf_signing.SIGNING_CERT_ENV)
+    ):
+        listed = isinstance(args.signing_cert, list) or getattr(args, "key_files_repeat", False)
+        args.signing_cert = [settings.signing_cert] if listed else settings.signing_cert
+    if getattr(args, "timestamp_url", 0) is None and not environ.get(pdf_signing.TIMESTAMP_URL_ENV):
+        args.timestamp_url = settings.timestamp_url
     if hasattr(args, "key_out") and args.key_out is None and settings.signing_key is not None:
         args.key_out = settings.signing_key
     if hasattr(args, "cert_out") and args.cert_out is None and settings.signing_cert is not None:

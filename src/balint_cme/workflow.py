@@ -27,7 +27,6 @@ from pydantic import ValidationError
 
 from balint_cme.attendance import AttendanceRecord, AttendanceRegister
 from balint_cme.certificates.batch import RenderedFile, render_batch
-from balint_cme.certificates.signing import SigningIdentity
 from balint_cme.certificates.content import (
     Certificate,
     build_certificate,
@@ -37,6 +36,7 @@ from balint_cme.certificates.content import verify_url_template as content_verif
 from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.pdf import check_renderable
+from balint_cme.certificates.signing import SigningIdentity
 from balint_cme.certificates.verification import (
     MAX_PDF_BYTES,
     CertificateClaims,

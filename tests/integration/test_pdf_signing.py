@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -101,7 +102,8 @@ def _first_revision(data: bytes) -> bytes:
 
 def _signed_ranges(data: bytes) -> list[tuple[int, int]]:
     reader = PdfReader(io.BytesIO(data))
-    field = reader.trailer["/Root"]["/AcroForm"]["/Fields"][0].get_object()
+    root: Any = reader.trailer["/Root"]
+    field = root["/AcroForm"]["/Fields"][0].get_object()
     a, b, c, d = (int(x) for x in field["/V"]["/ByteRange"])
     return [(a, a + b), (c, c + d)]
 
@@ -204,9 +206,7 @@ def test_an_annotation_added_in_an_incremental_update_is_altered(
     signed: bytes, ring: KeyRing
 ) -> None:
     writer = PdfWriter(io.BytesIO(signed), incremental=True)
-    writer.add_annotation(
-        0, FreeText(text="7.00 credits", rect=(50, 50, 200, 80))
-    )
+    writer.add_annotation(0, FreeText(text="7.00 credits", rect=(50, 50, 200, 80)))
     buffer = io.BytesIO()
     writer.write(buffer)
     assert buffer.getvalue().startswith(signed)
@@ -221,9 +221,9 @@ def test_a_title_changed_in_an_incremental_update_by_pyhanko_is_altered(
 
     writer = IncrementalPdfFileWriter(io.BytesIO(signed))
     writer.document_meta.title = "Certificate of credit: 20 credits"
-    writer.update_root()  # pyHanko writes nothing for an update with no changed object
+    writer.update_root()  # type: ignore[no-untyped-call]  # else pyHanko writes no update
     buffer = io.BytesIO()
-    writer.write(buffer)
+    writer.write(buffer)  # type: ignore[no-untyped-call]
     result = verify_pdf(buffer.getvalue(), ring)
     assert result.status == VerificationStatus.ALTERED
 
@@ -245,7 +245,9 @@ def test_a_second_signature_after_the_first_is_altered(
     del fields
 
 
-def _pyhanko_sign(data: bytes, identity: SigningIdentity, box: tuple[int, ...] | None) -> bytes:
+def _pyhanko_sign(
+    data: bytes, identity: SigningIdentity, box: tuple[int, int, int, int] | None
+) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -289,7 +291,8 @@ def test_a_genuine_page_re_signed_by_someone_else_is_not_the_societys(
     forged = sign_pdf(_other_identity(tmp_path), _first_revision(signed))
     result = verify_pdf(forged, ring)
     assert result.status == VerificationStatus.WRONG_KEY
-    assert result.signature is not None and not result.signature.society
+    assert result.signature is not None
+    assert not result.signature.society
     assert "not the society's signing certificate" in result.problems[0]
 
 
@@ -301,7 +304,9 @@ def test_a_signature_only_in_a_second_update_does_not_pass_as_the_first(
     writer.add_annotation(0, FreeText(text="void", rect=(50, 50, 200, 80)))
     buffer = io.BytesIO()
     writer.write(buffer)
-    assert verify_pdf(sign_pdf(identity, buffer.getvalue()), ring).status != VerificationStatus.VALID
+    assert (
+        verify_pdf(sign_pdf(identity, buffer.getvalue()), ring).status != VerificationStatus.VALID
+    )
 
 
 # -- B-T: a timestamp from a test authority ---------------------------------------------------
@@ -321,9 +326,7 @@ def _test_timestamper(folder: Path) -> object:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
-        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .sign(key, hashes.SHA256())
     )
     return DummyTimeStamper(
@@ -385,7 +388,15 @@ def test_the_signed_page_renders_exactly_as_the_unsigned_one(
     for name, data in (("unsigned", unsigned[0]), ("signed", signed)):
         (tmp_path / f"{name}.pdf").write_bytes(data)
         subprocess.run(
-            ["pdftoppm", "-r", "50", "-png", "-singlefile", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+            [
+                "pdftoppm",
+                "-r",
+                "50",
+                "-png",
+                "-singlefile",
+                str(tmp_path / f"{name}.pdf"),
+                str(tmp_path / name),
+            ],
             check=True,
         )
         pictures.append((tmp_path / f"{name}.png").read_bytes())
@@ -402,7 +413,9 @@ def test_render_batch_signs_in_the_parent_and_prepares_in_workers(
         certificate_for(series_2020, p, number=f"FMMS-2020-{i:04d}")
         for i, p in enumerate(("p01", "p02", "p03"), start=1)
     ]
-    files = render_batch(certificates, tmp_path, workers=2, chunk_size=1, key=TEST_KEY, signer=identity)
+    files = render_batch(
+        certificates, tmp_path, workers=2, chunk_size=1, key=TEST_KEY, signer=identity
+    )
     for file in files:
         data = file.path.read_bytes()
         result = verify_pdf(data, ring)
@@ -428,7 +441,9 @@ def test_a_key_file_others_can_read_is_refused(society: tuple[Path, Path], tmp_p
         load_signing_identity(loose, society[1])
 
 
-def test_a_certificate_of_another_key_is_refused(society: tuple[Path, Path], tmp_path: Path) -> None:
+def test_a_certificate_of_another_key_is_refused(
+    society: tuple[Path, Path], tmp_path: Path
+) -> None:
     other_key, other_cert = tmp_path / "k.pem", tmp_path / "c.pem"
     create_signing_certificate(other_key, other_cert, organization="Someone Else")
     with pytest.raises(VerificationError, match="does not belong"):
@@ -484,7 +499,9 @@ def test_a_pkcs12_file_with_a_passphrase_signs(
     assert verify_pdf(sign_pdf(identity, unsigned[0]), ring).status == VerificationStatus.WRONG_KEY
 
 
-def test_the_worker_half_needs_no_key(identity: SigningIdentity, unsigned: tuple[bytes, bytes]) -> None:
+def test_the_worker_half_needs_no_key(
+    identity: SigningIdentity, unsigned: tuple[bytes, bytes]
+) -> None:
     prepared = prepare_signature(identity.plan, unsigned[0])
     assert prepared.data[prepared.start : prepared.start + 1] == b"<"
     assert set(prepared.data[prepared.start + 1 : prepared.end - 1]) == {ord("0")}

@@ -49,7 +49,7 @@ def _certify(capsys: pytest.CaptureFixture[str], out: Path, *extra: str) -> tupl
 
 def _first(out: Path) -> Path:
     manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    return out / manifest["certificates"][0]["file"]
+    return out / str(manifest["certificates"][0]["file"])
 
 
 def test_signing_cert_then_certify_signs_and_verify_shows_it(
@@ -58,13 +58,15 @@ def test_signing_cert_then_certify_signs_and_verify_shows_it(
     code, out, _ = run(capsys, "keys", "signing-cert", "--organization", ORGANIZATION)
     assert code == 0
     key = workspace / "keys" / "pdf-signing-key.pem"
-    assert key.is_file() and os.stat(key).st_mode & 0o077 == 0
+    assert key.is_file()
+    assert os.stat(key).st_mode & 0o077 == 0
     assert "validity unknown" in out
     _certify(capsys, workspace / "certificates")
     pdf = _first(workspace / "certificates")
     code, out, _ = run(capsys, "verify", str(pdf))
     assert code == 0, out
-    assert "PDF signature (PAdES B-B)" in out and ORGANIZATION in out
+    assert "PDF signature (PAdES B-B)" in out
+    assert ORGANIZATION in out
     assert "the society's certificate" in out
     code, out, _ = run(capsys, "verify", str(pdf), "--json")
     document = json.loads(out)
@@ -149,11 +151,12 @@ def test_a_loose_signing_key_is_one_line_and_nothing_is_written(
 ) -> None:
     run(capsys, "keys", "signing-cert", "--organization", ORGANIZATION)
     os.chmod(workspace / "keys" / "pdf-signing-key.pem", 0o644)
-    code, out, err = run(
+    code, _out, err = run(
         capsys, "certify", SERIES, "--attendance", *REPORTS, "--out", str(workspace / "out"),
     )  # fmt: skip
     assert code == 1
-    assert len(err.strip().splitlines()) == 1 and "chmod 600" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "chmod 600" in err
     assert not (workspace / "out").exists()
     assert not (workspace / "ledger.sqlite3").exists()
 
@@ -162,5 +165,6 @@ def test_signing_cert_never_overwrites(workspace: Path, capsys: pytest.CaptureFi
     run(capsys, "keys", "signing-cert", "--organization", ORGANIZATION)
     before = (workspace / "keys" / "pdf-signing-key.pem").read_bytes()
     code, _, err = run(capsys, "keys", "signing-cert", "--organization", "Other")
-    assert code == 1 and "never overwritten" in err
+    assert code == 1
+    assert "never overwritten" in err
     assert (workspace / "keys" / "pdf-signing-key.pem").read_bytes() == before

@@ -268,7 +268,6 @@ class _Walker:
             self.value(obj.raw_get(key), depth + 1)
         self.hash.update(b">>")
 
-
     def _without_signature(self, obj: DictionaryObject) -> DictionaryObject:
         """The catalog and the page as they were before the signature update."""
         parts = self.signature
@@ -316,10 +315,14 @@ def _check_page_tree(root: DictionaryObject, widget: tuple[int, int] | None = No
         raise NotACertificateError("a certificate has exactly one page")
     annotations = _get(page, "/Annots")
     for annotation in annotations if annotations is not None else ():
-        if isinstance(annotation, IndirectObject) and (
-            annotation.idnum,
-            annotation.generation,
-        ) == widget:
+        if (
+            isinstance(annotation, IndirectObject)
+            and (
+                annotation.idnum,
+                annotation.generation,
+            )
+            == widget
+        ):
             continue  # the signature's invisible widget (signature_check.signature_parts)
         _check_link(annotation.get_object())
 

@@ -110,7 +110,7 @@ class SignatureCheck:
     problem: str | None = None
 
 
-def _get(dictionary: DictionaryObject, key: str) -> Any:
+def _get(dictionary: Any, key: str) -> Any:
     value = dictionary.get(key)
     return value.get_object() if isinstance(value, IndirectObject) else value
 
@@ -131,7 +131,7 @@ def _zero_area(rect: Any) -> bool:
     return x1 == x2 and y1 == y2
 
 
-def _check_catalog_extras(root: DictionaryObject, field_ref: IndirectObject) -> frozenset[str]:
+def _check_catalog_extras(root: Any, field_ref: IndirectObject) -> frozenset[str]:
     keys = {"/AcroForm"}
     perms = _get(root, "/Perms")
     if perms is not None:
@@ -171,7 +171,10 @@ def signature_parts(reader: PdfReader) -> SignatureParts | None:
     form = _get(root, "/AcroForm")
     if form is None:
         return None
-    if not isinstance(form, DictionaryObject) or not set(map(str, form)) <= {"/Fields", "/SigFlags"}:
+    if not isinstance(form, DictionaryObject) or not set(map(str, form)) <= {
+        "/Fields",
+        "/SigFlags",
+    }:
         raise SignatureShapeError("the file carries a form a certificate never has")
     fields = _get(form, "/Fields")
     if not isinstance(fields, ArrayObject) or len(fields) != 1:
@@ -206,7 +209,9 @@ def signature_parts(reader: PdfReader) -> SignatureParts | None:
         raise SignatureShapeError("the signature is not on the certificate's page")
     annotations = _get(page_ref.get_object(), "/Annots")
     listed = [
-        item for item in annotations or () if isinstance(item, IndirectObject) and _identity(item) == widget
+        item
+        for item in annotations or ()
+        if isinstance(item, IndirectObject) and _identity(item) == widget
     ]
     if not isinstance(annotations, ArrayObject) or len(listed) != 1:
         raise SignatureShapeError("the signature's widget is not on the certificate's page")
@@ -258,7 +263,9 @@ def _public_roots() -> tuple[Any, ...]:
     from asn1crypto import x509 as asn1_x509
 
     bundle = Path(certifi.where()).read_bytes()
-    return tuple(asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(bundle, multiple=True))
+    return tuple(
+        asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(bundle, multiple=True)
+    )
 
 
 def check_signature(data: bytes, society: tuple[bytes, ...]) -> SignatureCheck:
@@ -270,8 +277,8 @@ def check_signature(data: bytes, society: tuple[bytes, ...]) -> SignatureCheck:
     """
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
@@ -285,7 +292,9 @@ def check_signature(data: bytes, society: tuple[bytes, ...]) -> SignatureCheck:
     embedded = signatures[0]
     roots = [asn1_x509.Certificate.load(der) for der in society]
     # Only the society's certificates are trusted for the signer (never the system's list).
-    context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+    context = ValidationContext(
+        trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail"
+    )
     timestamps = ValidationContext(
         trust_roots=list(_public_roots()), allow_fetching=False, revocation_mode="soft-fail"
     )

@@ -21,6 +21,7 @@ next, which saves the ~15 ms pyHanko spends re-encoding ASN.1 per signature.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import datetime as _dt
 import hashlib
 import io
@@ -98,7 +99,9 @@ def _read(path: Path, *, private: bool) -> bytes:
     except OSError as err:
         raise DataFileError(path, f"cannot read: {err.strerror}") from err
     if len(raw) > _MAX_FILE_BYTES:
-        raise DataFileError(path, f"larger than {_MAX_FILE_BYTES // 1024} KB: not a key or certificate")
+        raise DataFileError(
+            path, f"larger than {_MAX_FILE_BYTES // 1024} KB: not a key or certificate"
+        )
     return raw
 
 
@@ -162,18 +165,22 @@ def _load_key_material(key_path: Path, cert_path: Path | None) -> tuple[Any, lis
             certificates = _parse_certificates(key_path, raw)
     else:
         try:
-            key, first, extra = pkcs12.load_key_and_certificates(raw, passphrase)
+            found, first, extra = pkcs12.load_key_and_certificates(raw, passphrase)
         except ValueError as err:
             raise DataFileError(
                 key_path,
                 "not a PKCS#12 file or a PEM key, or the passphrase is wrong "
                 f"(set {SIGNING_PASSPHRASE_ENV})",
             ) from err
-        if key is None:
+        if found is None:
             raise DataFileError(key_path, "the PKCS#12 file holds no private key")
+        key = found
         certificates = [c for c in (first, *extra) if c is not None]
     if cert_path is not None:  # the named certificate (and chain) first, then the key file's
-        certificates = [*_parse_certificates(cert_path, _read(cert_path, private=False)), *certificates]
+        certificates = [
+            *_parse_certificates(cert_path, _read(cert_path, private=False)),
+            *certificates,
+        ]
     if not certificates:
         raise DataFileError(
             key_path, "no certificate for this key: name the certificate file (--signing-cert)"
@@ -270,7 +277,7 @@ class SigningIdentity:
             signing_key=asn1_keys.PrivateKeyInfo.load(
                 key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
             ),
-            cert_registry=SimpleCertificateStore.from_certs(
+            cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
                 [asn1_x509.Certificate.load(c) for c in chain_der]
             ),
         )
@@ -294,7 +301,7 @@ class SigningIdentity:
 
     @property
     def level(self) -> str:
-        """"B-T" with a timestamp authority, else "B-B"."""
+        """ "B-T" with a timestamp authority, else "B-B"."""
         return "B-T" if self._timestamper is not None else "B-B"
 
     def use_timestamper(self, timestamper: Any) -> None:
@@ -361,7 +368,9 @@ class _Template:
     """A PAdES signature container built once; per document only the message digest and the
     signature value are replaced (PAdES puts no signing time in it: the time is /M)."""
 
-    def __init__(self, der: bytes, attrs_at: int, attrs: bytes, digest_at: int, sig_at: int, sig_len: int) -> None:
+    def __init__(
+        self, der: bytes, attrs_at: int, attrs: bytes, digest_at: int, sig_at: int, sig_len: int
+    ) -> None:
         self.der = der
         self.attrs_at = attrs_at
         self.attrs = attrs
@@ -427,7 +436,9 @@ def load_signing_identity(
         DataFileError: a file is missing or is not a key or certificate.
         CertificateError: the timestamp authority does not answer.
     """
-    key, certificates = _load_key_material(Path(key_path), None if cert_path is None else Path(cert_path))
+    key, certificates = _load_key_material(
+        Path(key_path), None if cert_path is None else Path(cert_path)
+    )
     identity_cert = next(
         (c for c in certificates if _public_der(c.public_key()) == _public_der(key.public_key())),
         None,
@@ -453,7 +464,7 @@ def load_signing_identity(
 def _writer_class() -> Any:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-    class SealKeepingWriter(IncrementalPdfFileWriter):  # type: ignore[misc]
+    class SealKeepingWriter(IncrementalPdfFileWriter):
         """Writes the signature update and nothing else."""
 
         def _update_meta(self) -> None:
@@ -473,6 +484,19 @@ def _writer_class() -> Any:
     return SealKeepingWriter
 
 
+_worker_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _run_in_worker_loop(coroutine: Any) -> Any:
+    """Run pyHanko's coroutine on one event loop per process (asyncio.run would make and tear
+    down a loop per certificate, a fifth of the cost of preparing a signature)."""
+    global _worker_loop
+    if _worker_loop is None or _worker_loop.is_closed():
+        _worker_loop = asyncio.new_event_loop()
+        atexit.register(_worker_loop.close)
+    return _worker_loop.run_until_complete(coroutine)
+
+
 def prepare_signature(plan: SignaturePlan, data: bytes) -> PreparedSignature:
     """Add the signature update to `data` with a zero-filled placeholder (no key needed)."""
     from asn1crypto import x509 as asn1_x509
@@ -482,7 +506,7 @@ def prepare_signature(plan: SignaturePlan, data: bytes) -> PreparedSignature:
 
     external = ExternalSigner(
         asn1_x509.Certificate.load(plan.certificate),
-        SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(c) for c in plan.chain]),
+        SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(c) for c in plan.chain]),  # type: ignore[no-untyped-call]
         signature_value=256,
     )
     meta = signers.PdfSignatureMetadata(
@@ -496,11 +520,12 @@ def prepare_signature(plan: SignaturePlan, data: bytes) -> PreparedSignature:
         meta, signer=external, new_field_spec=fields.SigFieldSpec(SIGNATURE_FIELD)
     )
     writer = _writer_class()(io.BytesIO(data))
-    prepared, _, output = asyncio.run(
+    prepared, _, output = _run_in_worker_loop(
         pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=plan.reserved)
     )
+    written = output.getvalue()  # type: ignore[attr-defined]  # a BytesIO: pyHanko's default
     return PreparedSignature(
-        data=output.getvalue(),
+        data=written,
         start=prepared.reserved_region_start,
         end=prepared.reserved_region_end,
     )

@@ -31,7 +31,6 @@ from balint_cme.certificates.formatting import (
     format_hours,
 )
 from balint_cme.certificates.keys import KeyRing, SigningKey
-from balint_cme.certificates.signature_check import SignatureInfo, check_signature
 from balint_cme.certificates.page_seal import (
     MAX_PDF_BYTES,
     PAGE_SEAL_KEY,
@@ -41,6 +40,7 @@ from balint_cme.certificates.page_seal import (
     inspect_certificate_pdf,
     is_page_seal,
 )
+from balint_cme.certificates.signature_check import SignatureInfo, check_signature
 from balint_cme.errors import CertificateError
 from balint_cme.model import CreditPoints, DomainModel, Text
 
