@@ -168,3 +168,78 @@ def test_signing_cert_never_overwrites(workspace: Path, capsys: pytest.CaptureFi
     assert code == 1
     assert "never overwritten" in err
     assert (workspace / "keys" / "pdf-signing-key.pem").read_bytes() == before
+
+
+class _TimestampAuthority:
+    """An RFC 3161 authority on 127.0.0.1, answering with pyHanko's test time stamper."""
+
+    def __init__(self, folder: Path) -> None:
+        import http.server
+        import threading
+
+        from asn1crypto import tsp
+
+        from tests.integration.test_pdf_signing import _test_timestamper
+
+        stamper: Any = _test_timestamper(folder)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                answer = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *_: object) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def test_timestamp_url_gives_b_t_and_verify_shows_the_time(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    authority = _TimestampAuthority(workspace)
+    try:
+        run(capsys, "keys", "signing-cert", "--organization", ORGANIZATION)
+        _certify(capsys, workspace / "certificates", "--timestamp-url", authority.url)
+    finally:
+        authority.close()
+    pdf = _first(workspace / "certificates")
+    code, out, _ = run(capsys, "verify", str(pdf))
+    assert code == 0, out
+    assert "PDF signature (PAdES B-T)" in out
+    assert "by CN=Test Timestamp Authority" in out
+    code, out, _ = run(capsys, "verify", str(pdf), "--json")
+    assert json.loads(out)["signature"]["timestamped_at"] is not None
+
+
+def test_an_unreachable_timestamp_authority_fails_before_anything_is_written(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run(capsys, "keys", "signing-cert", "--organization", ORGANIZATION)
+    code, _, err = run(
+        capsys, "certify", SERIES, "--attendance", *REPORTS, "--out", str(workspace / "out"),
+        "--timestamp-url", f"http://127.0.0.1:{port}/",
+    )  # fmt: skip
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1
+    assert "timestamp authority" in err
+    assert not (workspace / "out").exists()
+    assert not (workspace / "ledger.sqlite3").exists()

@@ -523,7 +523,7 @@ def prepare_signature(plan: SignaturePlan, data: bytes) -> PreparedSignature:
     prepared, _, output = _run_in_worker_loop(
         pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=plan.reserved)
     )
-    written = output.getvalue()  # type: ignore[attr-defined]  # a BytesIO: pyHanko's default
+    written: bytes = output.getvalue()  # a BytesIO: pyHanko's default output
     return PreparedSignature(
         data=written,
         start=prepared.reserved_region_start,
