@@ -89,6 +89,8 @@ _END_TO_END_MODULES = frozenset(
         "test_one_answer.py",
         "test_pdfa.py",
         "test_shaping.py",
+        "test_signing_cli.py",
+        "test_signing_web.py",
         "test_web.py",
     }
 )
