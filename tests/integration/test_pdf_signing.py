@@ -505,3 +505,38 @@ def test_the_worker_half_needs_no_key(
     prepared = prepare_signature(identity.plan, unsigned[0])
     assert prepared.data[prepared.start : prepared.start + 1] == b"<"
     assert set(prepared.data[prepared.start + 1 : prepared.end - 1]) == {ord("0")}
+
+
+def test_an_ecdsa_key_signs_and_the_file_stays_pdf_1_7(
+    unsigned: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION)])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    key_path = tmp_path / "ec.pem"
+    key_path.write_bytes(
+        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        + certificate.public_bytes(Encoding.PEM)  # key and certificate in one PEM file
+    )
+    os.chmod(key_path, 0o600)
+    identity = load_signing_identity(key_path)
+    society = KeyRing([TEST_KEY], signing_certificates=[certificate.public_bytes(Encoding.DER)])
+    for _ in range(3):  # ECDSA signatures vary in length: the template must cope
+        data = sign_pdf(identity, unsigned[0])
+        result = verify_pdf(data, society)
+        assert result.status == VerificationStatus.VALID, result.problems
+    with pikepdf.open(io.BytesIO(data)) as document:
+        assert "/Version" not in document.Root
+        assert set(document.Root.Extensions.keys()) == {"/ESIC"}

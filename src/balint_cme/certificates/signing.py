@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from balint_cme import places
+from balint_cme.certificates.keys import check_private_file, write_new_private_file
 from balint_cme.errors import CertificateError, DataFileError, VerificationError
 
 __all__ = [
@@ -89,8 +90,6 @@ def default_signing_cert_path() -> Path:
 
 
 def _read(path: Path, *, private: bool) -> bytes:
-    from balint_cme.certificates.keys import check_private_file
-
     try:
         with path.open("rb") as handle:
             if private:
@@ -566,8 +565,6 @@ def create_signing_certificate(
         PrivateFormat,
     )
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    from balint_cme.certificates.keys import write_new_private_file
 
     organization = organization.strip()
     if not organization or len(organization) > 64:
