@@ -369,6 +369,11 @@ def test_signing_leaves_the_metadata_and_the_version_as_drawn(
         assert [float(v) for v in annotations[0].Rect] == [0, 0, 0, 0]
         assert int(annotations[0].F) & 4  # printable, as PDF/A requires of annotations
         assert set(after.Root.Perms.keys()) == {"/DocMDP"}  # certified: no changes allowed
+        reference = after.Root.AcroForm.Fields[0].V.Reference[0]
+        assert reference.TransformParams.P == 1
+        # PDF/A-2 and -3 forbid these in a DocMDP signature reference.
+        assert not {"/DigestLocation", "/DigestMethod", "/DigestValue"} & set(reference.keys())
+        assert after.Root.AcroForm.Fields[0].V.SubFilter == "/ETSI.CAdES.detached"
 
 
 @needs_qpdf
