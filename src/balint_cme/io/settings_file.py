@@ -3,8 +3,8 @@
 Found (first match wins, files are not merged): the `--settings FILE` option; else
 `balint-cme.toml` beside the series file a command reads; else `balint-cme.toml` in the per-user
 configuration folder (`balint-cme paths` shows it). Precedence for each value: the command-line
-option, then the environment variable (for the ledger and the key), then the settings file,
-then the built-in default. Relative paths in the file are relative to the file.
+option, then the environment variable (for the ledger, the key and PDF signing), then the
+settings file, then the built-in default. Relative paths in the file are relative to the file.
 
     by = "FMMS CME office"                 # who acts, for the audit log
     ledger = "records/ledger.sqlite3"
