@@ -7,7 +7,7 @@ import re
 
 from balint_cme.certificates import page_seal
 from balint_cme.certificates.verification import MAX_PDF_BYTES
-from balint_cme.io.report_rows import MAX_LINE_CHARS, MAX_REPORT_BYTES, MAX_VALUE_CHARS
+from balint_cme.io.report_text import MAX_LINE_CHARS, MAX_REPORT_BYTES, MAX_VALUE_CHARS
 from balint_cme.io.series_file import MAX_SERIES_FILE_BYTES
 from tests.conftest import ROOT
 

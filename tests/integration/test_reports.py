@@ -24,7 +24,7 @@ from balint_cme.errors import (
     UndatedSessionError,
     UnknownSessionError,
 )
-from balint_cme.io.report_rows import MAX_LINE_CHARS
+from balint_cme.io.report_text import MAX_LINE_CHARS
 from balint_cme.io.reports import (
     MAX_REPORT_BYTES,
     AttendanceReading,

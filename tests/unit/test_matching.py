@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from balint_cme import CreditDesignation, Facilitator, Participant, Provider, Series, Session
-from balint_cme.io.report_rows import parse_clock_time, parse_minutes, parse_timestamp
 from balint_cme.io.reports import RosterMatch, RosterMatcher, normalise_name
 from balint_cme.io.teams import parse_teams_duration
+from balint_cme.io.timestamps import parse_clock_time, parse_minutes, parse_timestamp
 from balint_cme.io.zoom import split_display_name
 
 

@@ -4,7 +4,8 @@ PARS forwards completions to licensing boards (DOMAIN.md §5). A row needs first
 name, birth month and day, licence state and ID (or NPI), completion date and credits, and is
 written only for learners who gave permission. Learners who consented but miss something are
 listed in the report, never silently dropped. The column layout is data (pars_columns.toml,
-shipped with the package; load_pars_columns(path) reads an edited copy). Every text cell is
+shipped with the package; load_pars_columns(path) in pars_columns.py, re-exported here, reads
+an edited copy). Every text cell is
 neutralised against formula injection (storage.neutralise_cell).
 
 Takes plain inputs (Series, CreditAward and the ids of consenting learners), never the ledger.
@@ -14,26 +15,22 @@ from __future__ import annotations
 
 import io
 import re
-import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal, Self
 
 from openpyxl import Workbook
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
 
 from balint_cme.credit import CreditAward
 from balint_cme.errors import DataFileError
+from balint_cme.io.pars_columns import (
+    PARS_COLUMNS_FORMAT,
+    PARS_FIELDS,
+    ParsColumn,
+    ParsColumns,
+    load_pars_columns,
+)
 from balint_cme.model import DomainModel, Participant, Series
 from balint_cme.storage import neutralise_cell, write_atomically
 
@@ -53,30 +50,6 @@ __all__ = [
     "split_name",
 ]
 
-PARS_COLUMNS_FORMAT = "balint-cme-pars-columns/1"
-
-PARS_FIELDS: tuple[str, ...] = (
-    "activity_id",
-    "activity_title",
-    "series_id",
-    "participant_id",
-    "first_name",
-    "last_name",
-    "birth_month",
-    "birth_day",
-    "birth_month_day",
-    "license_state",
-    "license_number",
-    "npi",
-    "email",
-    "completion_date",
-    "credits",
-    "credit_type",
-)
-"""What a column can hold (pars_columns.toml documents each)."""
-
-_REQUIREMENTS = frozenset(PARS_FIELDS) | {"identifier"}
-_MAX_COLUMN_FILE_BYTES = 256 * 1024
 
 # Lowercase words that belong to the family name that follows them ("van der Berg").
 _PARTICLES = frozenset(
@@ -109,96 +82,6 @@ _PARTICLES = frozenset(
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v"})
 # Characters openpyxl refuses in a cell (XML 1.0 control characters).
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-# ---------------------------------------------------------------------------------------------
-# The column map
-
-
-class ParsColumn(BaseModel):
-    """One column of the template: its header and either a field or a constant value."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    header: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    field: str | None = None
-    value: Annotated[str, StringConstraints(max_length=500)] | None = None
-
-    @model_validator(mode="after")
-    def _check_field_or_value(self) -> Self:
-        if (self.field is None) == (self.value is None):
-            raise ValueError(f"column {self.header!r} needs exactly one of `field` or `value`")
-        if self.field is not None and self.field not in PARS_FIELDS:
-            raise ValueError(
-                f"column {self.header!r}: unknown field {self.field!r}; use one of "
-                + ", ".join(PARS_FIELDS)
-            )
-        return self
-
-
-class ParsColumns(BaseModel):
-    """The column map (pars_columns.toml): layout, date format and what a row requires."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    format: Literal["balint-cme-pars-columns/1"]
-    date_format: Annotated[str, StringConstraints(min_length=2, max_length=40)] = "%m/%d/%Y"
-    sheet_name: Annotated[str, StringConstraints(min_length=1, max_length=31)] = "Learners"
-    required: tuple[str, ...] = ()
-    columns: Annotated[tuple[ParsColumn, ...], Field(min_length=1, max_length=200)]
-
-    @model_validator(mode="after")
-    def _check_required_names(self) -> Self:
-        unknown = [name for name in self.required if name not in _REQUIREMENTS]
-        if unknown:
-            raise ValueError(
-                f"required names unknown fields {unknown}; use {sorted(_REQUIREMENTS)}"
-            )
-        if "%" not in self.date_format:
-            raise ValueError("date_format needs at least one strftime code such as %m")
-        if re.search(r"[\[\]:*?/\\]", self.sheet_name):
-            raise ValueError("sheet_name cannot contain [ ] : * ? / or \\")
-        if re.search(r"[\x00-\x1f\x7f]", self.sheet_name):  # would corrupt the workbook's XML
-            raise ValueError("sheet_name cannot contain control characters")
-        return self
-
-
-def load_pars_columns(path: Path | None = None) -> ParsColumns:
-    """The column map at `path`, or the one shipped with balint_cme (pars_columns.toml).
-
-    Raises:
-        DataFileError: the file is unreadable, not TOML, or not a valid column map.
-    """
-    if path is None:
-        source = resources.files("balint_cme.io") / "pars_columns.toml"
-        name: Path | str = "pars_columns.toml (packaged)"
-        raw = source.read_bytes()
-    else:
-        name = path
-        try:
-            if path.stat().st_size > _MAX_COLUMN_FILE_BYTES:
-                raise DataFileError(path, "too large for a column map (over 256 KiB)")
-            with path.open("rb") as handle:  # bounded: a device or pipe has no size to check
-                raw = handle.read(_MAX_COLUMN_FILE_BYTES + 1)
-        except OSError as err:
-            raise DataFileError(path, f"cannot read the column map: {err.strerror}") from err
-        if len(raw) > _MAX_COLUMN_FILE_BYTES:
-            raise DataFileError(path, "too large for a column map (over 256 KiB)")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as err:
-        raise DataFileError(name, f"not UTF-8 text (byte {err.start})") from err
-    except tomllib.TOMLDecodeError as err:
-        line = getattr(err, "lineno", None)
-        raise DataFileError(name, f"not valid TOML: {err}", line=line) from err
-    except RecursionError as err:
-        raise DataFileError(name, "nested too deeply") from err
-    try:
-        return ParsColumns.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "file"
-        raise DataFileError(name, f"{where}: {first['msg']}") from err
 
 
 # ---------------------------------------------------------------------------------------------

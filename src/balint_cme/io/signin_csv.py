@@ -20,24 +20,50 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from balint_cme.errors import DataFileError
-from balint_cme.io.report_rows import (
-    ParsedReport,
-    ReportRow,
-    RowCollector,
+from balint_cme.io.report_rows import ParsedReport, ReportRow, RowCollector
+from balint_cme.io.report_text import (
+    ReportHead,
     TableRecord,
     cell,
     check_value,
     header_index,
-    parse_minutes,
     shown,
+    stream_table,
 )
+from balint_cme.io.timestamps import parse_minutes
 
-__all__ = ["SIGN_IN_COLUMNS", "is_sign_in_header", "parse_sign_in", "sign_in_delimiter"]
+__all__ = [
+    "READER",
+    "SIGN_IN_COLUMNS",
+    "SignInReader",
+    "is_sign_in_header",
+    "parse_sign_in",
+    "sign_in_delimiter",
+]
 
 SIGN_IN_COLUMNS = ("participant_id", "name", "email", "session", "join", "leave", "minutes")
 """The columns this reader understands (header text, case-insensitive)."""
 
 _PERSON_COLUMNS = ("participant_id", "id", "name", "email")
+
+
+class SignInReader:
+    """The ReportReader for sign-in sheets (comma-, semicolon- or tab-separated)."""
+
+    kind = "sign-in-csv"
+    description = "sign-in sheet"
+
+    def is_header(self, head: ReportHead) -> bool:
+        """A header naming a person column and join+leave or minutes, split at its delimiter."""
+        cells = head.cells(sign_in_delimiter(head.line))
+        return cells is not None and is_sign_in_header(cells)
+
+    def parse(self, text: str, head: ReportHead, path: Path | str) -> ParsedReport:
+        """Streamed line by line, at the delimiter of the header line."""
+        return parse_sign_in(stream_table(text, path, delimiter=sign_in_delimiter(head.line)), path)
+
+
+READER = SignInReader()
 
 
 def sign_in_delimiter(first_line: str) -> str:

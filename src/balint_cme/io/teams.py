@@ -5,7 +5,7 @@ Time ...` table, one row per join) and the layout used since mid-2022 (`1. Summa
 `2. Participants` with per-person totals, `3. In-Meeting Activities` with one row per join).
 The per-join rows are read; the per-person totals only when a file has no activities section,
 and then as aggregate evidence. Durations such as "1h 28s" are never used for intervals.
-Text in, rows out: times stay text ("6/20/24, 6:56:12 PM") until reports.py resolves them.
+Text in, rows out: times stay text ("6/20/24, 6:56:12 PM") until report_times.py resolves them.
 """
 
 from __future__ import annotations
@@ -15,18 +15,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from balint_cme.errors import DataFileError
-from balint_cme.io.report_rows import (
-    ParsedReport,
-    ReportRow,
-    RowCollector,
+from balint_cme.io.report_rows import ParsedReport, ReportRow, RowCollector
+from balint_cme.io.report_text import (
+    ReportHead,
     TableRecord,
     cell,
     check_value,
     header_index,
     shown,
+    stream_table,
 )
 
-__all__ = ["is_teams_header", "parse_teams", "parse_teams_duration"]
+__all__ = ["READER", "TeamsReader", "is_teams_header", "parse_teams", "parse_teams_duration"]
 
 _SECTION = re.compile(r"\d{1,2}\.\s+(\S.*)")
 _DURATION = re.compile(r"(?:(\d{1,3})\s*h)?\s*(?:(\d{1,4})\s*m(?:in)?)?\s*(?:(\d{1,6})\s*s)?")
@@ -56,6 +56,25 @@ def is_teams_header(cells: Sequence[str]) -> bool:
     return ("full name" in columns and "join time" in columns) or (
         "name" in columns and "join time" in columns and "role" in columns
     )
+
+
+class TeamsReader:
+    """The ReportReader for Teams attendance reports (tab-separated)."""
+
+    kind = "teams"
+    description = "Teams attendance report"
+
+    def is_header(self, head: ReportHead) -> bool:
+        """A Teams section heading or per-join table header, split at tabs."""
+        cells = head.cells("\t")
+        return cells is not None and is_teams_header(cells)
+
+    def parse(self, text: str, head: ReportHead, path: Path | str) -> ParsedReport:
+        """Streamed line by line, section by section."""
+        return parse_teams(stream_table(text, path, delimiter="\t"), path)
+
+
+READER = TeamsReader()
 
 
 def parse_teams_duration(text: str) -> int | None:

@@ -1,43 +1,42 @@
-"""Zoom reports as downloaded: the web portal's Participants CSV and the report API's JSON.
+"""Zoom's web-portal Participants CSV, as downloaded, in its three layouts.
 
-CSV: the classic reports page (about 2020-2023, `Name (Original Name),User Email,Join Time,...`,
+The classic reports page (about 2020-2023, `Name (Original Name),User Email,Join Time,...`,
 optionally after a `Meeting ID,Topic,...` summary block), the newer page (2024-2025,
 sentence-case `Name (original name),Email,Join time,...` after `Topic,ID,Host,...`) and the
-"Show unique users" export (`Total Duration (Minutes)`, totals only). JSON: the pages of
-`GET /report/meetings/{id}/participants`, one page or a list of pages per file. Columns are
-found by header text, case-insensitively; Zoom's rounded duration column is never read.
-Text in, rows out: times stay text until reports.py resolves them.
+"Show unique users" export (`Total Duration (Minutes)`, totals only). Columns are found by
+header text, case-insensitively; Zoom's rounded duration column is never read. Text in, rows
+out: times stay text until report_times.py resolves them. (The report API's JSON is zoom_api.py.)
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 from balint_cme.errors import DataFileError
-from balint_cme.io.report_rows import (
+from balint_cme.io.names import is_tag, trailing_parenthetical
+from balint_cme.io.report_rows import ParsedReport, ReportRow, RowCollector
+from balint_cme.io.report_text import (
     MAX_VALUE_CHARS,
-    ParsedReport,
-    ReportRow,
-    RowCollector,
+    ReportHead,
     TableRecord,
     cell,
     check_value,
     header_index,
-    is_tag,
-    parse_minutes,
     shown,
-    trailing_parenthetical,
+    stream_table,
 )
+from balint_cme.io.timestamps import parse_minutes
 
 __all__ = [
+    "READER",
+    "ZoomCsvReader",
     "is_zoom_csv_header",
-    "parse_zoom_api_json",
     "parse_zoom_csv",
     "split_display_name",
 ]
+
 
 _SUMMARY_FIRST_COLUMNS = frozenset({"meeting id", "topic"})
 _NAME_COLUMNS = (
@@ -97,6 +96,49 @@ def _next_non_blank(records: Iterator[TableRecord]) -> TableRecord | None:
     return None
 
 
+class ZoomCsvReader:
+    """The ReportReader for Zoom web-portal Participants CSV (comma-separated)."""
+
+    kind = "zoom-csv"
+    description = "Zoom participants export"
+
+    def is_header(self, head: ReportHead) -> bool:
+        """A Zoom summary header or participants header, split at commas."""
+        cells = head.cells(",")
+        return cells is not None and is_zoom_csv_header(cells)
+
+    def parse(self, text: str, head: ReportHead, path: Path | str) -> ParsedReport:
+        """Streamed line by line: a large export is never held as lines or cells."""
+        return parse_zoom_csv(stream_table(text, path, delimiter=","), path)
+
+
+READER = ZoomCsvReader()
+
+
+class _Summary(NamedTuple):
+    """What a summary block above the participants table says (all None without one)."""
+
+    start: str | None = None
+    end: str | None = None
+    line: int | None = None
+    host_email: str | None = None
+
+
+class _Table(NamedTuple):
+    """Where a participants table's columns are, and which layout it is."""
+
+    head: TableRecord
+    name_at: int
+    email_at: int | None
+    join_at: int | None
+    leave_at: int | None
+    total_at: int | None
+    waiting_at: int | None
+    is_aggregate: bool
+    has_renames: bool
+    format: str
+
+
 def parse_zoom_csv(records: Iterable[TableRecord], path: Path | str) -> ParsedReport:
     """Rows of a Zoom web-portal Participants export (any of its three layouts).
 
@@ -107,25 +149,53 @@ def parse_zoom_csv(records: Iterable[TableRecord], path: Path | str) -> ParsedRe
             more values than columns, or a total that is not a number of minutes.
     """
     stream = iter(records)
+    summary, head = _summary_and_header(stream, path)
+    table = _table(head, path)
+    rows, waiting = _rows(stream, table, path)
+    join_at, leave_at = table.join_at, table.leave_at
+    return ParsedReport(
+        format=table.format,
+        platform="zoom",
+        rows=rows,
+        join_label=head.cells[join_at].strip() if join_at is not None else "Join Time",
+        leave_label=head.cells[leave_at].strip() if leave_at is not None else "Leave Time",
+        is_aggregate=table.is_aggregate,
+        meeting_start=summary.start,
+        meeting_end=summary.end,
+        summary_line=summary.line,
+        host_email=summary.host_email,
+        waiting_room_lines=waiting,
+    )
+
+
+def _summary_and_header(
+    stream: Iterator[TableRecord], path: Path | str
+) -> tuple[_Summary, TableRecord]:
+    """The summary block (when the file starts with one) and the participants header."""
     first = _next_non_blank(stream)
     if first is None:
         raise DataFileError(path, "is empty")
-    meeting_start = meeting_end = host_email = None
-    summary_line: int | None = None
     first_columns = header_index(first.cells)
-    head: TableRecord | None = first
-    if _JOIN not in first_columns and _TOTAL not in first_columns:
-        values = _next_non_blank(stream)
-        if values is None:
-            raise DataFileError(path, "the meeting summary has no values line", line=first.line)
-        summary_line = values.line
-        meeting_start = cell(values.cells, first_columns.get("start time")) or None
-        meeting_end = cell(values.cells, first_columns.get("end time")) or None
-        host = cell(values.cells, _first_of(first_columns, ("user email", "host email", "host")))
-        host_email = host.casefold() if "@" in host else None
-        head = _next_non_blank(stream)
+    if _JOIN in first_columns or _TOTAL in first_columns:
+        return _Summary(), first
+    values = _next_non_blank(stream)
+    if values is None:
+        raise DataFileError(path, "the meeting summary has no values line", line=first.line)
+    host = cell(values.cells, _first_of(first_columns, ("user email", "host email", "host")))
+    summary = _Summary(
+        start=cell(values.cells, first_columns.get("start time")) or None,
+        end=cell(values.cells, first_columns.get("end time")) or None,
+        line=values.line,
+        host_email=host.casefold() if "@" in host else None,
+    )
+    head = _next_non_blank(stream)
     if head is None:
         raise DataFileError(path, "has a meeting summary but no participants table")
+    return summary, head
+
+
+def _table(head: TableRecord, path: Path | str) -> _Table:
+    """The participants table's columns and layout, refusing a header without the needed ones."""
     columns = header_index(head.cells)
     name_at = _first_of(columns, _NAME_COLUMNS)
     join_at, leave_at, total_at = columns.get(_JOIN), columns.get(_LEAVE), columns.get(_TOTAL)
@@ -137,9 +207,6 @@ def parse_zoom_csv(records: Iterable[TableRecord], path: Path | str) -> ParsedRe
             line=head.line,
         )
     is_aggregate = join_at is None or leave_at is None
-    has_renames = "original name" in head.cells[name_at].casefold()
-    email_at = _first_of(columns, _EMAIL_COLUMNS)
-    waiting_at = columns.get(_WAITING)
     if is_aggregate:
         assert total_at is not None
         report_format = "zoom-unique-users"
@@ -147,6 +214,26 @@ def parse_zoom_csv(records: Iterable[TableRecord], path: Path | str) -> ParsedRe
         report_format = "zoom-participants-classic"
     else:
         report_format = "zoom-participants-new"
+    return _Table(
+        head=head,
+        name_at=name_at,
+        email_at=_first_of(columns, _EMAIL_COLUMNS),
+        join_at=join_at,
+        leave_at=leave_at,
+        total_at=total_at,
+        waiting_at=columns.get(_WAITING),
+        is_aggregate=is_aggregate,
+        has_renames="original name" in head.cells[name_at].casefold(),
+        format=report_format,
+    )
+
+
+def _rows(
+    stream: Iterator[TableRecord], table: _Table, path: Path | str
+) -> tuple[tuple[ReportRow, ...], tuple[int, ...]]:
+    """The table's rows (each distinct row once) and the lines of waiting-room rows."""
+    head, name_at, email_at, join_at, leave_at, total_at, waiting_at = table[:7]
+    is_aggregate, has_renames = table.is_aggregate, table.has_renames
     header_name = " ".join(head.cells[name_at].split()).casefold()
     width = len(head.cells)
 
@@ -213,102 +300,4 @@ def parse_zoom_csv(records: Iterable[TableRecord], path: Path | str) -> ParsedRe
                     cells[leave_at].strip(),
                 )
             )
-    return ParsedReport(
-        format=report_format,
-        platform="zoom",
-        rows=rows.result(),
-        join_label=head.cells[join_at].strip() if join_at is not None else "Join Time",
-        leave_label=head.cells[leave_at].strip() if leave_at is not None else "Leave Time",
-        is_aggregate=is_aggregate,
-        meeting_start=meeting_start,
-        meeting_end=meeting_end,
-        summary_line=summary_line,
-        host_email=host_email,
-        waiting_room_lines=tuple(waiting),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Report API JSON
-
-
-def parse_zoom_api_json(text: str, path: Path | str) -> ParsedReport:
-    """Rows of Zoom report API participants pages (one page object, or a list of pages).
-
-    Each row's `line` is the participant's 1-based position in the file, counting across the
-    pages in order. Times are UTC ("2020-11-12T02:44:01Z"); `duration` is never read.
-
-    Raises:
-        DataFileError: not JSON, not a participants response, or a participant without text
-            name, join_time or leave_time.
-    """
-    try:
-        document: Any = json.loads(text)
-    except RecursionError as err:
-        raise DataFileError(path, "is JSON nested too deeply to be a Zoom report") from err
-    except ValueError as err:
-        where = getattr(err, "lineno", None)
-        message = getattr(err, "msg", str(err))
-        raise DataFileError(path, f"is not valid JSON: {message}", line=where) from err
-    pages = document if isinstance(document, list) else [document]
-    if not pages:
-        raise DataFileError(path, "is an empty JSON list, not Zoom report API pages")
-    rows = RowCollector(path)
-    waiting: list[int] = []
-    position = 0
-    for page_number, page in enumerate(pages, start=1):
-        participants = page.get("participants") if isinstance(page, dict) else None
-        if not isinstance(participants, list):
-            raise DataFileError(
-                path,
-                f"is JSON but page {page_number} is not a Zoom report API participants response "
-                "(no 'participants' list)",
-            )
-        for entry in participants:
-            position += 1
-            rows_or_waiting = _api_row(entry, position, path)
-            if rows_or_waiting is None:
-                waiting.append(position)
-            else:
-                rows.add(rows_or_waiting)
-    return ParsedReport(
-        format="zoom-api-json",
-        platform="zoom-api",
-        rows=rows.result(),
-        join_label="join_time",
-        leave_label="leave_time",
-        waiting_room_lines=tuple(waiting),
-    )
-
-
-def _api_text(entry: dict[str, Any], key: str, position: int, path: Path | str) -> str:
-    value = entry.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise DataFileError(
-            path, f"participant {position}: {key} is {type(value).__name__}, not text"
-        )
-    if len(value) > 1000:
-        raise DataFileError(path, f"participant {position}: {key} is {len(value):,} characters")
-    return value.strip()
-
-
-def _api_row(entry: object, position: int, path: Path | str) -> ReportRow | None:
-    if not isinstance(entry, dict):
-        raise DataFileError(path, f"participant {position} is not a JSON object")
-    status = _api_text(entry, "status", position, path)
-    if status == "in_waiting_room":
-        return None
-    name = _api_text(entry, "name", position, path)
-    email = _api_text(entry, "user_email", position, path) or _api_text(
-        entry, "email", position, path
-    )
-    if not name and not email:
-        raise DataFileError(path, f"participant {position} has neither a name nor a user_email")
-    joined = _api_text(entry, "join_time", position, path)
-    left = _api_text(entry, "leave_time", position, path)
-    for key, value in (("join_time", joined), ("leave_time", left)):
-        if not value:
-            raise DataFileError(path, f"participant {position} ({name or email}) has no {key}")
-    return ReportRow(position, name, None, email or None, joined, left)
+    return rows.result(), tuple(waiting)
