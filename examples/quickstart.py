@@ -1,5 +1,10 @@
-from balint_cme import AttendanceRecord, AttendanceRegister, award_series, validate_claim
-from balint_cme.io.series_file import load_series
+from balint_cme import (
+    AttendanceRecord,
+    AttendanceRegister,
+    award_series,
+    load_series,
+    validate_claim,
+)
 
 series = load_series("examples/ssvms-balint-2020.toml")  # five 1.0-credit sessions, 5.0 maximum
 attended = {  # person -> {session: (joined, left) in minutes from the session's start}

@@ -1,4 +1,4 @@
-"""The credit engine: what each person earned, why, claim checks and transcripts.
+"""The credit engine: what each person earned, and why.
 
 Applies the rules of DOMAIN.md §2 as the series' CreditPolicy says: Decimal credit in 0.25
 steps, nearest quarter hour with ties down by default, capped per session and per series; only
@@ -9,18 +9,16 @@ files, no clock, no edges.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Literal, NamedTuple
 
 from pydantic import Field
 
 from balint_cme.attendance import AttendanceRegister, attended_seconds, paused_garbage_collector
+from balint_cme.credit_rounding import quarter_hours
 from balint_cme.errors import (
-    ClaimError,
     UndatedSessionError,
-    UnknownParticipantError,
     UnknownSessionError,
 )
 from balint_cme.model import (
@@ -29,9 +27,7 @@ from balint_cme.model import (
     DomainModel,
     Participant,
     Series,
-    Text,
     facilitator_links,
-    quarter_hours,
 )
 
 # Why each session's credit is what it is, at DEBUG (balint-cme -v); nothing by default.
@@ -40,17 +36,11 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "CertificateDecision",
     "CreditAward",
-    "CreditOnRecord",
     "CreditPolicy",
     "SessionCredit",
-    "Transcript",
-    "TranscriptLine",
-    "allocate_under_cap",
     "award_credit",
     "award_series",
-    "build_transcript",
     "certificate_decision",
-    "validate_claim",
 ]
 
 ZERO = Decimal("0.00")
@@ -400,207 +390,3 @@ def award_series(
         return tuple(
             _award(series, windows, register, p.id, p, chosen) for p in series.participants
         )
-
-
-def validate_claim(
-    series: Series,
-    register: AttendanceRegister,
-    participant_id: str,
-    claimed: Decimal | str | int,
-    *,
-    policy: CreditPolicy | None = None,
-) -> CreditAward:
-    """Check that `participant_id` may claim `claimed` credits for `series`; return the award.
-
-    Raises:
-        ClaimError: the claim exceeds the supported credit; the message names the person, the
-            claimed and supported credit and the sessions that fall short.
-        UnknownParticipantError: the person is not on the roster.
-        ValueError: `claimed` is not a non-negative multiple of 0.25.
-    """
-    try:
-        amount = Decimal(str(claimed))
-    except InvalidOperation:
-        raise ValueError(
-            f"a claim must be a non-negative multiple of 0.25, not {claimed!r}"
-        ) from None
-    if not amount.is_finite() or amount < 0 or amount % Decimal("0.25") != 0:
-        raise ValueError(f"a claim must be a non-negative multiple of 0.25, not {claimed!r}")
-    if series.participant(participant_id) is None:
-        raise UnknownParticipantError(participant_id, series_id=series.id)
-    award = award_credit(series, register, participant_id, policy=policy)
-    if amount > award.points:
-        raise ClaimError(
-            participant_id=participant_id,
-            name=award.name,
-            series_id=series.id,
-            claimed=amount,
-            supported=award.points,
-            short_sessions=award.shortfalls,
-        )
-    return award
-
-
-# ---------------------------------------------------------------------------------------------
-# Transcript
-
-
-class CreditOnRecord(DomainModel):
-    """The most credit a series may count for a person, as the record of certificates says."""
-
-    points: CreditPoints
-    """The credit of the person's current certificate of credit (0.00 without one)."""
-    reason: str | None = None
-    """Why nothing counts, e.g. "certificate BC-2021-000002 revoked: issued to the wrong
-    person"; None when a current certificate of credit backs `points`."""
-
-
-def allocate_under_cap(
-    sessions: Sequence[SessionCredit], maximum: Decimal
-) -> tuple[tuple[SessionCredit, Decimal], ...]:
-    """Each session's share of a capped award: credit accrues in date order until the cap.
-
-    With a 4.0 maximum and five full 1.0 sessions, the first four count 1.00 each and the
-    fifth 0.00, so credit split across windows (renewal periods) never adds up to more than
-    the award. Sessions are taken by date, then number.
-    """
-    remaining = max(maximum, ZERO)
-    shares: list[tuple[SessionCredit, Decimal]] = []
-    for session in sorted(sessions, key=lambda s: (s.held_on, s.session)):
-        share = min(session.credit, remaining)
-        remaining -= share
-        shares.append((session, share))
-    return tuple(shares)
-
-
-class TranscriptLine(DomainModel):
-    """One series on a person's transcript, counting only sessions inside the window."""
-
-    series_id: str
-    title: Text
-    accredited_provider: Text
-    accreditor: Text
-    held_on: tuple[date, ...]
-    """Dates of the sessions attended inside the window."""
-    points: CreditPoints
-    """Credit inside the window: each session's share of the series award, which accrues in
-    date order until the series maximum (or the certificate on record) is reached."""
-    participation_hours: CreditPoints
-    notes: tuple[str, ...] = ()
-    """Why the line counts less than its sessions' credit: the cap reached by earlier
-    sessions, a revoked certificate."""
-
-
-class Transcript(DomainModel):
-    """A person's credit across series within a date window, against a target."""
-
-    participant_id: str
-    name: str
-    from_on: date | None
-    to_on: date | None
-    lines: tuple[TranscriptLine, ...]
-    total_points: CreditPoints
-    total_hours: CreditPoints
-    target: CreditPoints
-    """Hours needed in the window, e.g. 50 over two years in California (16 CCR § 1336)."""
-
-    @property
-    def remaining(self) -> Decimal:
-        """Credit still needed to reach the target (never negative)."""
-        return max(self.target - self.total_points, ZERO)
-
-    @property
-    def is_target_met(self) -> bool:
-        """Whether the credit in the window reaches the target."""
-        return self.total_points >= self.target
-
-
-def build_transcript(
-    participant_id: str,
-    history: Iterable[tuple[Series, AttendanceRegister]],
-    *,
-    from_on: date | None = None,
-    to_on: date | None = None,
-    target: Decimal = Decimal(50),
-    roster_ids: Mapping[str, str] | None = None,
-    on_record: Mapping[str, CreditOnRecord] | None = None,
-) -> Transcript:
-    """One person's credit across `history`, counting sessions held within [from_on, to_on].
-
-    `roster_ids` maps a series id to the person's roster id in that series, for a person
-    whose files give them different ids (the ledger links them); by default the person is
-    `participant_id` in every series.
-
-    Each series' credit accrues in date order until its maximum is reached (allocate_under_cap),
-    and a window counts the shares of the sessions inside it: any set of disjoint windows sums
-    to at most the series' award. `on_record` (series id -> CreditOnRecord) caps a series at
-    what its certificate backs, as the PARS export does: a revoked certificate counts nothing.
-    Series where the person is not enrolled are left out.
-
-    Raises:
-        UnknownSessionError, UndatedSessionError: as award_credit.
-        UnknownParticipantError: the person is in none of the series.
-        ValueError: from_on is after to_on.
-    """
-    if from_on is not None and to_on is not None and from_on > to_on:
-        raise ValueError(f"the window starts ({from_on}) after it ends ({to_on})")
-    lines: list[TranscriptLine] = []
-    name: str | None = None
-    for series, register in history:
-        roster_id = (roster_ids or {}).get(series.id, participant_id)
-        participant = series.participant(roster_id)
-        if participant is None:
-            continue
-        name = name or participant.name
-        award = award_credit(series, register, roster_id)
-        cap = series.credit.series_maximum
-        notes: list[str] = []
-        backing = on_record.get(series.id) if on_record is not None else None
-        if backing is not None and backing.points < cap:
-            cap = backing.points
-            if backing.reason:
-                notes.append(backing.reason)
-        shares = allocate_under_cap(award.attended_sessions, cap)
-        inside = [
-            (s, share)
-            for s, share in shares
-            if (from_on is None or s.held_on >= from_on) and (to_on is None or s.held_on <= to_on)
-        ]
-        if not inside:
-            continue
-        capped = [s for s, share in inside if share < s.credit]
-        if capped and not notes:
-            limit = (
-                f"the series maximum of {cap:.2f}"
-                if cap == series.credit.series_maximum
-                else f"the {cap:.2f} credits of the certificate on record"
-            )
-            notes.append(
-                f"{', '.join(s.held_on.isoformat() for s in capped)}: {limit} was reached by "
-                "earlier sessions"
-            )
-        lines.append(
-            TranscriptLine(
-                series_id=series.id,
-                title=series.title,
-                accredited_provider=series.provider.accredited,
-                accreditor=series.provider.accreditor,
-                held_on=tuple(s.held_on for s, _ in inside),
-                points=sum((share for _, share in inside), ZERO),
-                participation_hours=sum((s.hours for s, _ in inside), ZERO),
-                notes=tuple(notes),
-            )
-        )
-    if name is None:
-        raise UnknownParticipantError(participant_id, series_id=None)
-    lines.sort(key=lambda line: line.held_on[0])
-    return Transcript(
-        participant_id=participant_id,
-        name=name,
-        from_on=from_on,
-        to_on=to_on,
-        lines=tuple(lines),
-        total_points=sum((line.points for line in lines), ZERO),
-        total_hours=sum((line.participation_hours for line in lines), ZERO),
-        target=target,
-    )

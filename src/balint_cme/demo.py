@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from balint_cme.certificates.keys import create_key, load_key
-from balint_cme.errors import DataFileError
+from balint_cme.errors import OutputWriteError
 from balint_cme.io.series_file import parse_series
 from balint_cme.ledger import Ledger
 from balint_cme.model import Series
@@ -190,12 +190,12 @@ def write_demo_inputs(directory: Path, series: Series) -> DemoInputs:
     """Write the series file and one Zoom report per session into `directory`.
 
     Raises:
-        DataFileError: the folder cannot be made (e.g. a file is in the way).
+        OutputWriteError: the folder cannot be made (e.g. a file is in the way) or written.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise DataFileError(directory, f"cannot make the folder: {err.strerror or err}") from err
+        raise OutputWriteError(directory, f"cannot make the folder: {err.strerror or err}") from err
     series_file = directory / "ssvms-balint-2020.toml"
     write_atomically(series_file, DEMO_SERIES_TOML.encode("utf-8"))
     reports = []

@@ -1,6 +1,8 @@
 """Exceptions raised on purpose by balint_cme.
 
     BalintCmeError
+    ├── InvalidArgumentError        (also a ValueError) a function was given a value it cannot
+    │                               take: a claim of 4.8 credits, a window ending before it starts
     ├── ScheduleError               a recurrence cannot be expanded into dates
     ├── EnrollmentError             a person cannot join a series' roster
     ├── AttendanceError             attendance contradicts the series it refers to
@@ -15,7 +17,9 @@
     │   ├── RetentionError          a record is still inside its retention period
     │   ├── IdentityConflictError   a roster entry contradicts the people the ledger knows
     │   └── LedgerTamperedError     rows a question relies on disagree with the audit chain
-    └── DataFileError               an input file is unreadable or invalid; carries .path, .line
+    ├── DataFileError               an input file is unreadable or invalid; carries .path, .line
+    └── OutputWriteError            (also an OSError) an output file or folder cannot be written;
+                                    carries .path
 
 Bad field values at construction are pydantic.ValidationError (a ValueError), not these.
 Every message names the thing at fault, and the attributes carry it for callers.
@@ -36,8 +40,10 @@ __all__ = [
     "DataFileError",
     "EnrollmentError",
     "IdentityConflictError",
+    "InvalidArgumentError",
     "LedgerError",
     "LedgerTamperedError",
+    "OutputWriteError",
     "RetentionError",
     "ScheduleError",
     "UndatedSessionError",
@@ -50,6 +56,15 @@ __all__ = [
 
 class BalintCmeError(Exception):
     """Base of every error balint_cme raises on purpose."""
+
+
+class InvalidArgumentError(BalintCmeError, ValueError):
+    """A function was called with a value it cannot take, e.g. a claim of "4.8" credits (not a
+    multiple of 0.25) or a transcript window that ends before it starts.
+
+    Also a ValueError, so code written against the plain ValueError these calls used to raise
+    keeps working.
+    """
 
 
 class ScheduleError(BalintCmeError):
@@ -243,3 +258,26 @@ class DataFileError(BalintCmeError):
         where = str(self.path) if line is None else f"{self.path} line {line}"
         super().__init__(f"{where}: {reason}")
         self.problems: tuple[str, ...] = tuple(problems) or (str(self),)
+
+
+class OutputWriteError(BalintCmeError, OSError):
+    """An output file or folder cannot be written (a certificate, an export, a calendar, a
+    site): the folder is missing or read-only, the disk is full, a file is in the way. Input
+    files that cannot be read are DataFileError.
+
+    Also an OSError, so code that falls back on any write failure (e.g. keeping a font instance
+    in memory when the cache folder is read-only) keeps doing so.
+
+    Attributes:
+        path: the file or folder that could not be written.
+        reason: what went wrong, without the path.
+    """
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+    def __str__(self) -> str:
+        # OSError would otherwise format errno and filename fields we do not set.
+        return str(self.args[0])

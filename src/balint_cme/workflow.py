@@ -18,14 +18,14 @@ import shutil
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
 
-from balint_cme.attendance import AttendanceRecord, AttendanceRegister
+from balint_cme.attendance import AttendanceRegister
 from balint_cme.certificates.batch import RenderedFile, render_batch
 from balint_cme.certificates.content import (
     Certificate,
@@ -46,7 +46,7 @@ from balint_cme.certificates.verification import (
     verify_code,
     verify_pdf,
 )
-from balint_cme.credit import CreditAward, CreditOnRecord, award_series, certificate_decision
+from balint_cme.credit import CreditAward, award_series, certificate_decision
 from balint_cme.display import display_width, pad
 from balint_cme.errors import (
     CertificateError,
@@ -67,6 +67,7 @@ from balint_cme.ledger import CertificateRecord, Confirmation, Ledger, PersonRec
 from balint_cme.model import DomainModel, Series
 from balint_cme.storage import write_atomically
 from balint_cme.text import visible
+from balint_cme.transcript import CreditOnRecord
 
 __all__ = [
     "CertifyResult",
@@ -882,28 +883,12 @@ def read_pdf_bytes(path: Path) -> bytes:
 def recorded_register(
     ledger: Ledger, series: Series, participant_ids: Sequence[str] = ()
 ) -> AttendanceRegister:
-    """The attendance the ledger holds for `series` (for the given people, default: the roster)."""
-    wanted = list(participant_ids) or [p.id for p in series.participants]
-    records: list[AttendanceRecord] = []
-    for participant_id in wanted:
-        # SERIES:ROSTER_ID names exactly this roster entry, whoever else uses the roster id.
-        for participation in ledger.attendance_for(f"{series.id}:{participant_id}"):
-            if (
-                participation.series_id != series.id
-                or participation.participant_id != participant_id
-            ):
-                continue
-            records.extend(
-                AttendanceRecord(
-                    participant_id=participant_id,
-                    session=session.session,
-                    joined_at=datetime.fromisoformat(joined),
-                    left_at=datetime.fromisoformat(left),
-                )
-                for session in participation.sessions
-                for joined, left in session.intervals
-            )
-    return AttendanceRegister(records)
+    """The attendance the ledger holds for `series` (for the given people, default: the roster),
+    as it was recorded (times in their zones, with their evidence), read in one query."""
+    wanted = set(participant_ids) or {p.id for p in series.participants}
+    return AttendanceRegister(
+        record for record in ledger.series_attendance(series.id) if record.participant_id in wanted
+    )
 
 
 def transcript_history(

@@ -18,7 +18,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from balint_cme.cli import _session_and_path, main
+from balint_cme.cli import main
+from balint_cme.commands.options import session_and_path as _session_and_path
 from balint_cme.credit import award_series
 from balint_cme.errors import DataFileError
 from balint_cme.io.reports import read_reports

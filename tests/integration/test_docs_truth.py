@@ -33,7 +33,7 @@ def test_readme_closes_its_code_fences_on_their_own_line() -> None:
 
 
 @pytest.mark.slow
-def test_the_render_and_verify_snippet_runs_as_written(tmp_path: Path) -> None:
+def test_the_certify_and_verify_snippet_runs_as_written(tmp_path: Path) -> None:
     (snippet,) = re.findall(r"```python\n(.*?)```", DOC, flags=re.DOTALL)[:1]
     home = tmp_path / "home"
     env = {
@@ -53,5 +53,7 @@ def test_the_render_and_verify_snippet_runs_as_written(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("valid: certificate FMMS-2020-0001")
+    # Numbered by the ledger the snippet opens, not by the caller.
+    assert result.stdout.startswith("BC-2021-000001 Ana Ruiz 4.75 bc-2021-000001.pdf\n")
+    assert "valid: certificate BC-2021-000001 for Ana Ruiz" in result.stdout
     assert not home.exists()  # nothing written in the reader's home (no default key)

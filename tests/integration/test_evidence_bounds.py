@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from balint_cme import AttendanceRegister, Series, award_series, build_transcript
 from balint_cme.certificates.keys import create_key, load_key
 from balint_cme.cli import main
-from balint_cme.credit import CreditOnRecord, allocate_under_cap
 from balint_cme.errors import DataFileError
 from balint_cme.io.reports import read_report_bytes, read_reports
 from balint_cme.io.series_file import load_series, parse_series
 from balint_cme.ledger import Ledger
+from balint_cme.transcript import CreditOnRecord, allocate_under_cap
 from balint_cme.workflow import certify
 from tests.conftest import EXAMPLES, ROOT, attend
 

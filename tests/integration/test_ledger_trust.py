@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from balint_cme.cli import VERIFY_COULD_NOT_CHECK, main
+from balint_cme.cli import main
+from balint_cme.commands.verify import VERIFY_COULD_NOT_CHECK
 from balint_cme.errors import DataFileError, LedgerTamperedError
 from balint_cme.io.series_file import parse_series
 from balint_cme.ledger import Ledger, opening, schema
@@ -488,7 +489,7 @@ def test_a_schema2_ledger_is_upgraded_and_its_certificates_have_no_page_digest(
         assert status.certificate.page_digests == ()
     connection = sqlite3.connect(path)
     try:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
         plan = connection.execute(
             "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM audit WHERE seq >= 1"
         ).fetchall()

@@ -17,10 +17,11 @@ from balint_cme import Series
 from balint_cme.certificates.content import designation_statement
 from balint_cme.certificates.formatting import credit_phrase
 from balint_cme.cli import main
+from balint_cme.credit_rounding import quarter_hours
 from balint_cme.errors import DataFileError
 from balint_cme.io.ics import format_ics
 from balint_cme.io.series_file import load_series, save_series
-from balint_cme.model import Session, quarter_hours
+from balint_cme.model import Session
 from tests.certificate_helpers import certificate_for
 
 STAMP = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from balint_cme import places
-from balint_cme.cli import _apply_settings, build_parser, main
+from balint_cme.cli import build_parser, main
+from balint_cme.commands.settings import apply_settings as _apply_settings
 from tests.conftest import EXAMPLES
 
 SERIES = "ssvms-balint-2020.toml"

@@ -289,8 +289,9 @@ def test_visual_order_matches_the_bidi_algorithm(text: str) -> None:
 def test_brackets_around_an_arabic_family_name_are_mirrored(series_2020: Series) -> None:
     # "(" and ")" are drawn from Noto Sans by reportlab; inside the right-to-left name they
     # must face the family name: visually ")الرشيد( ليلى" becomes "ليلى (الرشيد)" read RTL.
+    from balint_cme.certificates.fontset import fonts_for as _fonts
     from balint_cme.certificates.layout import DEFAULT_LAYOUT
-    from balint_cme.certificates.pdf import _fonts, _Typesetter
+    from balint_cme.certificates.typesetting import Typesetter as _Typesetter
 
     runs = _Typesetter(_fonts(DEFAULT_LAYOUT)).runs("ليلى (الرشيد)", "bold")
     latin = [piece for font, piece, _ in runs if isinstance(font, str)]

@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from balint_cme import Series
 from balint_cme.certificates.content import verify_url_template
-from balint_cme.certificates.pdf import qr_segments, qr_symbol, render_pdf
+from balint_cme.certificates.pdf import render_pdf
+from balint_cme.certificates.qr import qr_segments, qr_symbol
 from balint_cme.errors import CertificateError
 from tests.certificate_helpers import certificate_for
 

@@ -24,9 +24,9 @@ from balint_cme import (
     award_credit,
     award_series,
     build_transcript,
-    quarter_hours,
     validate_claim,
 )
+from balint_cme.credit_rounding import quarter_hours
 from balint_cme.testing import series_with_attendance
 from tests.conftest import attend
 

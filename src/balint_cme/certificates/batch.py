@@ -3,42 +3,32 @@
 Certificates are taken from any iterable (a generator keeps even the input out of memory),
 cut into chunks and rendered by a pool of worker processes with a bounded number of chunks
 in flight, so memory does not grow with the batch. Separate files are named from the
-certificate number through `safe_slug` (never from a person's name) and written atomically by
-the workers. A merged PDF is stitched together from the workers' multi-page chunks as they
-arrive, streaming to a temporary file that is renamed into place only when complete.
+certificate number through `safe_slug` (never from a person's name), drawn by the workers
+and sealed and written atomically by this process (the key never leaves it). A merged PDF is
+stitched together from the workers' multi-page chunks as they arrive (concatenation.py),
+streaming to a temporary file that is renamed into place only when complete
+(storage.atomic_output). Fonts are checked once per certificate, here, before the workers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import multiprocessing
-import os
-import re
-import tempfile
-import zlib
-from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from datetime import date
 from pathlib import Path
-from typing import IO, Annotated
+from typing import Annotated
 
 from pydantic import Field
 
-from balint_cme.certificates.archive import (
-    DOCUMENT_LANGUAGE,
-    PDF_VERSION,
-    pdf_date,
-    srgb_profile,
-    xmp_packet,
-)
+from balint_cme.certificates.concatenation import PdfConcatenation
 from balint_cme.certificates.content import Certificate
+from balint_cme.certificates.fontset import check_renderable
 from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.page_seal import NotACertificateError, inspect_certificate_pdf
-from balint_cme.certificates.pdf import check_renderable, render_pages, render_pdf
+from balint_cme.certificates.pdf import render_checked, render_pages_checked
 from balint_cme.certificates.signing import (
     PreparedSignature,
     SignaturePlan,
@@ -48,7 +38,7 @@ from balint_cme.certificates.signing import (
 from balint_cme.certificates.verification import seal_page
 from balint_cme.errors import BalintCmeError, CertificateError
 from balint_cme.model import DomainModel
-from balint_cme.storage import safe_slug, write_atomically
+from balint_cme.storage import atomic_output, safe_slug, write_atomically
 
 __all__ = [
     "RenderedFile",
@@ -99,7 +89,7 @@ def _render_files(
     # and writes.
     done = []
     for certificate, path in jobs:
-        data = render_pdf(certificate, layout)
+        data = render_checked(certificate, layout)  # checked once, in the parent (_precheck)
         try:
             digest = inspect_certificate_pdf(data).digest
         except NotACertificateError as err:
@@ -118,7 +108,7 @@ def _render_files(
 
 
 def _render_chunk(layout: CertificateLayout, certificates: list[Certificate]) -> bytes:
-    return render_pages(certificates, layout)
+    return render_pages_checked(certificates, layout)  # checked in the parent (_precheck)
 
 
 def _guarded(function: Callable[..., object], *args: object) -> object:
@@ -204,6 +194,7 @@ def render_batch(
     chunk_size: int = 25,
     progress: ProgressCallback | None = None,
     key: SigningKey | KeyRing | None = None,
+    fonts_checked: bool = False,
     signer: SigningIdentity | None = None,
 ) -> list[RenderedFile]:
     """Render `certificates` into `out_dir`: one PDF each, or one merged PDF for printing.
@@ -218,7 +209,10 @@ def render_batch(
     File names come from certificate numbers (`certificate_file_name`); two numbers that slug
     alike get a short hash so nothing is overwritten. Every file is written atomically. With
     `workers` > 1 the rendering runs in that many processes. `progress(n)` is called as each
-    chunk of n certificates finishes.
+    chunk of n certificates finishes. `fonts_checked`: the caller has already run
+    check_renderable on every certificate (certify checks before numbering), so it is not run
+    again. Otherwise each certificate is checked once, in this process, before it goes to a
+    worker (the workers only draw).
 
     Raises:
         CertificateError: a certificate number repeats (same version), a certificate cannot be
@@ -230,7 +224,7 @@ def render_batch(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise CertificateError(f"cannot create output folder {out_dir}: {err.strerror}") from err
-    checked = _precheck(certificates, layout)
+    checked = _precheck(certificates, None if fonts_checked else layout)
     if merged:
         name = safe_slug(merged_name.removesuffix(".pdf"), fallback="certificates") + ".pdf"
         return _render_merged(checked, out_dir / name, layout, workers, chunk_size, progress)
@@ -238,7 +232,7 @@ def render_batch(
 
 
 def _precheck(
-    certificates: Iterable[Certificate], layout: CertificateLayout
+    certificates: Iterable[Certificate], layout: CertificateLayout | None
 ) -> Iterator[Certificate]:
     seen: set[tuple[str, int]] = set()
     for certificate in certificates:
@@ -250,7 +244,8 @@ def _precheck(
             )
         seen.add(identity)
         # In the parent, so an unrenderable name fails with its own error type and names.
-        check_renderable(certificate, layout)
+        if layout is not None:
+            check_renderable(certificate, layout)
         yield certificate
 
 
@@ -329,8 +324,8 @@ def _render_merged(
         for chunk in _chunks(certificates, chunk_size)
     )
     try:
-        with _atomic_output(target) as handle:
-            merger = _PdfConcatenation(handle)
+        with atomic_output(target) as handle:
+            merger = PdfConcatenation(handle)
             for result, size in _run_in_order(tasks, workers):
                 merger.add(_checked(result))  # type: ignore[arg-type]
                 if progress is not None:
@@ -350,237 +345,3 @@ def _render_merged(
         RenderedFile(number=number, version=version, path=target, sha256=digest, page=page)
         for page, (number, version) in enumerate(identities, start=1)
     ]
-
-
-@contextlib.contextmanager
-def _atomic_output(path: Path) -> Iterator[IO[bytes]]:
-    """A file handle whose contents appear at `path` only when the block completes.
-
-    The streaming twin of storage.write_atomically: temporary file in the same folder,
-    flushed and fsynced, then renamed over `path`; removed on any failure.
-    """
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-# ---------------------------------------------------------------------------------------------
-# Streaming PDF concatenation
-
-
-_REFERENCE = re.compile(rb"(?<![\w.])(\d+) 0 R(?![\w])")
-_SUBSET_TAG = re.compile(rb"/([A-Z]{6})\+")
-
-
-class _PdfConcatenation:
-    """Appends reportlab's multi-page PDFs to one output PDF without holding them in memory.
-
-    Handles exactly what render_pages() writes: a classic xref table, one Catalog, one flat
-    Pages node, an Info dictionary, no object streams. Every object except those three and
-    the chunk's document-level objects (XMP, output intent profile, viewer preferences) is
-    copied with renumbered references; streams are copied byte for byte. The merged file gets
-    its own PDF/A-3b document level when finished (one XMP packet, one sRGB output intent,
-    /Lang, DisplayDocTitle). A font subset whose tag an earlier chunk already used (the same
-    subset drawn again) is given a new tag, so every tag in the file is unique. Only the
-    object offsets, page numbers and the tags used stay in memory (a few bytes per page).
-    """
-
-    _PAGES = 1
-    _CATALOG = 2
-    _INFO = 3
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self._handle = handle
-        self._offsets = array("q", [0, 0, 0, 0])
-        self._pages = array("q")
-        self._position = 0
-        self._chunks = 0
-        self._hash = hashlib.sha256()
-        self._tags: set[bytes] = set()
-        self._write(b"%%PDF-%d.%d\n%%\xe2\xe3\xcf\xd3\n" % PDF_VERSION)
-
-    def _write(self, data: bytes) -> None:
-        self._handle.write(data)
-        self._hash.update(data)
-        self._position += len(data)
-
-    def _next_number(self) -> int:
-        self._offsets.append(0)
-        return len(self._offsets) - 1
-
-    def add(self, pdf: bytes) -> None:
-        objects, root, info = _parse_classic_pdf(pdf)
-        catalog = objects[root]
-        pages_match = re.search(rb"/Pages (\d+) 0 R", catalog)
-        if pages_match is None:
-            raise CertificateError("internal: a rendered chunk has no page tree")
-        pages_node = int(pages_match.group(1))
-        kids_match = re.search(rb"/Kids \[([^\]]*)\]", objects[pages_node])
-        if kids_match is None:
-            raise CertificateError("internal: a rendered chunk lists no pages")
-        dropped = {root, pages_node, info}
-        for key in (b"Outlines", b"Metadata", b"ViewerPreferences", b"DestOutputProfile"):
-            found = re.search(rb"/" + key + rb" (\d+) 0 R", catalog)
-            if found:
-                dropped.add(int(found.group(1)))
-        numbers = {old: self._next_number() for old in objects if old not in dropped}
-        numbers[pages_node] = self._PAGES
-        chunk = self._chunks
-        self._chunks += 1
-        tags: dict[bytes, bytes] = {}
-
-        def retag(match: re.Match[bytes]) -> bytes:
-            original = match.group(1)
-            if original not in tags:
-                tags[original] = _unused_tag(original, chunk, self._tags)
-            return b"/" + tags[original] + b"+"
-
-        def renumber(match: re.Match[bytes]) -> bytes:
-            old = int(match.group(1))
-            if old not in numbers:
-                raise CertificateError("internal: a rendered chunk refers to a dropped object")
-            return b"%d 0 R" % numbers[old]
-
-        for old, body in objects.items():
-            if old in dropped:
-                continue
-            split = body.find(b"stream", body.find(b">>"))
-            head, tail = (body, b"") if split < 0 else (body[:split], body[split:])
-            head = _REFERENCE.sub(renumber, head)
-            head = _SUBSET_TAG.sub(retag, head)
-            self._offsets[numbers[old]] = self._position
-            self._write(b"%d 0 obj\n" % numbers[old] + head + tail + b"\nendobj\n")
-        for kid in _REFERENCE.finditer(kids_match.group(1)):
-            self._pages.append(numbers[int(kid.group(1))])
-
-    def _object(self, number: int, body: bytes) -> None:
-        self._offsets[number] = self._position
-        self._write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-
-    def finish(self, *, title: str, author: str, subject: str, created_on: date) -> None:
-        kids = b" ".join(b"%d 0 R" % number for number in self._pages)
-        self._object(
-            self._PAGES, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (len(self._pages), kids)
-        )
-        creator = producer = "balint_cme"
-        packet = xmp_packet(
-            title=title,
-            author=author,
-            subject=subject,
-            creator_tool=creator,
-            producer=producer,
-            created_on=created_on,
-        )
-        metadata = self._next_number()
-        self._object(
-            metadata,
-            b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n%s\nendstream"
-            % (len(packet), packet),
-        )
-        profile = zlib.compress(srgb_profile())
-        icc = self._next_number()
-        self._object(
-            icc,
-            b"<< /N 3 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
-            % (len(profile), profile),
-        )
-        condition = b"(sRGB IEC61966-2.1)"
-        self._object(
-            self._CATALOG,
-            b"<< /Type /Catalog /Pages 1 0 R /PageMode /UseNone /Lang %s"
-            b" /ViewerPreferences << /DisplayDocTitle true >> /Metadata %d 0 R"
-            b" /OutputIntents [ << /Type /OutputIntent /S /GTS_PDFA1"
-            b" /OutputConditionIdentifier %s /Info %s /RegistryName (http://www.color.org)"
-            b" /DestOutputProfile %d 0 R >> ] >>"
-            % (_pdf_text(DOCUMENT_LANGUAGE), metadata, condition, condition, icc),
-        )
-        stamp = _pdf_text(pdf_date(created_on))
-        self._object(
-            self._INFO,
-            b"<< /Title %s /Author %s /Subject %s /Creator %s /Producer %s"
-            b" /CreationDate %s /ModDate %s >>"
-            % (
-                _pdf_text(title),
-                _pdf_text(author),
-                _pdf_text(subject),
-                _pdf_text(creator),
-                _pdf_text(producer),
-                stamp,
-                stamp,
-            ),
-        )
-        identity = self._hash.hexdigest()[:32].encode()
-        start = self._position
-        rows = [b"xref\n0 %d\n" % len(self._offsets), b"0000000000 65535 f \n"]
-        rows.extend(b"%010d 00000 n \n" % offset for offset in self._offsets[1:])
-        self._write(b"".join(rows))
-        self._write(
-            b"trailer\n<< /Size %d /Root 2 0 R /Info 3 0 R /ID [<%s><%s>] >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(self._offsets), identity, identity, start)
-        )
-
-    @property
-    def sha256(self) -> str:
-        """Of everything written so far (the whole file once finished)."""
-        return self._hash.hexdigest()
-
-
-def _unused_tag(original: bytes, chunk: int, used: set[bytes]) -> bytes:
-    """`original` if no earlier chunk used it, else six letters hashed from it and the chunk
-    (hashed again until unused); the result is added to `used`."""
-    tag = original
-    digest = hashlib.sha256(b"%s:%d" % (original, chunk)).digest()
-    while tag in used:
-        value = int.from_bytes(digest[:8], "big")
-        letters = bytearray()
-        for _ in range(6):
-            value, digit = divmod(value, 26)
-            letters.append(ord("A") + digit)
-        tag = bytes(letters)
-        digest = hashlib.sha256(digest).digest()
-    used.add(tag)
-    return tag
-
-
-def _pdf_text(text: str) -> bytes:
-    """A PDF text string: literal when plain ASCII, else UTF-16BE with a byte-order mark."""
-    if text.isascii() and text.isprintable():
-        return b"(" + re.sub(rb"([()\\])", rb"\\\1", text.encode("ascii")) + b")"
-    return b"<feff" + text.encode("utf-16-be").hex().encode() + b">"
-
-
-def _parse_classic_pdf(pdf: bytes) -> tuple[dict[int, bytes], int, int]:
-    """Objects (number → bytes between "N 0 obj" and "endobj"), the Root and the Info numbers."""
-    start_match = re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", pdf)
-    if start_match is None:
-        raise CertificateError("internal: a rendered chunk has no cross-reference table")
-    xref_at = int(start_match.group(1))
-    header = re.match(rb"xref\s+0 (\d+)\s+", pdf[xref_at:])
-    if header is None:
-        raise CertificateError("internal: a rendered chunk has an unexpected xref table")
-    count = int(header.group(1))
-    table = pdf[xref_at + header.end() : xref_at + header.end() + 20 * count]
-    offsets = [int(table[20 * i : 20 * i + 10]) for i in range(1, count)]
-    bounds = sorted((*offsets, xref_at))
-    following = {offset: bounds[i + 1] for i, offset in enumerate(bounds[:-1])}
-    objects: dict[int, bytes] = {}
-    for number, offset in enumerate(offsets, start=1):
-        raw = pdf[offset : following[offset]]
-        body_start = raw.index(b"obj") + 3
-        body_end = raw.rindex(b"endobj")
-        objects[number] = raw[body_start:body_end].strip(b"\r\n")
-    trailer = pdf[xref_at:]
-    root = re.search(rb"/Root (\d+) 0 R", trailer)
-    info = re.search(rb"/Info (\d+) 0 R", trailer)
-    if root is None or info is None:
-        raise CertificateError("internal: a rendered chunk has no Root or Info")
-    return objects, int(root.group(1)), int(info.group(1))

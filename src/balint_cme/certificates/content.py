@@ -16,9 +16,10 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import Field, StringConstraints, ValidationError, model_validator
 
-from balint_cme.certificates.formatting import credit_phrase, format_amount, join_names
+from balint_cme.certificates.formatting import credit_phrase, join_names
 from balint_cme.certificates.keys import SigningKey
-from balint_cme.certificates.verification import CertificateClaims, Seal, seal_claims
+from balint_cme.certificates.seal import CertificateClaims, Seal, seal_claims
+from balint_cme.certificates.wording import designated_maximum
 from balint_cme.credit import CreditAward, certificate_decision
 from balint_cme.errors import CertificateError
 from balint_cme.model import CreditPoints, DomainModel, Provider, Series, Text
@@ -224,11 +225,10 @@ def _sentence_start(name: str) -> str:
 def designation_statement(series: Series) -> str:
     """The AMA designation statement, with the credit phrase as the template writes it."""
     provider = _the(series.provider.accredited)
-    maximum = format_amount(series.credit.series_maximum)
-    phrase = credit_phrase(series.credit.type, plural=None)
+    maximum = designated_maximum(series.credit.series_maximum, series.credit.type)
     return (
-        f"The {provider} designates this {series.learning_format} for a maximum of {maximum} "
-        f"{phrase}. Physicians should claim only the credit commensurate with the extent of "
+        f"The {provider} designates this {series.learning_format} for a maximum of {maximum}. "
+        "Physicians should claim only the credit commensurate with the extent of "
         "their participation in the activity."
     )
 

@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import stat
-import tempfile
 import tomllib
 from collections.abc import Iterable, Iterator
 from hashlib import sha256
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from balint_cme import places
 from balint_cme.errors import DataFileError, VerificationError
+from balint_cme.storage import atomic_output
 
 __all__ = [
     "KEY_FILE_ENV",
@@ -170,17 +170,8 @@ def write_new_private_file(path: Path, data: bytes, *, mode: int = 0o600) -> Non
     path = Path(path)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, mode)
-            os.link(temporary, path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+        with atomic_output(path, mode=mode, overwrite=False) as handle:
+            handle.write(data)
     except FileExistsError as err:
         raise VerificationError(f"{path} already exists; it is never overwritten") from err
     except OSError as err:
@@ -255,17 +246,8 @@ def load_key(path: Path) -> SigningKey:
 
 def _write_new_file(path: Path, text: str) -> None:
     """Write `text` to a new file with mode 0600, atomically and never over an existing file."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
-        os.link(temporary, path)  # fails if `path` exists: a key is never overwritten
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+    with atomic_output(path, mode=0o600, overwrite=False) as handle:
+        handle.write(text.encode("utf-8"))
 
 
 def create_key(path: Path, *, key_id: str | None = None) -> SigningKey:

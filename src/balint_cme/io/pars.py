@@ -332,7 +332,8 @@ def save_pars_export(path: Path, report: ParsReport, columns: ParsColumns) -> No
     Written atomically and readable by the owner only (it holds birth dates and licence IDs).
 
     Raises:
-        DataFileError: unknown extension or the file cannot be written.
+        DataFileError: unknown extension.
+        OutputWriteError: the file cannot be written.
     """
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
@@ -341,7 +342,4 @@ def save_pars_export(path: Path, report: ParsReport, columns: ParsColumns) -> No
         data = format_pars_tsv(report, columns).encode("utf-8")
     else:
         raise DataFileError(path, "a PARS export is .xlsx, .txt or .tsv")
-    try:
-        write_atomically(path, data, mode=0o600)
-    except OSError as err:
-        raise DataFileError(path, f"cannot write the export: {err.strerror}") from err
+    write_atomically(path, data, mode=0o600, what="the export")

@@ -376,13 +376,10 @@ def save_series(series: Series, path: Path | str) -> None:
     """Write `series` as TOML (or JSON when the name ends in .json), atomically.
 
     Raises:
-        DataFileError: the file cannot be written.
+        OutputWriteError: the file cannot be written.
     """
     path = Path(path)
-    try:
-        write_atomically(path, format_series(series, as_json=path.suffix.lower() == ".json"))
-    except OSError as err:
-        raise DataFileError(path, f"cannot write file: {err.strerror or err}") from err
+    write_atomically(path, format_series(series, as_json=path.suffix.lower() == ".json"))
 
 
 def series_schema() -> dict[str, Any]:

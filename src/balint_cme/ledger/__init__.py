@@ -5,6 +5,7 @@
     with Ledger.open(path) as ledger:                 # created on first use, WAL mode
         ledger.record_series(series, content=raw, file_name="series.toml", actor="A. Coordinator")
         ledger.record_attendance(series.id, awards, register, sources={name: sha}, actor=...)
+        ledger.series_attendance(series.id)           # the AttendanceRecords, as recorded
         r = ledger.reserve(series_id=..., participant_id=..., kind="credit", credits=...,
                            session_dates=..., claims={...}, issued_on=today, actor=...)
         if r.needs_file:                              # write the PDF atomically, then:
@@ -39,14 +40,9 @@ from balint_cme.ledger.records import (
     SessionAttendance,
     VerificationState,
 )
+from balint_cme.ledger.retention import DEFAULT_RETENTION_YEARS, retention_ends_on
 from balint_cme.ledger.schema import SCHEMA_VERSION
-from balint_cme.ledger.store import (
-    DEFAULT_RETENTION_YEARS,
-    LEDGER_FILE_ENV,
-    Ledger,
-    default_ledger_path,
-    retention_ends_on,
-)
+from balint_cme.ledger.store import LEDGER_FILE_ENV, Ledger, default_ledger_path
 
 __all__ = [
     "DEFAULT_RETENTION_YEARS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sqlite3
@@ -10,10 +11,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from balint_cme.attendance import AttendanceRecord, compact_line_ranges, merge_intervals
+from balint_cme.attendance import (
+    AttendanceRecord,
+    Evidence,
+    compact_line_ranges,
+    merge_intervals,
+)
 from balint_cme.credit import SessionCredit
-from balint_cme.ledger import issuing
+from balint_cme.ledger.certificate_rows import certificate_from_row
 from balint_cme.ledger.chain import canonical_json
 from balint_cme.ledger.records import (
     ConsentRecord,
@@ -25,10 +32,13 @@ from balint_cme.ledger.schema import TABLES
 from balint_cme.ledger.writer import fetch_row, parse_time
 
 __all__ = [
+    "attendance_records_row",
     "attendance_row",
     "consent_from_row",
     "participation",
     "person_from_row",
+    "records_from_intervals",
+    "records_from_stored",
     "records_of",
 ]
 
@@ -131,6 +141,101 @@ def _source_entry(
     return entry
 
 
+def attendance_records_row(
+    series_id: str, pid: str, session: int, evidence: Sequence[AttendanceRecord]
+) -> dict[str, object]:
+    """The attendance_records row of one person and session: the records as given.
+
+    `records` is JSON {"evidence": [Evidence, ...], "records": [[joined, left, i], ...]}: each
+    record's times (see _time_text) and the index of its Evidence in the list (null for none);
+    one Evidence behind several records (a reader's merged rows) is stored once.
+    """
+    ordered = sorted(evidence, key=lambda r: (r.joined_at, r.left_at))
+    found: list[dict[str, object]] = []
+    index: dict[str, int] = {}
+    stored: list[list[object]] = []
+    for record in ordered:
+        position = None
+        if record.evidence is not None:
+            values = record.evidence.model_dump(mode="json")
+            text = canonical_json(values)
+            position = index.setdefault(text, len(found))
+            if position == len(found):
+                found.append(values)
+        stored.append([_time_text(record.joined_at), _time_text(record.left_at), position])
+    return {
+        "series_id": series_id,
+        "participant_id": pid,
+        "session": session,
+        "records": canonical_json({"evidence": found, "records": stored}),
+    }
+
+
+def records_from_stored(participant_id: str, session: int, text: str) -> list[AttendanceRecord]:
+    """The records an attendance_records row holds (ValueError/KeyError if it is damaged)."""
+    data = json.loads(text)
+    found = [Evidence.model_validate(values) for values in data["evidence"]]
+    return [
+        AttendanceRecord(
+            participant_id=participant_id,
+            session=session,
+            joined_at=_time_from(joined),
+            left_at=_time_from(left),
+            evidence=None if position is None else found[position],
+        )
+        for joined, left, position in data["records"]
+    ]
+
+
+def records_from_intervals(participant_id: str, session: int, text: str) -> list[AttendanceRecord]:
+    """Records from an attendance row's merged intervals, for attendance recorded before the
+    ledger kept the records themselves (schema 4): the union of the times, without evidence."""
+    return [
+        AttendanceRecord(
+            participant_id=participant_id,
+            session=session,
+            joined_at=datetime.fromisoformat(joined),
+            left_at=datetime.fromisoformat(left),
+        )
+        for joined, left in json.loads(text)
+    ]
+
+
+def _time_text(moment: datetime) -> str:
+    """ISO 8601 with the offset, and an IANA zone's name after it in brackets (RFC 9557
+    style: "2026-03-08T02:30:00-05:00[America/New_York]") so the time reads back in its zone."""
+    text = moment.isoformat()
+    zone = moment.tzinfo
+    if isinstance(zone, ZoneInfo) and zone.key:
+        text += f"[{zone.key}]"
+    return text
+
+
+@functools.lru_cache(maxsize=4096)  # many people join and leave at the same moments
+def _time_from(text: str) -> datetime:
+    """The aware datetime _time_text() wrote: the same instant, wall time and zone (the
+    wall time's fold is the one whose offset was written). Without the named zone on this
+    machine (or if its rules changed), the same instant at the written offset."""
+    iso, bracket, rest = text.partition("[")
+    moment = datetime.fromisoformat(iso)
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError(f"recorded time {text!r} has no offset")
+    if not bracket:
+        return moment
+    try:
+        zone = ZoneInfo(rest.removesuffix("]"))
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return moment
+    wall = moment.replace(tzinfo=zone)  # fold 0
+    if wall.utcoffset() == offset:
+        return wall
+    wall = wall.replace(fold=1)  # the second of two equal wall times, or after a gap
+    if wall.utcoffset() == offset:
+        return wall
+    return moment.astimezone(zone)
+
+
 def person_from_row(
     row: Mapping[str, Any], roster_ids: Sequence[tuple[str, str]] = ()
 ) -> PersonRecord:
@@ -178,7 +283,7 @@ def participation(
     )
     columns = TABLES["certificates"].columns
     certificates = tuple(
-        issuing.certificate_from_row(dict(zip(columns, row, strict=True)))
+        certificate_from_row(dict(zip(columns, row, strict=True)))
         for row in connection.execute(
             f"SELECT {', '.join(columns)} FROM certificates "
             "WHERE series_id = ? AND participant_id = ? ORDER BY version",

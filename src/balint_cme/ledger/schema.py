@@ -25,7 +25,7 @@ APPLICATION_ID = 0x42434D45
 FORMAT_NAME = "balint-cme-ledger"
 """meta.format of a ledger."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """`PRAGMA user_version` this code writes; older files are migrated on open.
 
 Version 2: a person in the ledger has their own id (`people.person_id`), and `person_links`
@@ -35,7 +35,13 @@ two people whose series files used the same id (see migration.py).
 Version 3: `page_digests` records the page digest (page_seal.page_digest) of every file drawn
 for a certificate version, so verify accepts other bytes only for a page issued under that
 number; and an index on audit.seq, so certificate_status() counts the log's tail in an index
-rather than in the table. Certificates issued before version 3 have no recorded digest."""
+rather than in the table. Certificates issued before version 3 have no recorded digest.
+
+Version 4: `attendance_records` keeps, per person and session, the attendance records
+themselves (each join/leave interval with its time zone and its Evidence: file, platform, lines)
+beside the merged intervals of `attendance`, so Ledger.series_attendance() returns what was
+recorded. Attendance recorded before version 4 has no such row and reads back as its merged
+intervals, without evidence."""
 
 
 class TableSpec(NamedTuple):
@@ -148,6 +154,10 @@ TABLES: dict[str, TableSpec] = {
     "page_digests": TableSpec(
         ("number", "version", "digest", "series_id", "recorded_at"),
         ("number", "version", "digest"),
+    ),
+    "attendance_records": TableSpec(
+        ("series_id", "participant_id", "session", "records"),
+        ("series_id", "participant_id", "session"),
     ),
 }
 """Row hashes cover the values in this order, not the column names: version 2 renamed
@@ -322,7 +332,19 @@ CREATE INDEX audit_by_seq ON audit (seq);
 # audit.seq is the rowid: counting a stretch of it reads every event's whole row, while
 # audit_by_seq holds the numbers alone (certificate_status() counts the log's tail, chain.py).
 
-_MIGRATIONS: dict[int, str] = {1: _DDL_V1, 2: _DDL_V2, 3: _DDL_V3}
+_DDL_V4 = """
+CREATE TABLE attendance_records (
+    series_id TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    session INTEGER NOT NULL,
+    records TEXT NOT NULL,
+    PRIMARY KEY (series_id, participant_id, session)
+) STRICT;
+"""
+# A table of its own rather than a column of `attendance`: rows written before version 4 keep
+# the hashes the audit log recorded for them (a row hash covers every column of its table).
+
+_MIGRATIONS: dict[int, str] = {1: _DDL_V1, 2: _DDL_V2, 3: _DDL_V3, 4: _DDL_V4}
 """Schema version → the statements that bring a file from the version before it to this one."""
 
 

@@ -1,5 +1,15 @@
 """The Ledger: one SQLite file (WAL mode) holding six years of records, opened by path.
 
+This module opens and closes the file and runs the transactions; each public method is a
+thin entry point that delegates the work to the module of its concern, passing the connection
+(reads) or a Writer (changes): recording.py (series, attendance), issuing.py (certificate
+numbers and versions), consent.py, retention.py, queries.py (people, participation,
+certificate lookups, the audit log) and chain.py (the hash-chain check).
+
+Longer than 400 lines on purpose: this is the ledger's public face, some 35 methods that each
+delegate in a line or two, and their docstrings are the API reference (arguments, what is
+written, what is raised). Splitting the class would scatter that reference, not the work.
+
 Every public method that changes something runs in one `BEGIN IMMEDIATE` transaction with
 its audit events, so a failure leaves nothing half-written and two processes take turns.
 Times come from the clock given to open() (the real UTC clock by default), read once per
@@ -10,10 +20,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import re
 import sqlite3
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -24,17 +32,11 @@ from typing import Any, Concatenate, Literal, ParamSpec, Self, TypeVar
 from balint_cme import places
 from balint_cme.attendance import AttendanceRecord
 from balint_cme.credit import CreditAward
-from balint_cme.errors import DataFileError, LedgerError, LedgerTamperedError, RetentionError
-from balint_cme.ledger import issuing
-from balint_cme.ledger.chain import (
-    PURGE_ACTION,
-    canonical_json,
-    check_chain,
-    check_rows_of,
-    format_anchor,
-    parse_anchor,
-)
-from balint_cme.ledger.identity import emails_of, record_roster
+from balint_cme.errors import DataFileError, LedgerError
+from balint_cme.ledger import consent as pars_consent
+from balint_cme.ledger import issuing, queries, recording, retention
+from balint_cme.ledger.chain import check_chain, format_anchor, parse_anchor
+from balint_cme.ledger.identity import record_roster
 from balint_cme.ledger.issuing import Confirmation, Redrawn
 from balint_cme.ledger.opening import (
     check_private,
@@ -55,15 +57,8 @@ from balint_cme.ledger.records import (
     Reservation,
     SeriesSnapshot,
 )
-from balint_cme.ledger.rows import (
-    attendance_row,
-    consent_from_row,
-    participation,
-    person_from_row,
-    records_of,
-)
-from balint_cme.ledger.schema import TABLES
-from balint_cme.ledger.writer import Writer, fetch_row, format_time, parse_date, parse_time
+from balint_cme.ledger.retention import DEFAULT_RETENTION_YEARS, retention_ends_on
+from balint_cme.ledger.writer import Writer, fetch_row, format_time
 from balint_cme.model import Series
 
 __all__ = [
@@ -77,9 +72,6 @@ __all__ = [
 LEDGER_FILE_ENV = places.LEDGER_FILE_ENV
 """Environment variable naming the ledger file, overriding default_ledger_path()."""
 
-DEFAULT_RETENTION_YEARS = 6
-"""ACCME: attendance records are kept 6 years; DOMAIN.md §4 counts from the last session."""
-
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -90,17 +82,6 @@ def default_ledger_path() -> Path:
     """$BALINT_CME_LEDGER, else `ledger.sqlite3` in the per-user data folder
     (`places.ledger_file()`): one ledger per user, whatever the directory."""
     return places.ledger_file()
-
-
-def retention_ends_on(last_session_on: date, years: int = DEFAULT_RETENTION_YEARS) -> date:
-    """The first day records of a series whose last session was `last_session_on` may go.
-
-    29 February moves to 1 March, so the period is never cut short.
-    """
-    try:
-        return last_session_on.replace(year=last_session_on.year + years)
-    except ValueError:
-        return date(last_session_on.year + years, 3, 1)
 
 
 _DAMAGE = (ValueError, TypeError, KeyError, IndexError, RecursionError)
@@ -303,7 +284,7 @@ class Ledger:
             rollback(connection)
             raise
 
-    # -- series, enrollment, attendance ----------------------------------------------------
+    # -- series, enrollment, attendance (recording.py) -------------------------------------
 
     def record_series(
         self, series: Series, *, content: bytes, file_name: str, actor: str
@@ -320,57 +301,9 @@ class Ledger:
                 written.
             LedgerError: the series was purged.
         """
-        digest = hashlib.sha256(content).hexdigest()
         file_name = _text(file_name, "file_name", max_length=1000)
         with self._write(actor) as writer:
-            existing = fetch_row(writer.connection, "series", [series.id])
-            if existing is not None and existing["purged_at"] is not None:
-                raise LedgerError(
-                    f"series {series.id!r} was purged on {existing['purged_at'][:10]}; "
-                    "its id cannot be recorded again"
-                )
-            snapshot = fetch_row(writer.connection, "series_snapshots", [series.id, digest])
-            is_new = snapshot is None
-            if snapshot is None:
-                snapshot = {
-                    "series_id": series.id,
-                    "sha256": digest,
-                    "file_name": file_name,
-                    "content": content,
-                    "recorded_at": writer.at,
-                }
-                writer.put("series_snapshots", snapshot)
-            last = series.last_session_on
-            earlier = existing["last_session_on"] if existing else None
-            # Retention counts from the latest last session ever recorded: never cut short.
-            last_text = max(
-                filter(None, [last.isoformat() if last else None, earlier]), default=None
-            )
-            changed = writer.put_if_changed(
-                "series",
-                {
-                    "series_id": series.id,
-                    "title": series.title,
-                    "last_session_on": last_text,
-                    "current_sha256": digest,
-                    "purged_at": None,
-                    "purge_reason": None,
-                },
-            )
-            if is_new or changed:
-                writer.event(
-                    "series.recorded",
-                    series.id,
-                    {"sha256": digest, "file_name": file_name, "new_snapshot": is_new},
-                )
-            record_roster(writer, series)
-        return SeriesSnapshot(
-            series_id=series.id,
-            sha256=digest,
-            file_name=snapshot["file_name"],
-            recorded_at=parse_time(snapshot["recorded_at"]),
-            is_new=is_new,
-        )
+            return recording.record_series(writer, series, content=content, file_name=file_name)
 
     def check_roster(self, series: Series) -> None:
         """Refuse, before anything is written, a roster that record_series() would refuse.
@@ -381,12 +314,7 @@ class Ledger:
             IdentityConflictError: as record_series().
             LedgerError: the series was purged.
         """
-        existing = self.series_row(series.id)
-        if existing is not None and existing["purged_at"] is not None:
-            raise LedgerError(
-                f"series {series.id!r} was purged on {existing['purged_at'][:10]}; "
-                "its id cannot be recorded again"
-            )
+        recording.refuse_purged(self.series_row(series.id), series.id)
         connection = self._connection
         try:
             connection.execute("BEGIN IMMEDIATE")
@@ -412,13 +340,7 @@ class Ledger:
     def series_content(self, series_id: str, sha256: str | None = None) -> bytes | None:
         """The series file as recorded (the current one unless `sha256` names another)."""
         with self._read() as connection:
-            if sha256 is None:
-                row = fetch_row(connection, "series", [series_id])
-                if row is None:
-                    return None
-                sha256 = row["current_sha256"]
-            snapshot = fetch_row(connection, "series_snapshots", [series_id, sha256])
-        return None if snapshot is None else bytes(snapshot["content"])
+            return recording.series_content(connection, series_id, sha256)
 
     def record_attendance(
         self,
@@ -434,10 +356,11 @@ class Ledger:
 
         For each enrolled person: their award (kind, points, hours, shortfalls) and, per
         attended session, the minutes, credit, the join/leave intervals used and their sources
-        (file name, its SHA-256 from `sources`, platform, line numbers). Sessions no longer
-        attended are removed. With `only_sessions`, only those sessions' evidence is written
-        or removed (the reports of this run cover them); the rest stays as recorded.
-        Unchanged data writes nothing. Returns how many people changed.
+        (file name, its SHA-256 from `sources`, platform, line numbers), and the records
+        themselves (series_attendance() returns them). Sessions no longer attended are
+        removed. With `only_sessions`, only those sessions' evidence is written or removed
+        (the reports of this run cover them); the rest stays as recorded. Unchanged data
+        writes nothing. Returns how many people changed.
 
         Raises:
             LedgerError: the series is not recorded (or was purged), or a person is not enrolled.
@@ -447,85 +370,29 @@ class Ledger:
             if award.series_id != series_id:
                 raise ValueError(f"award for series {award.series_id!r}, not {series_id!r}")
         file_hashes = dict(sources or {})
-        by_session: dict[tuple[str, int], list[AttendanceRecord]] = defaultdict(list)
-        for record in records:
-            by_session[record.participant_id, record.session].append(record)
-        changed_people = 0
         with self._write(actor) as writer:
-            connection = writer.connection
-            self._require_series(connection, series_id)
-            enrolled = {
-                row[0]
-                for row in connection.execute(
-                    "SELECT participant_id FROM enrollments WHERE series_id = ?", (series_id,)
-                )
-            }
-            for award in awards:
-                if not award.is_enrolled:
-                    continue
-                pid = award.participant_id
-                if pid not in enrolled:
-                    raise LedgerError(
-                        f"{pid!r} is not enrolled in series {series_id!r} in the ledger"
-                    )
-                changed = writer.put_if_changed(
-                    "awards",
-                    {
-                        "series_id": series_id,
-                        "participant_id": pid,
-                        "kind": award.kind,
-                        "points": f"{award.points:.2f}",
-                        "participation_hours": f"{award.participation_hours:.2f}",
-                        "is_physician": int(award.is_physician),
-                        "shortfalls": canonical_json(list(award.shortfalls)),
-                    },
-                )
-                kept: set[int] = set()
-                for result in award.sessions:
-                    if only_sessions is not None and result.session not in only_sessions:
-                        continue
-                    evidence = by_session.get((pid, result.session), [])
-                    if result.attended_seconds == 0 and not evidence:
-                        continue
-                    kept.add(result.session)
-                    changed |= writer.put_if_changed(
-                        "attendance",
-                        attendance_row(series_id, pid, result, evidence, file_hashes),
-                    )
-                for (session,) in connection.execute(
-                    "SELECT session FROM attendance WHERE series_id = ? AND participant_id = ?",
-                    (series_id, pid),
-                ).fetchall():
-                    if session not in kept and (only_sessions is None or session in only_sessions):
-                        changed |= writer.delete("attendance", [series_id, pid, session])
-                if changed:
-                    changed_people += 1
-                    writer.event(
-                        "attendance.recorded",
-                        pid,
-                        {
-                            "series_id": series_id,
-                            "sessions": sorted(kept),
-                            "sources": sorted(
-                                {
-                                    r.evidence.source
-                                    for r in records_of(by_session, pid)
-                                    if r.evidence
-                                }
-                            ),
-                        },
-                    )
-        return changed_people
+            return recording.record_attendance(
+                writer,
+                series_id,
+                awards,
+                records,
+                file_hashes=file_hashes,
+                only_sessions=only_sessions,
+            )
 
-    def _require_series(self, connection: sqlite3.Connection, series_id: str) -> dict[str, Any]:
-        row = fetch_row(connection, "series", [series_id])
-        if row is None:
-            raise LedgerError(f"series {series_id!r} is not in the ledger: record the series first")
-        if row["purged_at"] is not None:
-            raise LedgerError(f"series {series_id!r} was purged on {row['purged_at'][:10]}")
-        return row
+    @_reading
+    def series_attendance(self, series_id: str) -> tuple[AttendanceRecord, ...]:
+        """Every attendance record kept for `series_id`, as record_attendance() was given it
+        (aware times in their own zone, Evidence included), in one query: ordered by roster
+        id, session, then time. Empty for a series not recorded or purged.
 
-    # -- certificates ----------------------------------------------------------------------
+        Attendance recorded by a balint_cme before ledger schema 4 comes back as the union of
+        its intervals in whole seconds, without evidence (that is all such a ledger kept).
+        """
+        with self._read() as connection:
+            return recording.series_attendance(connection, series_id)
+
+    # -- certificates (issuing.py; lookups in queries.py) ----------------------------------
 
     def reserve(
         self,
@@ -688,43 +555,19 @@ class Ledger:
         if not issuing.NUMBER_PATTERN.fullmatch(key):
             return CertificateStatus(number=number.strip()[:60], state="unknown")
         with self._read() as connection:
-            rows = {
-                table: connection.execute(
-                    f"SELECT {', '.join(TABLES[table].columns)} FROM {table} WHERE number = ?",
-                    (key,),
-                ).fetchall()
-                for table in ("numbers", "certificates", "page_digests")
-            }
-            series = {
-                str(row[2]) for row in rows["numbers"]
-            }  # numbers: (number, seq, series_id, ...)
-            series |= {
-                str(row[2]) for row in rows["certificates"]
-            }  # (number, version, series_id, ...)
-            problems = check_rows_of(connection, rows, key, also_subjects=sorted(series))
-            if problems:
-                raise LedgerTamperedError(self.path, key, problems)
-            return issuing.read_status(connection, key, version, pdf_sha256)
+            return queries.proven_status(connection, self.path, key, version, pdf_sha256)
 
     @_reading
     def certificate(self, number: str, version: int | None = None) -> CertificateRecord | None:
         """One version of a certificate (the latest if `version` is None), or None."""
-        key = issuing.normalise_number(number)
         with self._read() as connection:
-            rows = issuing.versions_of(connection, key)
-            digests = issuing.page_digests_of(connection, key)
-        if version is not None:
-            rows = [r for r in rows if r["version"] == version]
-        if not rows:
-            return None
-        return issuing.certificate_from_row(rows[-1], digests.get(rows[-1]["version"], ()))
+            return queries.certificate(connection, issuing.normalise_number(number), version)
 
     @_reading
     def certificate_by_code(self, code: str) -> CertificateRecord | None:
         """The certificate version printed with verification `code` (as issued), or None."""
         with self._read() as connection:
-            row = issuing.version_with_code(connection, code.strip())
-        return None if row is None else issuing.certificate_from_row(row)
+            return queries.certificate_by_code(connection, code)
 
     @_reading
     def certificates(
@@ -735,25 +578,10 @@ class Ledger:
         state: str | None = None,
     ) -> tuple[CertificateRecord, ...]:
         """Every certificate version matching the filters, by number then version."""
-        conditions, values = [], []
-        for column, value in (
-            ("series_id", series_id),
-            ("participant_id", participant_id),
-            ("state", state),
-        ):
-            if value is not None:
-                conditions.append(f"{column} = ?")
-                values.append(value)
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        columns = TABLES["certificates"].columns
         with self._read() as connection:
-            rows = connection.execute(
-                f"SELECT {', '.join(columns)} FROM certificates{where} ORDER BY number, version",
-                values,
-            ).fetchall()
-        return tuple(
-            issuing.certificate_from_row(dict(zip(columns, row, strict=True))) for row in rows
-        )
+            return queries.certificates(
+                connection, series_id=series_id, participant_id=participant_id, state=state
+            )
 
     def certificate_for(self, series_id: str, participant_id: str) -> CertificateRecord | None:
         """The latest version of a person's certificate for a series, or None."""
@@ -784,24 +612,7 @@ class Ledger:
                 )
         return tuple(problems)
 
-    # -- people and participation ----------------------------------------------------------
-
-    def _people(
-        self, connection: sqlite3.Connection, where: str, values: Sequence[object]
-    ) -> list[PersonRecord]:
-        columns = TABLES["people"].columns
-        people = []
-        for row in connection.execute(
-            f"SELECT {', '.join(columns)} FROM people WHERE {where} ORDER BY person_id", values
-        ).fetchall():
-            record = dict(zip(columns, row, strict=True))
-            links = connection.execute(
-                "SELECT series_id, participant_id FROM person_links WHERE person_id = ? "
-                "ORDER BY recorded_at, series_id",
-                (record["person_id"],),
-            ).fetchall()
-            people.append(person_from_row(record, [(a, b) for a, b in links]))
-        return people
+    # -- people and participation (queries.py) ---------------------------------------------
 
     @_reading
     def find_people(self, query: str, *, by_name: bool = True) -> tuple[PersonRecord, ...]:
@@ -813,43 +624,10 @@ class Ledger:
         `by_name`, people whose name or an alias matches it (any case, spaces collapsed). More
         than one result means the query is ambiguous (see resolve_person).
         """
-        text = query.strip()
-        if not text:
-            return ()
         with self._read() as connection:
-            ids = {
-                row[0]
-                for row in connection.execute(
-                    "SELECT person_id FROM people WHERE person_id = ? COLLATE NOCASE OR npi = ? "
-                    "OR email = ? COLLATE NOCASE "
-                    "UNION SELECT person_id FROM person_links WHERE participant_id = ? "
-                    "OR series_id || ':' || participant_id = ?",
-                    (text, text, text, text, text),
-                )
-            }
-            if "@" in text:
-                folded = text.casefold()
-                ids.update(
-                    row[0]
-                    for row in connection.execute(
-                        "SELECT person_id, email, aliases FROM people WHERE aliases LIKE '%@%'"
-                    )
-                    if folded in emails_of(row[1], json.loads(row[2]))
-                )
-            if not ids and by_name:
-                folded = " ".join(text.casefold().split())
-                ids = {
-                    row[0]
-                    for row in connection.execute("SELECT person_id, name, aliases FROM people")
-                    if any(
-                        " ".join(name.casefold().split()) == folded
-                        for name in (row[1], *json.loads(row[2]))
-                    )
-                }
-            ordered = sorted(ids)
-            marks = ", ".join("?" for _ in ordered)
-            return tuple(self._people(connection, f"person_id IN ({marks})", ordered))
+            return queries.find_people(connection, query, by_name=by_name)
 
+    @_reading
     def resolve_person(self, query: str, *, by_name: bool = True) -> PersonRecord:
         """The one ledger person `query` names (see find_people for what it may be).
 
@@ -857,33 +635,20 @@ class Ledger:
             LedgerError: nobody matches, or several people do (the message lists each with
                 the ids that name them uniquely).
         """
-        found = self.find_people(query, by_name=by_name)
-        if not found:
-            raise LedgerError(f"no person {query.strip()!r} in the ledger")
-        if len(found) > 1:
-            raise LedgerError(
-                f"{query.strip()!r} names {len(found)} people: "
-                + "; ".join(person.describe() for person in found)
-                + ". Give the ledger person id or SERIES:ROSTER_ID"
-            )
-        return found[0]
+        with self._read() as connection:
+            return queries.resolve_person(connection, query, by_name=by_name)
 
     @_reading
     def person(self, person_id: str) -> PersonRecord | None:
         """The person with this ledger person id, or None."""
         with self._read() as connection:
-            found = self._people(connection, "person_id = ?", [person_id])
-        return found[0] if found else None
+            return queries.person(connection, person_id)
 
     @_reading
     def roster_entry(self, series_id: str, participant_id: str) -> PersonRecord | None:
         """The ledger person that roster id `participant_id` of `series_id` is, or None."""
         with self._read() as connection:
-            link = fetch_row(connection, "person_links", [series_id, participant_id])
-            if link is None:
-                return None
-            found = self._people(connection, "person_id = ?", [link["person_id"]])
-        return found[0] if found else None
+            return queries.roster_entry(connection, series_id, participant_id)
 
     @_reading
     def attendance_for(self, person: str) -> tuple[ParticipationRecord, ...]:
@@ -893,45 +658,23 @@ class Ledger:
         For verification requests: each series with its sessions (dates, minutes, credit),
         the award and every certificate version; oldest series first.
         """
-        people = self.find_people(person)
         with self._read() as connection:
-            results = [r for who in people for r in self._participation(connection, who)]
-        results.sort(key=lambda r: (r.last_session_on or date.max, r.series_id, r.participant_id))
-        return tuple(results)
+            return queries.participation_of(connection, queries.find_people(connection, person))
 
     @_reading
     def attendance_of(self, person_id: str) -> tuple[ParticipationRecord, ...]:
         """One ledger person's participation in every series whose roster entry is linked to
         them (same NPI or e-mail), whatever roster ids the files use; oldest series first."""
-        who = self.person(person_id)
-        if who is None:
-            return ()
         with self._read() as connection:
-            results = self._participation(connection, who)
-        results.sort(key=lambda r: (r.last_session_on or date.max, r.series_id, r.participant_id))
-        return tuple(results)
+            who = queries.person(connection, person_id)
+            return () if who is None else queries.participation_of(connection, [who])
 
-    def _participation(
-        self, connection: sqlite3.Connection, who: PersonRecord
-    ) -> list[ParticipationRecord]:
-        return [
-            participation(connection, who, series_id, roster_id, title, parse_date(last_on))
-            for series_id, roster_id, title, last_on in connection.execute(
-                "SELECT s.series_id, l.participant_id, s.title, s.last_session_on "
-                "FROM person_links l JOIN series s ON s.series_id = l.series_id "
-                "WHERE l.person_id = ? AND s.purged_at IS NULL",
-                (who.person_id,),
-            ).fetchall()
-        ]
+    # -- consent (consent.py) --------------------------------------------------------------
 
-    # -- consent ---------------------------------------------------------------------------
-
+    @_reading
     def _consenter(self, person: str) -> str:
-        """The ledger person id `person` is (an exact ledger person id names that person), else
-        the one person it names other than by name (consent is a person's own)."""
-        if self.person(person) is not None:
-            return person
-        return self.resolve_person(person, by_name=False).person_id
+        with self._read() as connection:
+            return pars_consent.consenter(connection, person)
 
     def record_consent(
         self, person: str, *, wording_version: str, given_at: datetime, actor: str
@@ -950,17 +693,9 @@ class Ledger:
         given_text = format_time(given_at)
         person_id = self._consenter(person)
         with self._write(actor) as writer:
-            if fetch_row(writer.connection, "people", [person_id]) is None:
-                raise LedgerError(f"no person {person_id!r} in the ledger")
-            row = {
-                "person_id": person_id,
-                "wording_version": wording,
-                "given_at": given_text,
-                "withdrawn_at": None,
-            }
-            if writer.put_if_changed("consents", row):
-                writer.event("consent.given", person_id, {"wording_version": wording})
-        return consent_from_row(row)
+            return pars_consent.record_consent(
+                writer, person_id, wording=wording, given_text=given_text
+            )
 
     def withdraw_consent(self, person: str, *, withdrawn_at: datetime, actor: str) -> ConsentRecord:
         """Record that a person (as for record_consent) withdrew consent to PARS reporting.
@@ -971,14 +706,7 @@ class Ledger:
         withdrawn_text = format_time(withdrawn_at)
         person_id = self._consenter(person)
         with self._write(actor) as writer:
-            row = fetch_row(writer.connection, "consents", [person_id])
-            if row is None:
-                raise LedgerError(f"no consent on record for {person_id!r}")
-            if row["withdrawn_at"] is None:
-                row = {**row, "withdrawn_at": withdrawn_text}
-                writer.put("consents", row)
-                writer.event("consent.withdrawn", person_id, {})
-        return consent_from_row(row)
+            return pars_consent.withdraw_consent(writer, person_id, withdrawn_text=withdrawn_text)
 
     @_reading
     def consent(self, person: str) -> ConsentRecord | None:
@@ -988,32 +716,17 @@ class Ledger:
         except LedgerError:
             return None
         with self._read() as connection:
-            row = fetch_row(connection, "consents", [person_id])
-        return None if row is None else consent_from_row(row)
+            return pars_consent.stored_consent(connection, person_id)
 
     @_reading
     def consenting(self, *, series_id: str | None = None) -> dict[str, ConsentRecord]:
         """Consents that stand: ledger person id → consent; with `series_id`, that series'
         roster id → consent of the person the roster entry is. Pass the latter (per series)
         to balint_cme.io.pars as the consent mapping: a consent covers only its own person."""
-        columns = ", ".join(f"c.{c}" for c in TABLES["consents"].columns)
         with self._read() as connection:
-            if series_id is None:
-                rows = connection.execute(
-                    f"SELECT c.person_id, {columns} FROM consents c "
-                    "WHERE c.withdrawn_at IS NULL ORDER BY c.person_id"
-                ).fetchall()
-            else:
-                rows = connection.execute(
-                    f"SELECT l.participant_id, {columns} FROM consents c JOIN person_links l "
-                    "ON l.person_id = c.person_id AND l.series_id = ? "
-                    "WHERE c.withdrawn_at IS NULL ORDER BY l.participant_id",
-                    (series_id,),
-                ).fetchall()
-        names = TABLES["consents"].columns
-        return {row[0]: consent_from_row(dict(zip(names, row[1:], strict=True))) for row in rows}
+            return pars_consent.consenting(connection, series_id=series_id)
 
-    # -- retention -------------------------------------------------------------------------
+    # -- retention (retention.py) ----------------------------------------------------------
 
     @_reading
     def retention_ends_on(self, series_id: str) -> date | None:
@@ -1023,19 +736,7 @@ class Ledger:
             LedgerError: the series is not in the ledger.
         """
         with self._read() as connection:
-            return self._retention_end(connection, series_id)
-
-    def _retention_end(self, connection: sqlite3.Connection, series_id: str) -> date | None:
-        row = fetch_row(connection, "series", [series_id])
-        if row is None:
-            raise LedgerError(f"series {series_id!r} is not in the ledger")
-        attended = connection.execute(
-            "SELECT MAX(held_on) FROM attendance WHERE series_id = ?", (series_id,)
-        ).fetchone()[0]
-        last = max(filter(None, [row["last_session_on"], attended]), default=None)
-        if last is None:
-            return None
-        return retention_ends_on(date.fromisoformat(last), self.retention_years)
+            return retention.retention_end(connection, series_id, self.retention_years)
 
     def purge_series(
         self, series_id: str, *, reason: str, actor: str, today: date | None = None
@@ -1053,71 +754,9 @@ class Ledger:
         """
         reason = _text(reason, "the reason for purging")
         with self._write(actor) as writer:
-            connection = writer.connection
-            self._require_series(connection, series_id)
-            today = today or datetime.fromisoformat(writer.at).date()
-            allowed = self._retention_end(connection, series_id)
-            if allowed is not None and today < allowed:
-                raise RetentionError(
-                    f"series {series_id!r} must be kept for {self.retention_years} years after its "
-                    f"last session: it can be purged from {allowed.isoformat()}",
-                    allowed_on=allowed,
-                )
-            deleted = 0
-            for table in (
-                "series_snapshots",
-                "enrollments",
-                "person_links",
-                "attendance",
-                "awards",
-                "certificates",
-                "page_digests",
-            ):
-                key_columns = TABLES[table].key
-                for key in connection.execute(
-                    f"SELECT {', '.join(key_columns)} FROM {table} WHERE series_id = ?",
-                    (series_id,),
-                ).fetchall():
-                    deleted += writer.delete(table, key)
-            for number, seq in connection.execute(
-                "SELECT number, seq FROM numbers WHERE series_id = ?", (series_id,)
-            ).fetchall():
-                writer.put(
-                    "numbers",
-                    {
-                        "number": number,
-                        "seq": seq,
-                        "series_id": series_id,
-                        "participant_id": None,
-                        "purged_at": writer.at,
-                    },
-                )
-            series_row = fetch_row(connection, "series", [series_id])
-            assert series_row is not None
-            writer.put("series", {**series_row, "purged_at": writer.at, "purge_reason": reason})
-            people_deleted = 0
-            for (pid,) in connection.execute(
-                "SELECT person_id FROM people WHERE person_id NOT IN "
-                "(SELECT person_id FROM person_links)"
-            ).fetchall():
-                people_deleted += writer.delete("people", [pid])
-                writer.delete("consents", [pid])
-            writer.event(
-                PURGE_ACTION,
-                series_id,
-                {
-                    "reason": reason,
-                    "allowed_from": allowed.isoformat() if allowed else None,
-                    "rows_deleted": deleted,
-                    "people_deleted": people_deleted,
-                },
+            return retention.purge_series(
+                writer, series_id, reason=reason, years=self.retention_years, today=today
             )
-        return PurgeReport(
-            series_id=series_id,
-            allowed_from=allowed,
-            rows_deleted=deleted,
-            people_deleted=people_deleted,
-        )
 
     # -- the audit chain -------------------------------------------------------------------
 
@@ -1150,33 +789,14 @@ class Ledger:
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the last audit event."""
         with self._read() as connection:
-            row = connection.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
-        return (row[0], row[1]) if row else (0, "0" * 64)
+            return queries.head(connection)
 
     @_reading
     def audit_events(
         self, *, subject: str | None = None, after_seq: int = 0, limit: int = 1000
     ) -> tuple[AuditEvent, ...]:
         """Audit events in order, optionally only those about `subject` (an id or number)."""
-        sql = "SELECT seq, at, actor, action, subject, details, changes, hash FROM audit WHERE seq > ?"
-        values: list[object] = [after_seq]
-        if subject is not None:
-            sql += " AND subject = ?"
-            values.append(subject)
-        sql += " ORDER BY seq LIMIT ?"
-        values.append(limit)
         with self._read() as connection:
-            rows = connection.execute(sql, values).fetchall()
-        return tuple(
-            AuditEvent(
-                seq=seq,
-                at=datetime.fromisoformat(at),
-                actor=actor,
-                action=action,
-                subject=subject_,
-                details=json.loads(details),
-                changes=tuple(tuple(change) for change in json.loads(changes)),
-                hash=digest,
+            return queries.audit_events(
+                connection, subject=subject, after_seq=after_seq, limit=limit
             )
-            for seq, at, actor, action, subject_, details, changes, digest in rows
-        )

@@ -14,19 +14,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from balint_cme.certificates.formatting import (
-    credit_phrase,
-    format_amount,
-    format_date,
-    format_dates,
-    format_hours,
-)
+from balint_cme.certificates.formatting import format_amount, format_date, format_dates
 from balint_cme.certificates.keys import KeyRing
 from balint_cme.certificates.verification import (
     CertificateClaims,
     canonical_code,
     verify_code,
 )
+from balint_cme.certificates.wording import credits_text, designated_maximum, participation_text
 from balint_cme.ledger import CertificateRecord, Ledger
 from balint_cme.model import DomainModel
 from balint_cme.workflow import claims_from_record
@@ -102,12 +97,9 @@ def code_digest(code: str) -> str:
 def public_claims(claims: CertificateClaims) -> PublicClaims:
     """The sealed claims as shown to a verifier (amounts written as on the certificate)."""
     if claims.kind == "credit" and claims.credits is not None:
-        award = (
-            f"{format_amount(claims.credits)} "
-            f"{credit_phrase(claims.credit_type, plural=claims.credits != 1)}"
-        )
+        award = credits_text(claims.credits, claims.credit_type)
     else:
-        award = f"{format_hours(claims.hours or Decimal(0))} of participation"
+        award = participation_text(claims.hours or Decimal(0))
     return PublicClaims(
         number=claims.number,
         version=claims.version,
@@ -123,10 +115,7 @@ def public_claims(claims: CertificateClaims) -> PublicClaims:
         credits=None if claims.credits is None else format_amount(claims.credits),
         hours=None if claims.hours is None else format_amount(claims.hours),
         award=award,
-        designated_maximum=(
-            f"{format_amount(claims.designated_maximum)} "
-            f"{credit_phrase(claims.credit_type, plural=None)}"
-        ),
+        designated_maximum=designated_maximum(claims.designated_maximum, claims.credit_type),
         issued_on=claims.issued_on,
         session_dates_text=format_dates(claims.session_dates),
         issued_on_text=format_date(claims.issued_on),

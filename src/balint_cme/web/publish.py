@@ -21,22 +21,20 @@ old site, so their dates stay), then swapped in with two renames; the old site i
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from balint_cme.certificates.keys import KeyRing
-from balint_cme.errors import BalintCmeError, DataFileError
+from balint_cme.errors import BalintCmeError, OutputWriteError
 from balint_cme.ledger import Ledger
 from balint_cme.model import DomainModel
+from balint_cme.storage import atomic_directory
 from balint_cme.web.answers import answer_document, answer_for_record
 
 __all__ = [
@@ -130,62 +128,36 @@ def _same(path: Path, data: bytes) -> bool:
         return False
 
 
-def _recover(out: Path) -> None:
-    """Put back a site left aside by a publish killed between its two renames."""
-    if out.exists():
-        return
-    for old in sorted(out.parent.glob(f".{out.name}.old-*")):
-        os.replace(old, out)
-        return
-
-
 def publish_site(ledger: Ledger, keys: KeyRing, out: Path) -> PublishResult:
     """Write (or update) the static verification site for every certificate in `ledger`.
 
     Raises:
-        DataFileError: `out` is a file, or the site cannot be written.
+        OutputWriteError: `out` is a file, or the site cannot be written.
     """
     if out.exists() and not out.is_dir():
-        raise DataFileError(out, "is not a folder; --out names the folder for the site")
+        raise OutputWriteError(out, "is not a folder; --out names the folder for the site")
     files = dict(_site_files(ledger, keys))
     written = unchanged = 0
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _recover(out)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        with atomic_directory(out) as staging:
+            for relative, data in sorted(files.items()):
+                target = staging / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                old = out / relative
+                if _same(old, data):
+                    os.link(old, target)
+                    unchanged += 1
+                else:
+                    target.write_bytes(data)
+                    written += 1
+            previous = (
+                {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+                if out.is_dir()
+                else set()
+            )
+            removed = len(previous - set(files))
     except OSError as err:
-        raise DataFileError(out, f"cannot write the site: {err.strerror or err}") from err
-    try:
-        for relative, data in sorted(files.items()):
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            old = out / relative
-            if _same(old, data):
-                os.link(old, target)
-                unchanged += 1
-            else:
-                target.write_bytes(data)
-                written += 1
-        os.chmod(staging, 0o755)
-        previous = (
-            {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
-            if out.is_dir()
-            else set()
-        )
-        removed = len(previous - set(files))
-        aside = out.parent / f".{out.name}.old-{os.getpid()}"
-        if out.exists():
-            os.replace(out, aside)
-        os.replace(staging, out)
-        shutil.rmtree(aside, ignore_errors=True)
-    except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            _recover(out)
-        raise DataFileError(out, f"cannot write the site: {err.strerror or err}") from err
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        raise OutputWriteError(out, f"cannot write the site: {err.strerror or err}") from err
     codes = sum(1 for name in files if name.startswith("c/"))
     pdfs = sum(1 for name in files if name.startswith("p/"))
     return PublishResult(
