@@ -44,6 +44,15 @@ def series_2023() -> Series:
     return load_series(EXAMPLES / "ssvms-balint-2023.toml")
 
 
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private ledger and key (mode 0600) under `tmp_path`, so no test touches the user's real
+    ones; the command reads them from the environment (see `tests.command_helpers.isolate`)."""
+    from tests.command_helpers import isolate  # it imports this module's paths
+
+    return isolate(tmp_path, monkeypatch)
+
+
 def attend(
     series: Series, participant_id: str, session: int, start_minute: float, end_minute: float
 ) -> AttendanceRecord:
@@ -66,38 +75,8 @@ def local(series: Series, text: str) -> datetime:
 D = Decimal
 
 
-# End-to-end modules that drive the real command, ledger and renderer for every test: they run
-# in `make test` and CI, and `scripts/check --fast` (which deselects "slow") leaves them out so
-# the quick loop stays under a minute on two cores. Their subjects keep fast unit and
-# integration tests of their own.
-_END_TO_END_MODULES = frozenset(
-    {
-        "test_cli.py",
-        "test_coordinator_day.py",
-        "test_evidence_bounds.py",
-        "test_fonts.py",
-        "test_hardening_certify.py",
-        "test_hardening_cli.py",
-        "test_hardening_keys.py",
-        "test_hardening_fuzz.py",
-        "test_hardening_misuse.py",
-        "test_identity.py",
-        "test_json_outputs.py",
-        "test_key_files.py",
-        "test_ledger_concurrency.py",
-        "test_ledger_trust.py",
-        "test_one_answer.py",
-        "test_pdfa.py",
-        "test_shaping.py",
-        "test_signing_cli.py",
-        "test_signing_web.py",
-        "test_web.py",
-    }
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of the end-to-end modules "slow" (see _END_TO_END_MODULES)."""
-    for item in items:
-        if item.path.name in _END_TO_END_MODULES:
-            item.add_marker(pytest.mark.slow)
+# Slow tests: `scripts/check --fast` deselects the "slow" marker so the quick loop stays under a
+# minute on two cores; `make test` and CI run everything. A module whose every test drives the
+# real command, ledger or renderer end to end says so itself, after its imports:
+#     pytestmark = pytest.mark.slow
+# (so the mark moves with the file); a single slow test carries @pytest.mark.slow.

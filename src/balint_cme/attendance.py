@@ -1,7 +1,7 @@
 """Who was present, for how long: attendance records and the interval arithmetic.
 
 Attended time is the union of a person's join/leave intervals clipped to the session window,
-to the second (DOMAIN.md §2), so reconnects and second devices count once. Pure: no files,
+to the second (docs/rules.md §2), so reconnects and second devices count once. Pure: no files,
 no clock, no edges.
 """
 

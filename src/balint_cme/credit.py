@@ -1,6 +1,6 @@
 """The credit engine: what each person earned, and why.
 
-Applies the rules of DOMAIN.md §2 as the series' CreditPolicy says: Decimal credit in 0.25
+Applies the rules of docs/rules.md §2 as the series' CreditPolicy says: Decimal credit in 0.25
 steps, nearest quarter hour with ties down by default, capped per session and per series; only
 physicians earn AMA PRA credit; a facilitator earns nothing for a session they lead. Pure: no
 files, no clock, no edges.

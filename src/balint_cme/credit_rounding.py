@@ -19,7 +19,7 @@ _QUARTER_VALUES = tuple((QUARTER * q).quantize(Decimal("0.01")) for q in range(4
 
 
 def quarter_hours(seconds: int, *, ties: Literal["down", "up"] = "down") -> Decimal:
-    """Hours for `seconds` rounded to the nearest 0.25 (DOMAIN.md §2), ties as `ties` says.
+    """Hours for `seconds` rounded to the nearest 0.25 (docs/rules.md §2), ties as `ties` says.
 
     Integer arithmetic only: 900 s is a quarter hour, 450 s the exact midpoint, so 52.5 minutes
     is a tie and becomes 0.75 under the default rule. Never Python's round() (banker's).

@@ -2,7 +2,7 @@
 
 Pure: no reportlab, no files, no clock. The certificate number and issue date are inputs. The
 designation and accreditation statements are generated from the series data with the wording
-of DOMAIN.md §3; the claims are sealed with the provider's key (verification.py).
+of docs/rules.md §3; the claims are sealed with the provider's key (verification.py).
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ class Certificate(DomainModel):
 
 
 # ---------------------------------------------------------------------------------------------
-# Statements (DOMAIN.md §3)
+# Statements (docs/rules.md §3)
 
 
 def accreditor_short_name(accreditor: str) -> str:

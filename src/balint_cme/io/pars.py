@@ -1,6 +1,6 @@
 """ACCME PARS learner export: one row per consenting physician per activity, as TSV or .xlsx.
 
-PARS forwards completions to licensing boards (DOMAIN.md §5). A row needs first and last
+PARS forwards completions to licensing boards (docs/rules.md §5). A row needs first and last
 name, birth month and day, licence state and ID (or NPI), completion date and credits, and is
 written only for learners who gave permission. Learners who consented but miss something are
 listed in the report, never silently dropped. The column layout is data (pars_columns.toml,

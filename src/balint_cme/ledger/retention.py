@@ -21,7 +21,7 @@ from balint_cme.ledger.writer import Writer, fetch_row
 __all__ = ["DEFAULT_RETENTION_YEARS", "purge_series", "retention_end", "retention_ends_on"]
 
 DEFAULT_RETENTION_YEARS = 6
-"""ACCME: attendance records are kept 6 years, counted from the series' last session."""
+"""Attendance records are kept 6 years (ACCME), from the last session (docs/rules.md §4)."""
 
 _SERIES_TABLES = (
     "series_snapshots",

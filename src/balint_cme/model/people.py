@@ -27,7 +27,7 @@ __all__ = [
 
 
 class Provider(DomainModel):
-    """Who provides the activity, and who accredits the provider (DOMAIN.md §3)."""
+    """Who provides the activity, and who accredits the provider (docs/rules.md §3)."""
 
     accredited: Text
     """The accredited provider, e.g. "Fresno Madera Medical Society"."""
@@ -102,7 +102,7 @@ moving another session never changes it) or, where no session is cancelled or mo
 
 
 class Facilitator(DomainModel):
-    """A group leader. Leaders get no learner credit for a session they lead (DOMAIN.md §2)."""
+    """A group leader. Leaders get no learner credit for a session they lead (docs/rules.md §2)."""
 
     name: Text
     credentials: Text

@@ -31,7 +31,7 @@ __all__ = [
 
 
 class CreditPolicy(DomainModel):
-    """The credit rules as data (DOMAIN.md §2, "policy knobs"); the engine holds no numbers."""
+    """The credit rules as data (docs/rules.md §2, "policy knobs"); the engine holds no numbers."""
 
     tie_rule: Literal["down", "up"] = "down"
     """Which way an exact 7.5-minute midpoint rounds; "down" never over-awards."""
@@ -96,7 +96,7 @@ def _check_credit_type(value: str) -> str:
 
 
 class CreditDesignation(DomainModel):
-    """What the provider designated in advance (DOMAIN.md §2)."""
+    """What the provider designated in advance (docs/rules.md §2)."""
 
     type: Annotated[Text, AfterValidator(_check_credit_type)] = AMA_CREDIT
     """The AMA credit name in any accepted spelling, stored as AMA_CREDIT; certificates print
