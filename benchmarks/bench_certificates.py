@@ -1,6 +1,7 @@
 """Benchmark: certificates to separate files and to one merged PDF, against a bare canvas.
 
 Run by hand:  .venv/bin/python benchmarks/bench_certificates.py [--quick]
+              .venv/bin/python benchmarks/bench_certificates.py --signing [--quick]
 
 Every scenario runs in a fresh process so that its peak memory (ru_maxrss of the process and
 of its largest worker) is its own. The "bare" scenarios draw the same lines of text with the
@@ -37,6 +38,7 @@ from balint_cme.certificates.fonts import noto_sans
 from balint_cme.certificates.formatting import format_date, format_dates
 from balint_cme.certificates.keys import SigningKey
 from balint_cme.certificates.pdf import check_renderable
+from balint_cme.certificates.signing import create_signing_certificate, load_signing_identity
 from balint_cme.io.series_file import load_series
 from balint_cme.storage import write_atomically
 
@@ -194,6 +196,9 @@ def _descendant_peaks(root: int, peaks: dict[int, float]) -> None:
             continue
 
 
+BENCH_KEY = SigningKey("bench", bytes(range(32)))
+
+
 def run_scenario(kind: str, count: int, workers: int, merged: bool) -> dict[str, float]:
     # Warm the fonts (and the instance cache) before the clock starts, in both kinds.
     first = next(certificates(1))
@@ -210,8 +215,17 @@ def run_scenario(kind: str, count: int, workers: int, merged: bool) -> dict[str,
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         started = time.perf_counter()
+        signer = None
+        if kind == "signed":  # the key and certificate are made before the clock starts
+            create_signing_certificate(
+                out / "key.pem", out / "cert.pem", organization="Benchmark Society"
+            )
+            signer = load_signing_identity(out / "key.pem", out / "cert.pem")
+            started = time.perf_counter()
         if kind == "bare":
             bare(count, out, merged)
+        elif kind in ("sealed", "signed"):
+            render_batch(certificates(count), out, workers=workers, key=BENCH_KEY, signer=signer)
         else:
             render_batch(certificates(count), out, workers=workers, merged=merged)
         elapsed = time.perf_counter() - started
@@ -254,7 +268,7 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="100 and 1,000 instead of 1,000 and 10,000"
     )
-    parser.add_argument("--scenario", choices=["bare", "ours"])
+    parser.add_argument("--scenario", choices=["bare", "ours", "sealed", "signed"])
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--merged", action="store_true")
@@ -264,7 +278,25 @@ def main() -> None:
         action="store_true",
         help="only compare Latin names with names in complex scripts (1 worker, separate files)",
     )
+    parser.add_argument(
+        "--signing",
+        action="store_true",
+        help="only compare signed with unsigned (page-sealed) separate files, 1 and 2 workers",
+    )
     args = parser.parse_args()
+    if args.signing:
+        count = 200 if args.quick else 1000
+        for workers in (1, 2):
+            plain = in_subprocess("sealed", count, workers, False)
+            signed = in_subprocess("signed", count, workers, False)
+            print(
+                f"{workers} worker(s), {count:,} separate files: unsigned "
+                f"{plain['ms_per_certificate']:6.2f} ms/cert, signed "
+                f"{signed['ms_per_certificate']:6.2f} ms/cert = "
+                f"{signed['ms_per_certificate'] / plain['ms_per_certificate']:.2f}x (target <= 2)",
+                flush=True,
+            )
+        return
     if args.names == "scripts":
         global _names
         _names = SCRIPT_NAMES

@@ -326,7 +326,7 @@ def test_verify_json_has_a_versioned_shape_and_the_exit_code(
     assert document["code"] == first["verification_code"]
     assert set(document) == {
         "format", "status", "valid", "exit_code", "revocation_checked", "page_sealed",
-        "claims", "code", "key_id", "altered", "differences", "notes", "page_digest",
+        "claims", "code", "key_id", "altered", "differences", "notes", "page_digest", "signature",
     }  # fmt: skip
     code, out, _ = run(capsys, "verify", str(workspace / "missing.pdf"), "--json")
     document = json.loads(out)

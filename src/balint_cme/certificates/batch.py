@@ -31,6 +31,12 @@ from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
 from balint_cme.certificates.page_seal import NotACertificateError, inspect_certificate_pdf
 from balint_cme.certificates.pdf import render_checked, render_pages_checked
+from balint_cme.certificates.signing import (
+    PreparedSignature,
+    SignaturePlan,
+    SigningIdentity,
+    prepare_signature,
+)
 from balint_cme.certificates.verification import seal_page
 from balint_cme.errors import BalintCmeError, CertificateError
 from balint_cme.model import DomainModel
@@ -58,6 +64,8 @@ class RenderedFile(DomainModel):
     """The certificate's page in the file (1 for separate files)."""
     page_digest: str | None = None
     """Hex digest of everything the file displays (separate files; page_seal.page_digest)."""
+    signed: bool = False
+    """Whether the file carries a PDF signature (certificates/signing.py)."""
 
 
 def certificate_file_name(certificate: Certificate) -> str:
@@ -73,10 +81,14 @@ def certificate_file_name(certificate: Certificate) -> str:
 
 
 def _render_files(
-    layout: CertificateLayout, jobs: list[tuple[Certificate, str]]
-) -> list[tuple[Certificate, str, bytes, bytes]]:
-    # The key never leaves the parent: the worker draws the page (the seal entry holding a
-    # placeholder) and computes its digest, the costly part; the parent seals and writes.
+    layout: CertificateLayout,
+    jobs: list[tuple[Certificate, str]],
+    plan: SignaturePlan | None = None,
+) -> list[tuple[Certificate, str, bytes, bytes, tuple[int, int] | None]]:
+    # The keys never leave the parent: the worker draws the page (the seal entry holding a
+    # placeholder), computes its digest and, to be signed, writes the signature update with an
+    # empty signature (signing.prepare_signature), the costly parts; the parent seals, signs
+    # and writes.
     done = []
     for certificate, path in jobs:
         data = render_checked(certificate, layout)  # checked once, in the parent (_precheck)
@@ -84,7 +96,16 @@ def _render_files(
             digest = inspect_certificate_pdf(data).digest
         except NotACertificateError as err:
             raise CertificateError(f"certificate {certificate.number}: {err}") from err
-        done.append((certificate, path, data, digest))
+        region = None
+        if plan is not None:
+            try:
+                prepared = prepare_signature(plan, data)
+            except Exception as err:  # pyHanko's errors: one message for the parent
+                raise CertificateError(
+                    f"certificate {certificate.number}: cannot prepare its signature: {err}"
+                ) from err
+            data, region = prepared.data, (prepared.start, prepared.end)
+        done.append((certificate, path, data, digest, region))
     return done
 
 
@@ -176,9 +197,13 @@ def render_batch(
     progress: ProgressCallback | None = None,
     key: SigningKey | KeyRing | None = None,
     fonts_checked: bool = False,
+    signer: SigningIdentity | None = None,
     sync: bool = True,
 ) -> list[RenderedFile]:
     """Render `certificates` into `out_dir`: one PDF each, or one merged PDF for printing.
+
+    With `signer`, separate files are also signed (PAdES, certificates/signing.py) after
+    their page seal; a merged PDF, which is for printing, is not.
 
     Separate files are page-sealed with `key` (the key, or a ring of the keys, that sealed
     the certificates' claims), in this process: the key is never sent to a worker. Without a
@@ -209,7 +234,9 @@ def render_batch(
     if merged:
         name = safe_slug(merged_name.removesuffix(".pdf"), fallback="certificates") + ".pdf"
         return _render_merged(checked, out_dir / name, layout, workers, chunk_size, progress)
-    return _render_separate(checked, out_dir, layout, workers, chunk_size, progress, key, sync)
+    return _render_separate(
+        checked, out_dir, layout, workers, chunk_size, progress, key, signer, sync
+    )
 
 
 def _precheck(
@@ -238,9 +265,11 @@ def _render_separate(
     chunk_size: int,
     progress: ProgressCallback | None,
     key: SigningKey | KeyRing | None,
+    signer: SigningIdentity | None = None,
     sync: bool = True,
 ) -> list[RenderedFile]:
     used: set[str] = set()
+    plan = None if signer is None else signer.plan
 
     def file_for(certificate: Certificate) -> str:
         name = certificate_file_name(certificate)
@@ -253,15 +282,17 @@ def _render_separate(
         return str(out_dir / name)
 
     tasks = (
-        (_render_files, (layout, [(c, file_for(c)) for c in chunk]), len(chunk))
+        (_render_files, (layout, [(c, file_for(c)) for c in chunk], plan), len(chunk))
         for chunk in _chunks(certificates, chunk_size)
     )
     rendered: list[RenderedFile] = []
     try:
         for result, size in _run_in_order(tasks, workers):
-            for certificate, path, data, digest in _checked(result):  # type: ignore[attr-defined]
+            for certificate, path, data, digest, region in _checked(result):  # type: ignore[attr-defined]
                 if key is not None:
                     data = seal_page(data, certificate.claims, certificate.seal, key, digest=digest)
+                if signer is not None and region is not None:
+                    data = signer.finish(PreparedSignature(data, *region))
                 if sync:
                     write_atomically(Path(path), data)
                 else:
@@ -273,6 +304,7 @@ def _render_separate(
                         path=Path(path),
                         sha256=hashlib.sha256(data).hexdigest(),
                         page_digest=digest.hex(),
+                        signed=signer is not None and region is not None,
                     )
                 )
             if progress is not None:

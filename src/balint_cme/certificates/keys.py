@@ -29,6 +29,7 @@ __all__ = [
     "KEY_FILE_ENV",
     "KeyRing",
     "SigningKey",
+    "check_private_file",
     "create_key",
     "default_key_dir",
     "default_key_path",
@@ -39,6 +40,7 @@ __all__ = [
     "load_retired_keys",
     "retired_key",
     "rotate_key",
+    "write_new_private_file",
 ]
 
 KEY_FILE_ENV = places.KEY_FILE_ENV
@@ -102,11 +104,19 @@ class SigningKey:
 
 
 class KeyRing:
-    """Keys by id: the current signing key and the retired ones that still verify old codes."""
+    """Keys by id: the current signing key and the retired ones that still verify old codes.
 
-    __slots__ = ("_keys",)
+    `signing_certificates` are the society's X.509 document-signing certificates (DER), the
+    public half of its PDF signatures (certificates/signing.py): verify trusts a signature
+    by one of these, and no other (not the system's certificate authorities).
+    """
 
-    def __init__(self, keys: Iterable[SigningKey]) -> None:
+    __slots__ = ("_keys", "signing_certificates")
+
+    def __init__(
+        self, keys: Iterable[SigningKey], *, signing_certificates: Iterable[bytes] = ()
+    ) -> None:
+        self.signing_certificates: tuple[bytes, ...] = tuple(signing_certificates)
         self._keys: dict[str, SigningKey] = {}
         for key in keys:
             if key.key_id in self._keys and self._keys[key.key_id] != key:
@@ -140,6 +150,32 @@ def default_key_dir() -> Path:
 def default_key_path() -> Path:
     """The signing key file: `$BALINT_CME_KEY_FILE`, else `default_key_dir()/signing.key`."""
     return places.key_file()
+
+
+def check_private_file(path: Path, status: os.stat_result) -> None:
+    """Refuse a secret file others can read or change, or that another user owns.
+
+    Raises:
+        VerificationError: as load_key() (the message says what to run).
+    """
+    _check_permissions(path, status)
+
+
+def write_new_private_file(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write a new file atomically with `mode` (parent folders 0700); never over a file.
+
+    Raises:
+        VerificationError: the file exists already or cannot be written.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with atomic_output(path, mode=mode, overwrite=False) as handle:
+            handle.write(data)
+    except FileExistsError as err:
+        raise VerificationError(f"{path} already exists; it is never overwritten") from err
+    except OSError as err:
+        raise VerificationError(f"cannot create {path}: {err.strerror}") from err
 
 
 def _check_permissions(path: Path, status: os.stat_result) -> None:

@@ -13,6 +13,10 @@ like a one-page certificate: incremental updates, cross-reference streams, too m
 JavaScript, actions, forms, portfolios, annotations other than plain links. The renderer
 writes a fixed-width placeholder in the seal entry, computes the digest and patches the
 placeholder in place (same length, so no offset moves): `apply_page_seal()`.
+
+A certificate signed by certificates/signing.py has exactly one more revision, holding only
+its invisible signature field: that structure (signature_check.signature_parts) is left out
+of the digest, so the digest is the one recorded at issue, and anything else added changes it.
 """
 
 from __future__ import annotations
@@ -39,6 +43,11 @@ from pypdf.generic import (
 )
 
 from balint_cme.certificates.keys import SigningKey
+from balint_cme.certificates.signature_check import (
+    SignatureParts,
+    SignatureShapeError,
+    signature_parts,
+)
 
 __all__ = [
     "MAX_OBJECTS",
@@ -106,17 +115,21 @@ class InspectedPdf:
     """Document information entries (name → value as text)."""
     digest: bytes
     """page_digest() of the file."""
+    signed: bool = False
+    """Whether the file carries the signature update of certificates/signing.py (check it)."""
 
 
-def _check_bytes(data: bytes) -> None:
-    """Cheap checks on the raw bytes, before any parsing."""
+def _check_bytes(data: bytes) -> bool:
+    """Cheap checks on the raw bytes, before any parsing; True if there is a signature update."""
     if len(data) > MAX_PDF_BYTES:
         raise NotACertificateError(
             f"larger than {MAX_PDF_BYTES // (1024 * 1024)} MB: not a certificate"
         )
     if not data[:1024].lstrip().startswith(b"%PDF-"):
         raise NotACertificateError("not a PDF")
-    if data.count(b"startxref") != 1:
+    revisions = data.count(b"startxref")
+    # A signed certificate has one update after the drawn file: its signature (checked later).
+    if revisions != 1 and not (revisions == 2 and b"/ByteRange" in data):
         raise NotACertificateError(
             "the file has been updated after it was written (more than one revision)"
         )
@@ -136,6 +149,7 @@ def _check_bytes(data: bytes) -> None:
     size = re.search(rb"/Size\s+(\d{1,10})", data[trailer_at : trailer_at + 4096])
     if size is None or int(size.group(1)) > MAX_OBJECTS + 1:
         raise NotACertificateError(f"more than {MAX_OBJECTS} objects: not a certificate")
+    return revisions == 2
 
 
 _STREAM_HEAD = re.compile(rb"\s*\d+\s+\d+\s+obj\s*<<[^()]{0,4096}?>>\s*stream\r?\n")
@@ -168,7 +182,10 @@ def _check_object_sizes(reader: PdfReader, data: bytes) -> None:
 class _Walker:
     """Canonical, bounded serialisation of an object graph into a hash."""
 
-    def __init__(self) -> None:
+    def __init__(self, signature: SignatureParts | None = None) -> None:
+        self.signature = signature
+        self.root: tuple[int, int] | None = None
+        self.current: tuple[int, int] | None = None
         self.hash = hashlib.sha256(b"balint-cme page digest 1\x00")
         self.numbers: dict[tuple[int, int], int] = {}
         self.queue: list[IndirectObject] = []
@@ -190,6 +207,7 @@ class _Walker:
         while index < len(self.queue):
             ref = self.queue[index]
             self.hash.update(b"obj%d;" % index)
+            self.current = (ref.idnum, ref.generation)
             self.value(ref.get_object(), 0)
             index += 1
         return self.hash.digest()
@@ -237,6 +255,8 @@ class _Walker:
 
     def dictionary(self, obj: DictionaryObject, depth: int, skip: tuple[str, ...] = ()) -> None:
         self.count(len(obj))
+        if depth == 0 and self.signature is not None:
+            obj = self._without_signature(obj)
         keys = sorted(str(key) for key in obj if str(key) not in skip)
         self.hash.update(b"<<%d" % len(keys))
         for key in keys:
@@ -248,6 +268,33 @@ class _Walker:
             self.value(obj.raw_get(key), depth + 1)
         self.hash.update(b">>")
 
+    def _without_signature(self, obj: DictionaryObject) -> DictionaryObject:
+        """The catalog and the page as they were before the signature update."""
+        parts = self.signature
+        assert parts is not None
+        if self.current == self.root:
+            return DictionaryObject(
+                {k: v for k, v in obj.items() if str(k) not in parts.catalog_keys}
+            )
+        if self.current == parts.page:
+            annotations = obj.get("/Annots")
+            if isinstance(annotations, ArrayObject):
+                kept = ArrayObject(
+                    item
+                    for item in annotations
+                    if not (
+                        isinstance(item, IndirectObject)
+                        and (item.idnum, item.generation) == parts.widget
+                    )
+                )
+                copy = DictionaryObject(obj.items())
+                if kept:
+                    copy[NameObject("/Annots")] = kept
+                else:  # the page had no annotations before the signature's widget
+                    del copy[NameObject("/Annots")]
+                return copy
+        return obj
+
 
 def _get(dictionary: DictionaryObject, key: str) -> Any:
     """An entry with indirect references resolved (pypdf's .get does not resolve them)."""
@@ -255,7 +302,7 @@ def _get(dictionary: DictionaryObject, key: str) -> Any:
     return value.get_object() if isinstance(value, IndirectObject) else value
 
 
-def _check_page_tree(root: DictionaryObject) -> None:
+def _check_page_tree(root: DictionaryObject, widget: tuple[int, int] | None = None) -> None:
     pages = _get(root, "/Pages")
     if not isinstance(pages, DictionaryObject):
         raise NotACertificateError("the file has no pages")
@@ -268,6 +315,15 @@ def _check_page_tree(root: DictionaryObject) -> None:
         raise NotACertificateError("a certificate has exactly one page")
     annotations = _get(page, "/Annots")
     for annotation in annotations if annotations is not None else ():
+        if (
+            isinstance(annotation, IndirectObject)
+            and (
+                annotation.idnum,
+                annotation.generation,
+            )
+            == widget
+        ):
+            continue  # the signature's invisible widget (signature_check.signature_parts)
         _check_link(annotation.get_object())
 
 
@@ -284,9 +340,10 @@ def _check_link(annotation: Any) -> None:
         raise NotACertificateError("the page carries a link a certificate never has")
 
 
-def page_digest(reader: PdfReader) -> bytes:
-    """The digest of everything a viewer can show: /Root's graph and /Info without the seal."""
-    walker = _Walker()
+def page_digest(reader: PdfReader, signature: SignatureParts | None = None) -> bytes:
+    """The digest of everything a viewer can show: /Root's graph and /Info without the seal
+    (and without `signature`, the structure of a signed certificate's signature)."""
+    walker = _Walker(signature)
     trailer = reader.trailer
     info = _get(trailer, "/Info")
     info_entries = DictionaryObject()
@@ -302,25 +359,28 @@ def page_digest(reader: PdfReader) -> bytes:
     walker.hash.update(b"info;")
     walker.value(info_entries, 0)
     walker.hash.update(b"root;")
+    walker.root = (root.idnum, root.generation)
     walker.reference(root)
     return walker.run()
 
 
 def inspect_certificate_pdf(data: bytes) -> InspectedPdf:
     """Structure checks, then the digest; raises NotACertificateError with the reason."""
-    _check_bytes(data)
+    updated = _check_bytes(data)
     try:
         reader = PdfReader(io.BytesIO(data), strict=True)
         _check_object_sizes(reader, data)
         trailer = reader.trailer
+        allowed = _TRAILER_KEYS | {"/Prev"} if updated else _TRAILER_KEYS
         for key in trailer:
-            if str(key) not in _TRAILER_KEYS:
+            if str(key) not in allowed:
                 raise NotACertificateError(f"the file's trailer has {key}, a certificate's never")
         root = trailer["/Root"].get_object()
         if not isinstance(root, DictionaryObject):
             raise NotACertificateError("the file has no document catalog")
-        _check_page_tree(root)
-        digest = page_digest(reader)
+        signature = _signature(reader, updated)
+        _check_page_tree(root, None if signature is None else signature.widget)
+        digest = page_digest(reader, signature)
         info_object = trailer.get("/Info")
         info: dict[str, Any] = {}
         if info_object is not None:
@@ -332,7 +392,22 @@ def inspect_certificate_pdf(data: bytes) -> InspectedPdf:
         raise NotACertificateError("objects nested too deeply: not a certificate") from err
     except Exception as err:  # pypdf raises many exception types for damaged files
         raise NotACertificateError(f"not a readable PDF ({type(err).__name__})") from err
-    return InspectedPdf(info=info, digest=digest)
+    return InspectedPdf(info=info, digest=digest, signed=signature is not None)
+
+
+def _signature(reader: PdfReader, updated: bool) -> SignatureParts | None:
+    """The signature structure of the update, or None for a file of one revision."""
+    if not updated:
+        return None
+    try:
+        parts = signature_parts(reader)
+    except SignatureShapeError as err:
+        raise NotACertificateError(str(err)) from err
+    if parts is None:
+        raise NotACertificateError(
+            "the file has been updated after it was written (more than one revision)"
+        )
+    return parts
 
 
 def compute_page_seal(key: SigningKey, code: str, canonical_claims: bytes, digest: bytes) -> str:

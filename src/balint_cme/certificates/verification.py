@@ -50,6 +50,7 @@ from balint_cme.certificates.seal import (
     normalize_code,
     seal_claims,
 )
+from balint_cme.certificates.signature_check import SignatureInfo, check_signature
 from balint_cme.certificates.wording import printed_claims
 from balint_cme.errors import CertificateError
 from balint_cme.model import DomainModel
@@ -122,6 +123,8 @@ class VerificationResult(DomainModel):
     """Whether a ledger was consulted (revoked and superseded versions then show)."""
     page_digest: str | None = None
     """Hex digest of everything the PDF can display (see page_seal.py)."""
+    signature: SignatureInfo | None = None
+    """The file's PDF signature (certificates/signing.py), when it carries one."""
 
     @property
     def is_valid(self) -> bool:
@@ -272,7 +275,39 @@ def verify_pdf(
                 "displays is not what was drawn for these claims",
             ),
         )
-    return result.evolve(page_sealed=True, page_digest=digest)
+    result = result.evolve(page_sealed=True, page_digest=digest)
+    return _with_signature(result, data, _ring(keys)) if inspected.signed else result
+
+
+def _with_signature(result: VerificationResult, data: bytes, ring: KeyRing) -> VerificationResult:
+    """A genuine page in a signed file: the signature must be intact, cover the whole file
+    and, when the society's signing certificates are given, be made with one of them."""
+    check = check_signature(data, ring.signing_certificates)
+    if check.info is None:
+        return result.evolve(
+            status=VerificationStatus.ALTERED,
+            page_sealed=False,
+            problems=(f"the PDF signature does not hold: {check.problem}",),
+        )
+    info = check.info
+    result = result.evolve(signature=info)
+    if ring.signing_certificates and not info.society:
+        return result.evolve(
+            status=VerificationStatus.WRONG_KEY,
+            problems=(
+                f"signed by {info.signer} (certificate SHA-256 {info.signer_sha256[:16]}...), "
+                "which is not the society's signing certificate",
+            ),
+        )
+    if not ring.signing_certificates:
+        return result.evolve(
+            notes=(
+                *result.notes,
+                f"signed by {info.signer}; not checked against the society's signing "
+                "certificate (none was given: --signing-cert)",
+            )
+        )
+    return result
 
 
 def _check_claims(claims: CertificateClaims, seal: Seal, key: SigningKey) -> VerificationResult:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from balint_cme.certificates import signing as pdf_signing
 from balint_cme.certificates.keys import (
     KeyRing,
     SigningKey,
@@ -25,7 +27,7 @@ from balint_cme.certificates.keys import (
 from balint_cme.commands import console
 from balint_cme.ledger import Ledger, default_ledger_path
 
-__all__ = ["actor", "existing_ledger", "key_ring", "open_ledger", "signing_key"]
+__all__ = ["actor", "existing_ledger", "key_ring", "open_ledger", "pdf_signer", "signing_key"]
 
 
 def actor(args: argparse.Namespace) -> str:
@@ -68,13 +70,30 @@ def signing_key(args: argparse.Namespace) -> tuple[SigningKey, Path, str | None]
 
 def key_ring(args: argparse.Namespace) -> KeyRing:
     if args.key_file:
-        return load_key_ring([Path(p) for p in args.key_file])
-    # The default key and every key beside it (rotated out, or a backup copy), each known by
-    # the key id inside the file; a file there that is not a key is passed over with a note.
-    ring, skipped = load_key_folder(default_key_path())
-    for note in skipped:
-        console.err(f"balint-cme: note: {note}")
-    return ring
+        ring = load_key_ring([Path(p) for p in args.key_file])
+    else:
+        # The default key and every key beside it (rotated out, or a backup copy), each known
+        # by the key id inside the file; a file there that is not a key is passed over.
+        ring, skipped = load_key_folder(default_key_path())
+        for note in skipped:
+            console.err(f"balint-cme: note: {note}")
+    # The society's PDF-signing certificates: verify trusts a signature by these alone.
+    society = pdf_signing.load_certificates(
+        pdf_signing.configured_cert_paths(getattr(args, "signing_cert", None))
+    )
+    return KeyRing(ring, signing_certificates=society)
+
+
+def pdf_signer(args: argparse.Namespace) -> pdf_signing.SigningIdentity | None:
+    """certify's PDF-signing identity, or None (no key configured, or --no-sign)."""
+    key_path = None if args.no_sign else pdf_signing.configured_key_path(args.signing_key)
+    if key_path is None:
+        return None
+    certs = pdf_signing.configured_cert_paths(args.signing_cert)
+    timestamp_url = args.timestamp_url or os.environ.get(pdf_signing.TIMESTAMP_URL_ENV)
+    return pdf_signing.load_signing_identity(
+        key_path, certs[0] if certs else None, timestamp_url=timestamp_url
+    )
 
 
 def existing_ledger(args: argparse.Namespace) -> Ledger | None:

@@ -162,6 +162,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "and the manifest list who was left out and the characters (their attendance is "
         "still recorded, so a later run with a font that covers it certifies them)",
     )
+    parser.add_argument(
+        "--signing-key",
+        metavar="FILE",
+        type=Path,
+        help="sign each PDF (PAdES) with the society's key: PEM or PKCS#12, owner-only; "
+        "passphrase from $BALINT_CME_SIGNING_PASSPHRASE (default: $BALINT_CME_SIGNING_KEY, "
+        "else pdf-signing-key.pem beside the key if `keys signing-cert` made one)",
+    )
+    parser.add_argument(
+        "--signing-cert",
+        metavar="FILE",
+        type=Path,
+        help="the society's signing certificate and chain, PEM (default: in the PKCS#12 "
+        "file, else $BALINT_CME_SIGNING_CERT, else pdf-signing-cert.pem beside the key)",
+    )
+    parser.add_argument(
+        "--timestamp-url",
+        metavar="URL",
+        help="an RFC 3161 timestamp authority: signatures become PAdES B-T "
+        "(default: $BALINT_CME_TIMESTAMP_URL; without one, B-B)",
+    )
+    parser.add_argument(
+        "--no-sign", action="store_true", help="do not sign the PDFs, even with a key configured"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     parser.add_argument(
         "--json",
@@ -198,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if existing is not None:
             existing.close()
+    signer = access.pdf_signer(args)  # before the HMAC key or the ledger is created
     key, key_path, key_note = access.signing_key(args)
     progress = _Progress(enabled=not (args.quiet or args.json), what="cert")
     try:
@@ -220,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
                 on_total=progress.start,
                 reading=reading,
                 skip_unrenderable=args.skip_unrenderable,
+                signer=signer,
                 plan=plan,
             )
     finally:

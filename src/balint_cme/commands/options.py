@@ -193,6 +193,15 @@ def public_keys_option(parser: argparse.ArgumentParser) -> None:
     """--key-file, repeatable: the keys a verifier checks with (verify, serve, publish)."""
     parser.set_defaults(key_files_repeat=True)  # a settings file's key_file becomes a list
     parser.add_argument(
+        "--signing-cert",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        help="the society's PDF-signing certificate (repeat for older ones): a signature by "
+        "any other is not the society's (default: $BALINT_CME_SIGNING_CERT, else "
+        "pdf-signing-cert.pem beside the key, if it exists)",
+    )
+    parser.add_argument(
         "--key-file",
         metavar="FILE",
         type=Path,

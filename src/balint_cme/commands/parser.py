@@ -120,6 +120,11 @@ COMMANDS: tuple[_Command, ...] = (
         "balint-cme publish --out site/",
     ),
     _Command(
+        "keys",
+        "the society's PDF-signing certificate: create a self-signed one",
+        'balint-cme keys signing-cert --organization "Fictional Medical Society"',
+    ),
+    _Command(
         "paths",
         "show where the signing key, the ledger and the font cache are, and what set each",
         "balint-cme paths",

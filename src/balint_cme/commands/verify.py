@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from balint_cme.certificates.formatting import credit_phrase
+from balint_cme.certificates.signature_check import SignatureInfo
 from balint_cme.certificates.verification import (
     CertificateClaims,
     VerificationResult,
@@ -71,6 +72,18 @@ def _print_claims(claims: CertificateClaims) -> None:
     console.out(f"  {amount}; sessions: {', '.join(d.isoformat() for d in claims.session_dates)}")
 
 
+def _signature_line(signature: SignatureInfo) -> str:
+    when = f", {signature.signed_at:%Y-%m-%d %H:%M} UTC" if signature.signed_at else ""
+    stamp = (
+        f"; timestamp {signature.timestamped_at:%Y-%m-%d %H:%M:%S} UTC by "
+        f"{signature.timestamp_authority}"
+        if signature.timestamped_at is not None
+        else ""
+    )
+    whose = "the society's certificate" if signature.society else "not checked as the society's"
+    return f"  PDF signature (PAdES {signature.level}): {signature.signer}{when} ({whose}){stamp}"
+
+
 def _verify_exit_code(result: VerificationResult) -> int:
     if result.status == VerificationStatus.VALID:
         return VERIFY_VALID if result.revocation_checked else VERIFY_REVOCATION_UNCHECKED
@@ -95,6 +108,11 @@ def _verify_json(result: VerificationResult | None, exit_code: int, error: str =
         "differences": list(result.problems) if result is not None else [error],
         "notes": list(result.notes) if result is not None else [],
         "page_digest": result.page_digest if result is not None else None,
+        "signature": (
+            result.signature.model_dump(mode="json")
+            if result is not None and result.signature is not None
+            else None
+        ),
     }
     return json.dumps(document, ensure_ascii=False, indent=2)
 
@@ -151,6 +169,8 @@ def run(args: argparse.Namespace) -> int:
     console.out(visible(result.headline))
     if result.claims is not None:
         _print_claims(result.claims)
+    if result.signature is not None:
+        console.out(visible(_signature_line(result.signature)))
     for note in result.notes:
         console.out(visible(f"  {note}"))
     return code

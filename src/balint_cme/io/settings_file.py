@@ -3,12 +3,15 @@
 Found (first match wins, files are not merged): the `--settings FILE` option; else
 `balint-cme.toml` beside the series file a command reads; else `balint-cme.toml` in the per-user
 configuration folder (`balint-cme paths` shows it). Precedence for each value: the command-line
-option, then the environment variable (for the ledger and the key), then the settings file,
-then the built-in default. Relative paths in the file are relative to the file.
+option, then the environment variable (for the ledger, the key and PDF signing), then the
+settings file, then the built-in default. Relative paths in the file are relative to the file.
 
     by = "FMMS CME office"                 # who acts, for the audit log
     ledger = "records/ledger.sqlite3"
     key_file = "keys/signing.key"
+    signing_key = "keys/pdf-signing-key.pem"   # PDF signatures: PEM key or PKCS#12 (.p12)
+    signing_cert = "keys/pdf-signing-cert.pem" # the society's certificate (verify trusts it)
+    timestamp_url = "http://timestamp.example.org"  # RFC 3161 authority: PAdES B-T
     layout = "layout.toml"                 # certify --layout
     export_tz = "America/New_York"         # --export-tz for reports
 
@@ -50,6 +53,12 @@ class Settings(BaseModel):
     by: _Text | None = None
     ledger: Path | None = None
     key_file: Path | None = None
+    signing_key: Path | None = None
+    """The society's PDF-signing key (PEM or PKCS#12): certify signs with it."""
+    signing_cert: Path | None = None
+    """The society's PDF-signing certificate (PEM or DER): certify embeds it, verify trusts it."""
+    timestamp_url: _Text | None = None
+    """An RFC 3161 timestamp authority: signatures become PAdES B-T."""
     layout: Path | None = None
     export_tz: _Text | None = None
     pars_activity_ids: dict[_Text, _Text] = Field(default_factory=dict)
@@ -115,7 +124,7 @@ def load_settings(path: Path) -> Settings:
     base = path.parent
     anchored = {
         name: base / value
-        for name in ("ledger", "key_file", "layout")
+        for name in ("ledger", "key_file", "signing_key", "signing_cert", "layout")
         if isinstance(value := getattr(settings, name), Path) and not value.is_absolute()
     }
     return settings.model_copy(update={**anchored, "source": path})

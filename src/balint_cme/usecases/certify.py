@@ -23,6 +23,7 @@ from balint_cme.certificates.batch import RenderedFile, render_batch
 from balint_cme.certificates.content import Certificate, seal_certificate
 from balint_cme.certificates.keys import KeyRing, SigningKey
 from balint_cme.certificates.layout import DEFAULT_LAYOUT, CertificateLayout
+from balint_cme.certificates.signing import SigningIdentity
 from balint_cme.errors import CertificateError, LedgerError, VerificationError
 from balint_cme.io.reports import AttendanceReading, ReportSpec, read_reports
 from balint_cme.io.series_file import read_series_file
@@ -109,9 +110,11 @@ def draw_certificates(
     workers: int,
     merged: bool,
     progress: ProgressCallback | None,
+    signer: SigningIdentity | None = None,
 ) -> list[RenderedFile]:
     """Certify's render-and-write step: draw the sealed `certificates` into the (fresh,
-    private) `staging` folder, page-sealed with `keys`, and sync the batch to disk once.
+    private) `staging` folder, page-sealed with `keys` (and, with `signer`, each file signed:
+    PAdES, certificates/signing.py), and sync the batch to disk once.
 
     The fonts were checked when the plan was made, so they are not checked again; the files
     are not synced one by one but together (sync_files), before they are published.
@@ -129,6 +132,7 @@ def draw_certificates(
         key=keys,
         fonts_checked=True,
         sync=False,
+        signer=signer,
     )
     try:
         sync_files(sorted({file.path for file in rendered}), staging)
@@ -157,8 +161,11 @@ def certify(
     reading: AttendanceReading | None = None,
     skip_unrenderable: bool = False,
     plan: CertifyPlan | None = None,
+    signer: SigningIdentity | None = None,
 ) -> CertifyResult:
     """Certificates for every eligible person, recorded in `ledger`, plus DIR/manifest.json.
+
+    With `signer` each certificate file is also signed (PAdES; certificates/signing.py).
 
     Every input is checked and every certificate is proved drawable before anything is
     written, so a bad report or an unprintable name changes nothing. The PDFs are drawn into
@@ -280,6 +287,7 @@ def certify(
             workers=workers,
             merged=merged,
             progress=progress,
+            signer=signer,
         )
         issued: list[IssuedCertificate] = []
         # Said where credit is certified, not only in the `credits` preview.
@@ -292,7 +300,12 @@ def certify(
             relative = file.path.name
             if outcome == "unchanged":
                 on_file = records[certificate.number]  # the issued version, as reserve() read it
-                if not merged and on_file.pdf_sha256 not in (None, file.sha256):
+                if (
+                    not merged
+                    and on_file.pdf_sha256 not in (None, file.sha256)
+                    # A signature differs on every run (its time); the page is what counts.
+                    and not (file.signed and file.page_digest in on_file.page_digests)
+                ):
                     warnings.append(
                         f"{relative}: certificate {certificate.number} v{certificate.version} was "
                         "re-drawn with different bytes than issued (layout or software changed); "

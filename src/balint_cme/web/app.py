@@ -362,6 +362,7 @@ def create_app(
                 if counts is not None and shown.status != "unknown":
                     counts.add(record.number, "uploads")
         result["genuine"] = _is_sealed(verdict) and result["answer"].status != "unknown"
+        result["signature"] = verdict.signature if result["genuine"] else None
         # The verdict's own words, without the claims of a file that did not check out.
         result["verdict"] = verdict.headline if result["genuine"] else _public_problem(verdict)
         log.info(
