@@ -101,6 +101,12 @@ def _sealing_key(
     return retired
 
 
+def _recorded_pages(ledger: Ledger, record: CertificateRecord) -> tuple[str, ...]:
+    """The page digests the ledger recorded for `record`'s version."""
+    recorded = ledger.certificate(record.number, record.version)
+    return () if recorded is None else recorded.page_digests
+
+
 def draw_certificates(
     certificates: Sequence[Certificate],
     staging: Path,
@@ -303,8 +309,9 @@ def certify(
                 if (
                     not merged
                     and on_file.pdf_sha256 not in (None, file.sha256)
-                    # A signature differs on every run (its time); the page is what counts.
-                    and not (file.signed and file.page_digest in on_file.page_digests)
+                    # A signature differs on every run (its time); the page is what counts
+                    # (the recorded pages are read only for such a file).
+                    and not (file.signed and file.page_digest in _recorded_pages(ledger, on_file))
                 ):
                     warnings.append(
                         f"{relative}: certificate {certificate.number} v{certificate.version} was "
