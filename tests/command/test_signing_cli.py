@@ -77,19 +77,45 @@ def test_signing_cert_then_certify_signs_and_verify_shows_it(
     assert document["signature"]["level"] == "B-B"
 
 
-def test_certify_again_re_signs_without_warning_of_changed_pages(
+def _all_bytes(out_dir: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(out_dir.glob("*.pdf"))}
+
+
+def test_certify_again_keeps_each_signed_file_as_issued(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A signature carries its time, so drawing an unchanged certificate again would give new
+    bytes; a re-run keeps the file the physician received, the one whose SHA-256 the ledger
+    recorded, and verify finds it exactly as issued."""
     run(capsys, "keys", "signing-cert", "--organization", ORGANIZATION)
     out_dir = workspace / "certificates"
     _certify(capsys, out_dir)
-    first = _first(out_dir).read_bytes()
+    first = _all_bytes(out_dir)
     stdout, _ = _certify(capsys, out_dir)
     assert "re-drawn with different bytes" not in stdout
-    again = _first(out_dir).read_bytes()
-    assert again != first  # a new signature (another signing time)
-    code, _, _ = run(capsys, "verify", str(_first(out_dir)))
-    assert code == 0
+    assert _all_bytes(out_dir) == first
+    code, out, _ = run(capsys, "verify", str(_first(out_dir)))
+    assert code == 0, out
+    assert "differ from the file recorded" not in out
+
+
+def test_certify_again_replaces_a_file_that_is_not_the_one_issued(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the issued bytes are kept: a file changed in the folder is drawn and signed anew,
+    with the same page, and verifies."""
+    run(capsys, "keys", "signing-cert", "--organization", ORGANIZATION)
+    out_dir = workspace / "certificates"
+    _certify(capsys, out_dir)
+    target = _first(out_dir)
+    issued = target.read_bytes()
+    target.write_bytes(issued[:-1] + b" ")  # damaged in the folder
+    _certify(capsys, out_dir)
+    again = target.read_bytes()
+    assert again not in (issued, issued[:-1] + b" ")
+    code, out, _ = run(capsys, "verify", str(target))
+    assert code == 0, out
+    assert "the page is one the ledger recorded" in out
 
 
 def test_another_societys_signature_is_not_valid_with_the_ledger(

@@ -48,7 +48,13 @@ from balint_cme.usecases.certify_results import (
     manifest_bytes,
 )
 from balint_cme.usecases.on_record import recorded_register
-from balint_cme.usecases.publishing import publish, staging_folder, sync_files, sync_folder
+from balint_cme.usecases.publishing import (
+    keep_issued_file,
+    publish,
+    staging_folder,
+    sync_files,
+    sync_folder,
+)
 
 __all__ = [
     "CertifyPlan",
@@ -300,25 +306,31 @@ def certify(
         warnings: list[str] = list(reading.double_evidence)
         confirmations: list[Confirmation] = []
         redrawn: list[Redrawn] = []  # unchanged claims drawn again: their page is recorded too
-        for certificate, outcome, person, file in zip(
-            certificates, outcomes, people, rendered, strict=True
+        final = list(rendered)
+        for index, (certificate, outcome, person, file) in enumerate(
+            zip(certificates, outcomes, people, rendered, strict=True)
         ):
             relative = file.path.name
             if outcome == "unchanged":
                 on_file = records[certificate.number]  # the issued version, as reserve() read it
+                pages = _recorded_pages(ledger, on_file) if file.signed and not merged else ()
+                kept = None if merged else keep_issued_file(file, on_file, out_dir, pages)
+                if kept is not None:
+                    file = kept
+                    final[index] = kept
                 if (
                     not merged
                     and on_file.pdf_sha256 not in (None, file.sha256)
                     # A signature differs on every run (its time); the page is what counts
                     # (the recorded pages are read only for such a file).
-                    and not (file.signed and file.page_digest in _recorded_pages(ledger, on_file))
+                    and not (file.signed and file.page_digest in pages)
                 ):
                     warnings.append(
                         f"{relative}: certificate {certificate.number} v{certificate.version} was "
                         "re-drawn with different bytes than issued (layout or software changed); "
                         "its claims and code are unchanged"
                     )
-                if file.page_digest is not None:
+                if file.page_digest is not None and kept is None:
                     redrawn.append(
                         Redrawn(
                             certificate.number, certificate.version, file.sha256, file.page_digest
@@ -358,7 +370,7 @@ def certify(
         # (e.g. one was revoked while the batch was drawn) every file is taken back, so the
         # folder only ever shows what the ledger confirmed. A kill between the two leaves
         # pending reservations that the next run completes.
-        published = publish(rendered, out_dir, staging)
+        published = publish(final, out_dir, staging)
         try:
             try:
                 sync_folder(out_dir)  # the names moved in are on disk before the ledger says so

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import hashlib
 import os
 import shutil
 import sys
@@ -16,9 +17,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from balint_cme.certificates.batch import RenderedFile
-from balint_cme.errors import CertificateError, DataFileError
+from balint_cme.errors import CertificateError, OutputWriteError
+from balint_cme.ledger.records import CertificateRecord
 
-__all__ = ["Published", "publish", "staging_folder", "sync_files", "sync_folder"]
+__all__ = [
+    "Published",
+    "keep_issued_file",
+    "publish",
+    "staging_folder",
+    "sync_files",
+    "sync_folder",
+]
 
 _STAGING_PREFIX = ".balint-cme-partial-"
 
@@ -49,10 +58,10 @@ def staging_folder(out_dir: Path) -> Iterator[Path]:
     Folders left by runs that were killed (their process is gone) are removed first.
 
     Raises:
-        DataFileError: `out_dir` is not a folder, or cannot be made or written.
+        OutputWriteError: `out_dir` is not a folder, or cannot be made or written.
     """
     if out_dir.exists() and not out_dir.is_dir():
-        raise DataFileError(out_dir, "is not a folder; --out names the folder for certificates")
+        raise OutputWriteError(out_dir, "is not a folder; --out names the folder for certificates")
     made = [folder for folder in (out_dir, *out_dir.parents) if not folder.exists()]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -63,7 +72,7 @@ def staging_folder(out_dir: Path) -> Iterator[Path]:
         staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
     except OSError as err:
         _remove_empty(made)
-        raise DataFileError(
+        raise OutputWriteError(
             out_dir, f"cannot write certificates here: {err.strerror or err}"
         ) from err
     try:
@@ -181,3 +190,39 @@ def sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _sha256_of(path: Path) -> str | None:
+    """The SHA-256 of the file at `path`, or None if there is no readable file there."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def keep_issued_file(
+    file: RenderedFile, on_file: CertificateRecord, out_dir: Path, recorded_pages: Sequence[str]
+) -> RenderedFile | None:
+    """For an unchanged, signed certificate drawn again: the file as issued, if it is still in
+    `out_dir` byte for byte, put back in place of the new drawing (`file`, in the staging
+    folder); else None (the new drawing is published).
+
+    A signature carries its signing time, so a signed certificate drawn again never has the
+    bytes it was issued with, although its page is the same. Keeping the issued file means a
+    re-run of certify leaves every unchanged certificate exactly as the physician received it
+    and as the ledger recorded it (its SHA-256), instead of a new signed copy of the same page.
+    Kept only when the new drawing shows the very page recorded for that version (same
+    layout and software), so a layout change is still published.
+    """
+    if not file.signed or on_file.pdf_sha256 is None or file.page_digest not in recorded_pages:
+        return None
+    issued = out_dir / file.path.name
+    if _sha256_of(issued) != on_file.pdf_sha256:
+        return None
+    try:
+        os.unlink(file.path)
+        os.link(issued, file.path)  # the issued file's data is on disk already: no sync needed
+    except OSError:
+        return None
+    return file.model_copy(update={"sha256": on_file.pdf_sha256})
