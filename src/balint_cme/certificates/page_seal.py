@@ -17,6 +17,10 @@ placeholder in place (same length, so no offset moves): `apply_page_seal()`.
 A certificate signed by certificates/signing.py has exactly one more revision, holding only
 its invisible signature field: that structure (signature_check.signature_parts) is left out
 of the digest, so the digest is the one recorded at issue, and anything else added changes it.
+
+One module of about 430 lines on purpose: the refusals and the digest walk share their limits
+and forbidden keys, and together they decide which bytes a page seal covers, so a reviewer
+reads every rule of that security boundary in one file and neither half changes alone.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from balint_cme.certificates import signing as pdf_signing
+from balint_cme.certificates import signing_keys
 from balint_cme.certificates.keys import (
     KeyRing,
     SigningKey,
@@ -78,19 +79,19 @@ def key_ring(args: argparse.Namespace) -> KeyRing:
         for note in skipped:
             console.err(f"balint-cme: note: {note}")
     # The society's PDF-signing certificates: verify trusts a signature by these alone.
-    society = pdf_signing.load_certificates(
-        pdf_signing.configured_cert_paths(getattr(args, "signing_cert", None))
+    society = signing_keys.load_certificates(
+        signing_keys.configured_cert_paths(getattr(args, "signing_cert", None))
     )
     return KeyRing(ring, signing_certificates=society)
 
 
 def pdf_signer(args: argparse.Namespace) -> pdf_signing.SigningIdentity | None:
     """certify's PDF-signing identity, or None (no key configured, or --no-sign)."""
-    key_path = None if args.no_sign else pdf_signing.configured_key_path(args.signing_key)
+    key_path = None if args.no_sign else signing_keys.configured_key_path(args.signing_key)
     if key_path is None:
         return None
-    certs = pdf_signing.configured_cert_paths(args.signing_cert)
-    timestamp_url = args.timestamp_url or os.environ.get(pdf_signing.TIMESTAMP_URL_ENV)
+    certs = signing_keys.configured_cert_paths(args.signing_cert)
+    timestamp_url = args.timestamp_url or os.environ.get(signing_keys.TIMESTAMP_URL_ENV)
     return pdf_signing.load_signing_identity(
         key_path, certs[0] if certs else None, timestamp_url=timestamp_url
     )

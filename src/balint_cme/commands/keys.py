@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from balint_cme.certificates import signing as pdf_signing
+from balint_cme.certificates import signing_keys
 from balint_cme.commands import console, options
 
 __all__ = ["add_arguments", "run"]
@@ -53,9 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    key_path = Path(args.key_out) if args.key_out else pdf_signing.default_signing_key_path()
-    cert_path = Path(args.cert_out) if args.cert_out else pdf_signing.default_signing_cert_path()
-    fingerprint = pdf_signing.create_signing_certificate(
+    key_path = Path(args.key_out) if args.key_out else signing_keys.default_signing_key_path()
+    cert_path = Path(args.cert_out) if args.cert_out else signing_keys.default_signing_cert_path()
+    fingerprint = signing_keys.create_signing_certificate(
         key_path,
         cert_path,
         organization=args.organization,

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from balint_cme import places
-from balint_cme.certificates import signing as pdf_signing
+from balint_cme.certificates import signing_keys
 from balint_cme.io.settings_file import Settings, find_settings, load_settings
 
 __all__ = ["apply_settings"]
@@ -62,17 +62,19 @@ def _apply_signing_settings(args: argparse.Namespace, settings: Settings) -> Non
     """signing_key, signing_cert and timestamp_url from the settings file, when neither the
     command line nor the environment gives them."""
     environ = os.environ
-    if getattr(args, "signing_key", 0) is None and not environ.get(pdf_signing.SIGNING_KEY_ENV):
+    if getattr(args, "signing_key", 0) is None and not environ.get(signing_keys.SIGNING_KEY_ENV):
         args.signing_key = settings.signing_key
     if (
         hasattr(args, "signing_cert")
         and not args.signing_cert
         and settings.signing_cert is not None
-        and not environ.get(pdf_signing.SIGNING_CERT_ENV)
+        and not environ.get(signing_keys.SIGNING_CERT_ENV)
     ):
         listed = isinstance(args.signing_cert, list) or getattr(args, "key_files_repeat", False)
         args.signing_cert = [settings.signing_cert] if listed else settings.signing_cert
-    if getattr(args, "timestamp_url", 0) is None and not environ.get(pdf_signing.TIMESTAMP_URL_ENV):
+    if getattr(args, "timestamp_url", 0) is None and not environ.get(
+        signing_keys.TIMESTAMP_URL_ENV
+    ):
         args.timestamp_url = settings.timestamp_url
     if hasattr(args, "key_out") and args.key_out is None and settings.signing_key is not None:
         args.key_out = settings.signing_key

@@ -1,15 +1,15 @@
-"""Certificate numbers and versions: reserve → (caller writes the PDF) → confirm; revoke; status.
+"""Certificate numbers and versions: reserve → (caller writes the PDF) → confirm; revoke.
 
 One number per person per series, allocated from a global sequence inside the write
 transaction, so two processes never get the same one and a rolled-back transaction loses none.
 A version is "pending" until confirm() records the PDF's SHA-256, so a crash between the two
 leaves a reservation that the next run completes, never a recorded certificate without a file.
+A certificate's status (the verification answer) is a read: queries.read_status.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -37,7 +37,6 @@ from balint_cme.ledger.certificate_rows import changed_claims as _changed_claims
 from balint_cme.ledger.certificate_rows import claim_view as _claim_view
 from balint_cme.ledger.records import (
     CertificateRecord,
-    CertificateStatus,
     Reservation,
 )
 from balint_cme.ledger.writer import Writer, fetch_row
@@ -61,7 +60,6 @@ __all__ = [
     "pending_certificate_row",
     "prepare_claims",
     "prepare_reservations",
-    "read_status",
     "record_redrawn",
     "reserve",
     "reserve_many",
@@ -341,61 +339,6 @@ def revoke(writer: Writer, *, number: str, reason: str) -> CertificateRecord:
         {"versions": [r["version"] for r in live], "reason": reason},
     )
     return certificate_from_row(last)
-
-
-def read_status(
-    connection: sqlite3.Connection, number: str, version: int | None, pdf_sha256: str | None
-) -> CertificateStatus:
-    """The verification answer for `number` (see Ledger.status)."""
-    rows = versions_of(connection, number)
-    if not rows:
-        purged = connection.execute(
-            "SELECT purged_at FROM numbers WHERE number = ?", (number,)
-        ).fetchone()
-        if purged is not None and purged[0] is not None:
-            return CertificateStatus(number=number, state="purged")
-        return CertificateStatus(number=number, state="unknown")
-    digests = page_digests_of(connection, number)
-    records = [certificate_from_row(r, digests.get(r["version"], ())) for r in rows]
-    current = next((r for r in reversed(records) if r.state == "issued"), None)
-    revoked = next((r for r in reversed(records) if r.state == "revoked"), None)
-    if version is None:
-        target = current or revoked or records[-1]
-    else:
-        found = next((r for r in records if r.version == version), None)
-        if found is None:
-            return CertificateStatus(
-                number=number,
-                state="unknown",
-                version=version,
-                current_version=current.version if current else None,
-                reason=f"certificate {number} has no version {version}",
-                current=current,
-            )
-        target = found
-    common: dict[str, Any] = {
-        "number": number,
-        "version": target.version,
-        "current_version": current.version if current else None,
-        "certificate": target,
-        "current": current,
-    }
-    if revoked is not None and current is None:
-        return CertificateStatus(state="revoked", reason=revoked.revoked_reason, **common)
-    if target.state == "pending":
-        return CertificateStatus(state="pending", **common)
-    if pdf_sha256 is not None and target.pdf_sha256 != pdf_sha256.lower():
-        return CertificateStatus(
-            state="altered",
-            reason="the file's SHA-256 differs from the PDF recorded when it was issued",
-            **common,
-        )
-    if target.state == "superseded":
-        newer = next((r for r in records if r.version == target.superseded_by), None)
-        return CertificateStatus(
-            state="superseded", reason=newer.reason if newer else None, **common
-        )
-    return CertificateStatus(state="valid", **common)
 
 
 class ReservationRequest(NamedTuple):

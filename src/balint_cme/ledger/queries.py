@@ -13,9 +13,11 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from balint_cme.errors import LedgerError, LedgerTamperedError
-from balint_cme.ledger import certificate_rows, issuing
+from balint_cme.ledger import certificate_rows
+from balint_cme.ledger.certificate_rows import certificate_from_row, page_digests_of, versions_of
 from balint_cme.ledger.chain import check_rows_of
 from balint_cme.ledger.identity import emails_of
 from balint_cme.ledger.records import (
@@ -39,6 +41,7 @@ __all__ = [
     "participation_of",
     "person",
     "proven_status",
+    "read_status",
     "resolve_person",
     "roster_entry",
 ]
@@ -180,7 +183,7 @@ def proven_status(
     problems = check_rows_of(connection, rows, key, also_subjects=sorted(series))
     if problems:
         raise LedgerTamperedError(path, key, problems)
-    return issuing.read_status(connection, key, version, pdf_sha256)
+    return read_status(connection, key, version, pdf_sha256)
 
 
 def certificate(
@@ -264,3 +267,58 @@ def audit_events(
         )
         for seq, at, actor, action, subject_, details, changes, digest in rows
     )
+
+
+def read_status(
+    connection: sqlite3.Connection, number: str, version: int | None, pdf_sha256: str | None
+) -> CertificateStatus:
+    """The verification answer for `number` (see Ledger.status)."""
+    rows = versions_of(connection, number)
+    if not rows:
+        purged = connection.execute(
+            "SELECT purged_at FROM numbers WHERE number = ?", (number,)
+        ).fetchone()
+        if purged is not None and purged[0] is not None:
+            return CertificateStatus(number=number, state="purged")
+        return CertificateStatus(number=number, state="unknown")
+    digests = page_digests_of(connection, number)
+    records = [certificate_from_row(r, digests.get(r["version"], ())) for r in rows]
+    current = next((r for r in reversed(records) if r.state == "issued"), None)
+    revoked = next((r for r in reversed(records) if r.state == "revoked"), None)
+    if version is None:
+        target = current or revoked or records[-1]
+    else:
+        found = next((r for r in records if r.version == version), None)
+        if found is None:
+            return CertificateStatus(
+                number=number,
+                state="unknown",
+                version=version,
+                current_version=current.version if current else None,
+                reason=f"certificate {number} has no version {version}",
+                current=current,
+            )
+        target = found
+    common: dict[str, Any] = {
+        "number": number,
+        "version": target.version,
+        "current_version": current.version if current else None,
+        "certificate": target,
+        "current": current,
+    }
+    if revoked is not None and current is None:
+        return CertificateStatus(state="revoked", reason=revoked.revoked_reason, **common)
+    if target.state == "pending":
+        return CertificateStatus(state="pending", **common)
+    if pdf_sha256 is not None and target.pdf_sha256 != pdf_sha256.lower():
+        return CertificateStatus(
+            state="altered",
+            reason="the file's SHA-256 differs from the PDF recorded when it was issued",
+            **common,
+        )
+    if target.state == "superseded":
+        newer = next((r for r in records if r.version == target.superseded_by), None)
+        return CertificateStatus(
+            state="superseded", reason=newer.reason if newer else None, **common
+        )
+    return CertificateStatus(state="valid", **common)

@@ -534,7 +534,7 @@ class Ledger:
         if not issuing.NUMBER_PATTERN.fullmatch(key):
             return CertificateStatus(number=number.strip()[:60], state="unknown")
         with self._read() as connection:
-            return issuing.read_status(connection, key, version, pdf_sha256)
+            return queries.read_status(connection, key, version, pdf_sha256)
 
     @_reading
     def certificate_status(

@@ -9,7 +9,8 @@ It reads the ledger through read-only connections (a coordinator may certify int
 file meanwhile) and writes only the verification counts (counts.py). Lookups are rate limited
 per client, every response carries the security headers and no cookie, answers may be cached
 for `cache_seconds` (the longest a revocation can go unseen), and each lookup logs one line
-with a hash of the code, never the code or the name.
+with a hash of the code, never the code or the name. The rate limit and the security headers
+are guards.py (TokenBucket and SECURITY_HEADERS stay importable from here).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -47,6 +47,7 @@ from balint_cme.web.answers import (
     look_up,
 )
 from balint_cme.web.counts import VerificationCounts, default_counts_path
+from balint_cme.web.guards import SECURITY_HEADERS, SecurityHeaders, TokenBucket
 
 __all__ = [
     "DEFAULT_BURST",
@@ -68,56 +69,6 @@ DEFAULT_CACHE_SECONDS = 60
 """Answers may be cached this long: the longest a revocation can go unseen by a verifier."""
 _MAX_CACHED = 50_000
 """Answers kept in memory between changes to the ledger (a few hundred bytes each)."""
-_MAX_CLIENTS = 10_000
-"""Buckets kept in memory; the least recently seen client is forgotten first."""
-
-SECURITY_HEADERS: dict[str, str] = {
-    # No script at all on the server-rendered page; styles only from our own file.
-    "content-security-policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "x-frame-options": "DENY",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "cross-origin-opener-policy": "same-origin",
-    "permissions-policy": "camera=(), microphone=(), geolocation=()",
-}
-
-
-class TokenBucket:
-    """Per-client token buckets: `burst` lookups at once, then `per_minute` a minute."""
-
-    def __init__(
-        self,
-        per_minute: float,
-        burst: int,
-        *,
-        max_clients: int = _MAX_CLIENTS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._rate = per_minute / 60.0
-        self._burst = float(burst)
-        self._max_clients = max_clients
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def take(self, client: str) -> float:
-        """Take one token for `client`: 0.0 if allowed, else the seconds until one is free."""
-        now = self._clock()
-        with self._lock:
-            tokens, seen = self._buckets.pop(client, (self._burst, now))
-            tokens = min(self._burst, tokens + (now - seen) * self._rate)
-            wait = 0.0
-            if tokens >= 1.0:
-                tokens -= 1.0
-            else:
-                wait = (1.0 - tokens) / self._rate if self._rate > 0 else 3600.0
-            self._buckets[client] = (tokens, now)
-            while len(self._buckets) > self._max_clients:
-                self._buckets.popitem(last=False)
-        return wait
 
 
 def verify_uploaded_pdf(data: bytes, keys: KeyRing, ledger: Ledger) -> VerificationResult:
@@ -172,51 +123,6 @@ class _Ledgers:
                     self._answers.clear()
                 self._answers[code] = found
         return found
-
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-_LOOKUP_PATHS = ("/api/v1/verify/", "/v/", "/V/")
-
-
-class _SecurityHeaders:
-    """Adds SECURITY_HEADERS to every response and drops any Set-Cookie."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        path = str(scope.get("path", ""))
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path) and path.startswith(_LOOKUP_PATHS):
-            # Starlette's path patterns stop at a line break, which would answer 404: a code
-            # with control characters is simply not a code ("unknown", like any other).
-            prefix = next(p for p in _LOOKUP_PATHS if path.startswith(p))
-            scope = {**scope, "path": prefix + "-", "raw_path": (prefix + "-").encode()}
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (name, value)
-                    for name, value in message.get("headers", [])
-                    if name.lower() != b"set-cookie"
-                ]
-                present = {name.lower() for name, _ in headers}
-                for name, value in SECURITY_HEADERS.items():
-                    if name.encode() not in present:
-                        headers.append((name.encode(), value.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def _templates() -> Jinja2Templates:
@@ -432,7 +338,7 @@ def create_app(
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(_SecurityHeaders)
+    app.add_middleware(SecurityHeaders)
     app.state.counts = counts
     return app
 
