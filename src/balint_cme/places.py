@@ -96,7 +96,7 @@ def user_places() -> tuple[Place, ...]:
         return env if os.environ.get(env) else "default"
 
     return (
-        Place("signing key", key_file(), source(KEY_FILE_ENV)),
+        Place("HMAC key", key_file(), source(KEY_FILE_ENV)),
         Place("key folder", key_file().parent, source(KEY_FILE_ENV)),
         Place("ledger", ledger_file(), source(LEDGER_FILE_ENV)),
         Place("font cache", cache_dir() / "fonts", source(CACHE_DIR_ENV)),

@@ -53,6 +53,24 @@ def test_paths_command_says_where_and_why(
     }
 
 
+def test_paths_lists_the_pdf_signing_key_and_certificate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """certify signs once these exist, so a coordinator must be able to find them."""
+    monkeypatch.delenv(places.KEY_FILE_ENV, raising=False)
+    monkeypatch.delenv("BALINT_CME_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("BALINT_CME_SIGNING_CERT", str(tmp_path / "society.pem"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    assert main(["paths", "--json"]) == 0
+    found = {p["name"]: p for p in json.loads(capsys.readouterr().out)["places"]}
+    keys = tmp_path / "cfg" / "balint-cme" / "keys"
+    assert found["HMAC key"]["path"] == str(keys / "signing.key")
+    assert found["PDF signing key"]["path"] == str(keys / "pdf-signing-key.pem")
+    assert found["PDF signing key"]["source"] == "default"
+    assert found["PDF signing cert"]["path"] == str(tmp_path / "society.pem")
+    assert found["PDF signing cert"]["source"] == "BALINT_CME_SIGNING_CERT"
+
+
 def _subcommands() -> list[str]:
     parser = build_parser()
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
