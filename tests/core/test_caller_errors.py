@@ -30,8 +30,10 @@ from balint_cme import (
     enroll,
     validate_claim,
 )
+from balint_cme.certificates.keys import SigningKey
 from balint_cme.errors import InvalidArgumentError
 from balint_cme.io.series_file import save_series
+from balint_cme.ledger import Ledger
 from tests.conftest import ROOT, attend
 
 ANY_VALUE = st.one_of(
@@ -180,3 +182,23 @@ def test_award_credit_for_anyone_is_an_award_never_an_exception(
 ) -> None:
     award = award_credit(series_2020, _full_attendance(series_2020), participant_id)
     assert award.points <= series_2020.credit.series_maximum
+
+
+def test_the_ledgers_argument_checks_are_invalid_argument_errors(tmp_path: Path) -> None:
+    """Ledger.open's options, an anchor and a key id are checked before anything is opened or
+    written; each refusal is the library's own error (and still a ValueError)."""
+    path = tmp_path / "ledger.sqlite3"
+    with pytest.raises(InvalidArgumentError, match="number_prefix"):
+        Ledger.open(path, number_prefix="bc-")
+    with pytest.raises(InvalidArgumentError, match="retention_years"):
+        Ledger.open(path, retention_years=0)
+    assert not path.exists()
+    with (
+        Ledger.open(path) as ledger,
+        pytest.raises(InvalidArgumentError, match="not a ledger anchor"),
+    ):
+        ledger.check_chain(anchor="12:not-a-hash")
+    with pytest.raises(InvalidArgumentError, match="key id"):
+        SigningKey("Not A Key Id", b"x" * 64)
+    with pytest.raises(ValueError, match="signing secret"):
+        SigningKey("ok", b"short")

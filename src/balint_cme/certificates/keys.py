@@ -22,7 +22,7 @@ from hashlib import sha256
 from pathlib import Path
 
 from balint_cme import places
-from balint_cme.errors import DataFileError, VerificationError
+from balint_cme.errors import DataFileError, InvalidArgumentError, VerificationError
 from balint_cme.storage import atomic_output
 
 __all__ = [
@@ -59,12 +59,12 @@ class SigningKey:
 
     def __init__(self, key_id: str, secret: bytes) -> None:
         if not _KEY_ID.fullmatch(key_id):
-            raise ValueError(
+            raise InvalidArgumentError(
                 "a key id is 1-32 lowercase letters, digits, '_' or '-', starting with a "
                 "letter or digit"
             )
         if len(secret) < _SECRET_BYTES:
-            raise ValueError(f"a signing secret needs at least {_SECRET_BYTES} bytes")
+            raise InvalidArgumentError(f"a signing secret needs at least {_SECRET_BYTES} bytes")
         self.key_id = key_id
         self._secret = bytes(secret)
 

@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from balint_cme.errors import InvalidArgumentError
 from balint_cme.ledger.chain import canonical_json
 from balint_cme.ledger.records import CertificateRecord
 from balint_cme.ledger.schema import TABLES
@@ -62,9 +63,9 @@ def normalise_number(text: str) -> str:
 
 def _credits_text(credits: Decimal) -> str:
     if not isinstance(credits, Decimal) or not credits.is_finite() or credits < 0:
-        raise ValueError(f"credits must be a non-negative Decimal, not {credits!r}")
+        raise InvalidArgumentError(f"credits must be a non-negative Decimal, not {credits!r}")
     if credits % Decimal("0.25") != 0:
-        raise ValueError(f"credits {credits} is not a multiple of 0.25")
+        raise InvalidArgumentError(f"credits {credits} is not a multiple of 0.25")
     return f"{credits:.2f}"
 
 
@@ -206,11 +207,11 @@ def prepare_claims(
             order, or claims that are not JSON values.
     """
     if kind not in ("credit", "participation"):
-        raise ValueError(f"kind must be 'credit' or 'participation', not {kind!r}")
+        raise InvalidArgumentError(f"kind must be 'credit' or 'participation', not {kind!r}")
     credits_text = _credits_text(credits)
     dates = [d.isoformat() for d in session_dates]
     if dates != sorted(set(dates)):
-        raise ValueError("session_dates must be distinct and in date order")
+        raise InvalidArgumentError("session_dates must be distinct and in date order")
     view = claim_view(kind, credits_text, dates, claims)
     fingerprint = hashlib.sha256(canonical_json(view).encode("utf-8")).hexdigest()
     return PreparedClaims(
@@ -223,7 +224,7 @@ def check_page_digest(page_digest: str | None) -> None:
     if page_digest is not None and (
         not isinstance(page_digest, str) or not _PAGE_DIGEST.fullmatch(page_digest)
     ):
-        raise ValueError("page_digest must be 32-128 lowercase hexadecimal digits")
+        raise InvalidArgumentError("page_digest must be 32-128 lowercase hexadecimal digits")
 
 
 def check_confirmation(
@@ -236,11 +237,11 @@ def check_confirmation(
     """
     check_page_digest(page_digest)
     if not isinstance(pdf_sha256, str) or not _SHA256.fullmatch(pdf_sha256):
-        raise ValueError("pdf_sha256 must be 64 lowercase hexadecimal digits")
+        raise InvalidArgumentError("pdf_sha256 must be 64 lowercase hexadecimal digits")
     if not file_name or "\x00" in file_name or len(file_name) > 1000:
-        raise ValueError("file_name must be 1-1000 characters without NUL")
+        raise InvalidArgumentError("file_name must be 1-1000 characters without NUL")
     if not verification_code or len(verification_code) > 500:
-        raise ValueError("verification_code must be 1-500 characters")
+        raise InvalidArgumentError("verification_code must be 1-500 characters")
 
 
 def pending_certificate_row(

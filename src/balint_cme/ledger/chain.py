@@ -19,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from balint_cme.errors import InvalidArgumentError
 from balint_cme.ledger.records import ChainReport
 from balint_cme.ledger.schema import TABLES
 
@@ -57,7 +58,9 @@ def parse_anchor(text: str) -> tuple[int, str]:
     """
     match = _ANCHOR.fullmatch(text.strip().lower())
     if match is None:
-        raise ValueError(f"{text[:80]!r} is not a ledger anchor like 1234:<64 hexadecimal digits>")
+        raise InvalidArgumentError(
+            f"{text[:80]!r} is not a ledger anchor like 1234:<64 hexadecimal digits>"
+        )
     return int(match[1]), match[2]
 
 

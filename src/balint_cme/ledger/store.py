@@ -32,7 +32,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, Self, TypeVar
 from balint_cme import places
 from balint_cme.attendance import AttendanceRecord
 from balint_cme.credit import CreditAward
-from balint_cme.errors import DataFileError, LedgerError
+from balint_cme.errors import DataFileError, InvalidArgumentError, LedgerError
 from balint_cme.ledger import consent as pars_consent
 from balint_cme.ledger import issuing, queries, recording, retention
 from balint_cme.ledger.chain import check_chain, format_anchor, parse_anchor
@@ -179,9 +179,11 @@ class Ledger:
         """
         path = Path(path) if path is not None else default_ledger_path()
         if not _PREFIX.fullmatch(number_prefix):
-            raise ValueError("number_prefix is 1-10 capital letters and digits, e.g. 'BC'")
+            raise InvalidArgumentError(
+                "number_prefix is 1-10 capital letters and digits, e.g. 'BC'"
+            )
         if not 1 <= retention_years <= 100:
-            raise ValueError("retention_years must be between 1 and 100")
+            raise InvalidArgumentError("retention_years must be between 1 and 100")
         prepare_file(path, create=create and not read_only)
         # SQLite makes the -wal and -shm files as it needs them; whatever it makes is owner-only.
         with owner_only_files():
@@ -241,7 +243,7 @@ class Ledger:
     def _now(self) -> datetime:
         moment = self._clock()
         if moment.tzinfo is None:
-            raise ValueError("the ledger clock must return time-zone aware datetimes")
+            raise InvalidArgumentError("the ledger clock must return time-zone aware datetimes")
         return moment
 
     @contextmanager
@@ -368,7 +370,9 @@ class Ledger:
         awards = tuple(awards)
         for award in awards:
             if award.series_id != series_id:
-                raise ValueError(f"award for series {award.series_id!r}, not {series_id!r}")
+                raise InvalidArgumentError(
+                    f"award for series {award.series_id!r}, not {series_id!r}"
+                )
         file_hashes = dict(sources or {})
         with self._write(actor) as writer:
             return recording.record_attendance(

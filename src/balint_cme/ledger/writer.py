@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
+from balint_cme.errors import InvalidArgumentError
 from balint_cme.ledger.chain import (
     PURGE_ACTION,
     SUBJECT_OWNED_TABLES,
@@ -30,7 +31,7 @@ __all__ = ["Writer", "fetch_row", "format_time", "parse_date", "parse_time"]
 def format_time(moment: datetime) -> str:
     """A stored time: UTC, ISO 8601 with microseconds."""
     if moment.tzinfo is None:
-        raise ValueError("ledger times must be time-zone aware")
+        raise InvalidArgumentError("ledger times must be time-zone aware")
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
