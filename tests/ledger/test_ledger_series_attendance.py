@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from balint_cme import (
     AttendanceRecord,
     AttendanceRegister,
+    DataFileError,
     Evidence,
     LedgerError,
     Series,
@@ -272,3 +273,20 @@ def test_a_wall_time_in_a_gap_or_fold_comes_back_as_it_went_in(
     assert (back.joined_at.replace(tzinfo=None), back.joined_at.fold) == (wall, fold)
     assert back.joined_at.tzinfo is zone
     assert back.joined_at.utcoffset() == joined.utcoffset()
+
+
+def test_an_older_ledger_opened_read_only_says_which_command_upgrades_it(tmp_path: Path) -> None:
+    """The public verification server opens the ledger read-only, so it cannot upgrade an
+    older schema itself: the one-line error names the command that does, the file is left as
+    it was, and after that command the read-only open works."""
+    path = tmp_path / "ledger.sqlite3"
+    shutil.copyfile(FIXTURES / "schema3-attendance.sqlite3", path)
+    path.chmod(0o600)
+    before = path.read_bytes()
+    with pytest.raises(DataFileError, match=r"schema 3.*read-only.*balint-cme ledger check"):
+        Ledger.open(path, create=False, read_only=True)
+    assert path.read_bytes() == before
+    with Ledger.open(path, create=False) as ledger:  # what `ledger check` does first
+        assert ledger.check_chain().is_intact
+    with Ledger.open(path, create=False, read_only=True) as ledger:
+        assert ledger.check_chain().is_intact

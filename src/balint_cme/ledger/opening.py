@@ -118,8 +118,14 @@ def initialise(
     clock: Callable[[], datetime],
     number_prefix: str,
     retention_years: int,
+    *,
+    read_only: bool = False,
 ) -> tuple[dict[str, str], list[str]]:
-    """The file's meta values, and notes on what an upgrade of an older file changed."""
+    """The file's meta values, and notes on what an upgrade of an older file changed.
+
+    A file of an older schema opened `read_only` (the public verification server) cannot be
+    upgraded here: the error says which command upgrades it.
+    """
     application_id = connection.execute("PRAGMA application_id").fetchone()[0]
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if application_id not in (0, APPLICATION_ID):
@@ -133,6 +139,13 @@ def initialise(
             path,
             f"written by a newer balint_cme (ledger schema {version}; this version reads up to "
             f"{SCHEMA_VERSION}): upgrade balint_cme",
+        )
+    if read_only and 0 < version < SCHEMA_VERSION:
+        raise DataFileError(
+            path,
+            f"ledger schema {version}, older than this version's {SCHEMA_VERSION}, and opened "
+            "read-only: upgrade it once with a command that writes, e.g. "
+            f"`balint-cme ledger check --ledger {path}`, then start again",
         )
     mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":

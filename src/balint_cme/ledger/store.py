@@ -200,7 +200,12 @@ class Ledger:
         try:
             with owner_only_files():
                 meta, notes = initialise(
-                    connection, path, clock or _utc_now, number_prefix, retention_years
+                    connection,
+                    path,
+                    clock or _utc_now,
+                    number_prefix,
+                    retention_years,
+                    read_only=read_only,
                 )
             prefix, years = meta["number_prefix"], int(meta["retention_years"])
             check_private(path)  # a ledger holds birth dates and licence numbers
