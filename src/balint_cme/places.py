@@ -18,6 +18,10 @@ __all__ = [
     "CACHE_DIR_ENV",
     "KEY_FILE_ENV",
     "LEDGER_FILE_ENV",
+    "PDF_SIGNING_CERT_ENV",
+    "PDF_SIGNING_CERT_NAME",
+    "PDF_SIGNING_KEY_ENV",
+    "PDF_SIGNING_KEY_NAME",
     "Place",
     "cache_dir",
     "config_dir",
@@ -25,6 +29,8 @@ __all__ = [
     "key_dir",
     "key_file",
     "ledger_file",
+    "pdf_signing_cert_file",
+    "pdf_signing_key_file",
     "user_places",
 ]
 
@@ -35,6 +41,16 @@ KEY_FILE_ENV = "BALINT_CME_KEY_FILE"
 
 LEDGER_FILE_ENV = "BALINT_CME_LEDGER"
 """Environment variable naming the ledger file."""
+
+PDF_SIGNING_KEY_NAME = "pdf-signing-key.pem"
+PDF_SIGNING_CERT_NAME = "pdf-signing-cert.pem"
+"""Default file names of the PDF signing key and certificate, beside the HMAC key file."""
+
+PDF_SIGNING_KEY_ENV = "BALINT_CME_SIGNING_KEY"
+"""Environment variable naming the PDF signing key (PEM or PKCS#12)."""
+
+PDF_SIGNING_CERT_ENV = "BALINT_CME_SIGNING_CERT"
+"""Environment variable naming the society's PDF signing certificate."""
 
 CACHE_DIR_ENV = "BALINT_CME_CACHE_DIR"
 """Environment variable naming the cache folder (fonts are cached in its `fonts/`)."""
@@ -89,6 +105,18 @@ class Place:
     """The environment variable that set it, or "default"."""
 
 
+def pdf_signing_key_file() -> Path:
+    """`$BALINT_CME_SIGNING_KEY`, else pdf-signing-key.pem beside the HMAC key file."""
+    override = os.environ.get(PDF_SIGNING_KEY_ENV)
+    return Path(override).expanduser() if override else key_file().parent / PDF_SIGNING_KEY_NAME
+
+
+def pdf_signing_cert_file() -> Path:
+    """`$BALINT_CME_SIGNING_CERT`, else pdf-signing-cert.pem beside the HMAC key file."""
+    override = os.environ.get(PDF_SIGNING_CERT_ENV)
+    return Path(override).expanduser() if override else key_file().parent / PDF_SIGNING_CERT_NAME
+
+
 def user_places() -> tuple[Place, ...]:
     """Every place balint_cme uses by default, for `balint-cme paths`."""
 
@@ -100,4 +128,7 @@ def user_places() -> tuple[Place, ...]:
         Place("key folder", key_file().parent, source(KEY_FILE_ENV)),
         Place("ledger", ledger_file(), source(LEDGER_FILE_ENV)),
         Place("font cache", cache_dir() / "fonts", source(CACHE_DIR_ENV)),
+        # used once they exist (`balint-cme keys signing-cert`): certify then signs
+        Place("PDF signing key", pdf_signing_key_file(), source(PDF_SIGNING_KEY_ENV)),
+        Place("PDF signing cert", pdf_signing_cert_file(), source(PDF_SIGNING_CERT_ENV)),
     )

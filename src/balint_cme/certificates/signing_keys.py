@@ -38,27 +38,25 @@ __all__ = [
     "public_der",
 ]
 
-SIGNING_KEY_ENV = "BALINT_CME_SIGNING_KEY"
-SIGNING_CERT_ENV = "BALINT_CME_SIGNING_CERT"
+SIGNING_KEY_ENV = places.PDF_SIGNING_KEY_ENV
+SIGNING_CERT_ENV = places.PDF_SIGNING_CERT_ENV
 SIGNING_PASSPHRASE_ENV = "BALINT_CME_SIGNING_PASSPHRASE"
 """The passphrase of an encrypted PEM key or a PKCS#12 file (never an option: it would show
 in the process list and the shell history)."""
 TIMESTAMP_URL_ENV = "BALINT_CME_TIMESTAMP_URL"
-DEFAULT_KEY_NAME = "pdf-signing-key.pem"
-DEFAULT_CERT_NAME = "pdf-signing-cert.pem"
+DEFAULT_KEY_NAME = places.PDF_SIGNING_KEY_NAME
+DEFAULT_CERT_NAME = places.PDF_SIGNING_CERT_NAME
 _MAX_FILE_BYTES = 256 * 1024
 
 
 def default_signing_key_path() -> Path:
     """`$BALINT_CME_SIGNING_KEY`, else pdf-signing-key.pem beside the HMAC key file."""
-    override = os.environ.get(SIGNING_KEY_ENV)
-    return Path(override).expanduser() if override else places.key_file().parent / DEFAULT_KEY_NAME
+    return places.pdf_signing_key_file()
 
 
 def default_signing_cert_path() -> Path:
     """`$BALINT_CME_SIGNING_CERT`, else pdf-signing-cert.pem beside the HMAC key file."""
-    override = os.environ.get(SIGNING_CERT_ENV)
-    return Path(override).expanduser() if override else places.key_file().parent / DEFAULT_CERT_NAME
+    return places.pdf_signing_cert_file()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
 from balint_cme import places
-from balint_cme.certificates import signing_keys
 from balint_cme.commands import console
 from balint_cme.io.settings_file import user_settings_file
 
@@ -27,26 +25,7 @@ def run(args: argparse.Namespace) -> int:
     settings = args.settings_file or user_settings_file()
     source = "--settings" if args.settings else "default"
 
-    def from_env(env: str) -> str:
-        return env if os.environ.get(env) else "default"
-
-    pdf_signing = (  # used once they exist (`balint-cme keys signing-cert`): certify signs
-        places.Place(
-            "PDF signing key",
-            signing_keys.default_signing_key_path(),
-            from_env(signing_keys.SIGNING_KEY_ENV),
-        ),
-        places.Place(
-            "PDF signing cert",
-            signing_keys.default_signing_cert_path(),
-            from_env(signing_keys.SIGNING_CERT_ENV),
-        ),
-    )
-    found = (
-        *places.user_places(),
-        *pdf_signing,
-        places.Place("settings file", settings, source),
-    )
+    found = (*places.user_places(), places.Place("settings file", settings, source))
     if args.json:
         document = {
             "version": 1,

@@ -37,7 +37,6 @@ from balint_cme.ledger import (
 from balint_cme.storage import write_atomically
 from balint_cme.usecases.certify_plan import (
     CertifyPlan,
-    check_certify,
     plan_certify,
     replan,
 )
@@ -63,7 +62,6 @@ __all__ = [
     "ProgressCallback",
     "SkippedPerson",
     "certify",
-    "check_certify",
     "draw_certificates",
     "plan_certify",
 ]

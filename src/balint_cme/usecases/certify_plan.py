@@ -27,7 +27,7 @@ from balint_cme.usecases.certify_results import SkippedPerson
 from balint_cme.usecases.credits import combined_register
 from balint_cme.usecases.on_record import recorded_register
 
-__all__ = ["CertifyPlan", "check_certify", "plan_certify", "resolved_verify_url"]
+__all__ = ["CertifyPlan", "plan_certify", "resolved_verify_url"]
 
 
 @dataclass(frozen=True)
@@ -98,33 +98,6 @@ def plan_certify(
         verify_url_template=resolved_verify_url(verify_url_template, layout),
         skip_unrenderable=skip_unrenderable,
     )
-
-
-def check_certify(
-    series: Series,
-    reading: AttendanceReading,
-    *,
-    ledger: Ledger | None,
-    issued_on: date,
-    layout: CertificateLayout = DEFAULT_LAYOUT,
-    verify_url_template: str | None = None,
-    skip_unrenderable: bool = False,
-) -> tuple[SkippedPerson, ...]:
-    """Run certify()'s input checks without a signing key or a ledger file being created
-    (plan_certify); returns the people `skip_unrenderable` would leave out.
-
-    Raises:
-        UnrenderableTextError: a certificate cannot be drawn and `skip_unrenderable` is False.
-    """
-    return plan_certify(
-        series,
-        reading,
-        ledger=ledger,
-        issued_on=issued_on,
-        layout=layout,
-        verify_url_template=verify_url_template,
-        skip_unrenderable=skip_unrenderable,
-    ).unrenderable
 
 
 def replan(plan: CertifyPlan, on_record: AttendanceRegister) -> CertifyPlan:
