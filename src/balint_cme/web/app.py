@@ -280,41 +280,34 @@ def create_app(
         )
         return result
 
+    too_large = f"The file is larger than any certificate ({MAX_PDF_BYTES // 1_000_000} MB)."
+
+    def upload_error(request: Request, message: str, status_code: int) -> Response:
+        return page(
+            request,
+            answer=None,
+            upload={"error": message},
+            status_code=status_code,
+            cache="no-store",
+        )
+
     async def upload(request: Request) -> Response:
         refused = limited(request, as_json=False)
         if refused is not None:
             return refused
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_PDF_BYTES + 65_536:
-            return page(
-                request,
-                answer=None,
-                upload={"error": "The file is larger than any certificate (20 MB)."},
-                status_code=413,
-                cache="no-store",
-            )
+            return upload_error(request, too_large, 413)
         form = await request.form(max_files=1, max_fields=5)
         try:
             item = form.get("pdf")
             if item is None or isinstance(item, str):
-                return page(
-                    request,
-                    answer=None,
-                    upload={"error": "Choose a certificate PDF to check."},
-                    status_code=400,
-                    cache="no-store",
-                )
+                return upload_error(request, "Choose a certificate PDF to check.", 400)
             data = await item.read(MAX_PDF_BYTES + 1)
         finally:
             await form.close()
         if len(data) > MAX_PDF_BYTES:
-            return page(
-                request,
-                answer=None,
-                upload={"error": "The file is larger than any certificate (20 MB)."},
-                status_code=413,
-                cache="no-store",
-            )
+            return upload_error(request, too_large, 413)
         result = await run_in_threadpool(check_upload, request, data)
         return page(request, answer=result["answer"], upload=result, cache="no-store")
 
