@@ -299,36 +299,43 @@ def certify(
             progress=progress,
             signer=signer,
         )
+        # A signed file drawn again differs from the issued one (its signing time) although its
+        # page is the same: the pages recorded for it are read (only for such a file), and the
+        # issued file is kept when it is still in the folder as issued.
+        pages: dict[str, tuple[str, ...]] = {}
+        kept: set[str] = set()
+        for index, (certificate, outcome, file) in enumerate(
+            zip(certificates, outcomes, rendered, strict=True)
+        ):
+            if outcome == "unchanged" and file.signed and not merged:
+                on_file = records[certificate.number]
+                pages[certificate.number] = _recorded_pages(ledger, on_file)
+                issued_file = keep_issued_file(file, on_file, out_dir, pages[certificate.number])
+                if issued_file is not None:
+                    rendered[index] = issued_file
+                    kept.add(certificate.number)
         issued: list[IssuedCertificate] = []
         # Said where credit is certified, not only in the `credits` preview.
         warnings: list[str] = list(reading.double_evidence)
         confirmations: list[Confirmation] = []
         redrawn: list[Redrawn] = []  # unchanged claims drawn again: their page is recorded too
-        final = list(rendered)
-        for index, (certificate, outcome, person, file) in enumerate(
-            zip(certificates, outcomes, people, rendered, strict=True)
+        for certificate, outcome, person, file in zip(
+            certificates, outcomes, people, rendered, strict=True
         ):
             relative = file.path.name
             if outcome == "unchanged":
                 on_file = records[certificate.number]  # the issued version, as reserve() read it
-                pages = _recorded_pages(ledger, on_file) if file.signed and not merged else ()
-                kept = None if merged else keep_issued_file(file, on_file, out_dir, pages)
-                if kept is not None:
-                    file = kept
-                    final[index] = kept
                 if (
                     not merged
                     and on_file.pdf_sha256 not in (None, file.sha256)
-                    # A signature differs on every run (its time); the page is what counts
-                    # (the recorded pages are read only for such a file).
-                    and not (file.signed and file.page_digest in pages)
+                    and file.page_digest not in pages.get(certificate.number, ())
                 ):
                     warnings.append(
                         f"{relative}: certificate {certificate.number} v{certificate.version} was "
                         "re-drawn with different bytes than issued (layout or software changed); "
                         "its claims and code are unchanged"
                     )
-                if file.page_digest is not None and kept is None:
+                if file.page_digest is not None and certificate.number not in kept:
                     redrawn.append(
                         Redrawn(
                             certificate.number, certificate.version, file.sha256, file.page_digest
@@ -368,7 +375,7 @@ def certify(
         # (e.g. one was revoked while the batch was drawn) every file is taken back, so the
         # folder only ever shows what the ledger confirmed. A kill between the two leaves
         # pending reservations that the next run completes.
-        published = publish(final, out_dir, staging)
+        published = publish(rendered, out_dir, staging)
         try:
             try:
                 sync_folder(out_dir)  # the names moved in are on disk before the ledger says so
